@@ -1,0 +1,480 @@
+"""The queries the custom actions use.
+
+Every order query is scoped by customer id in the SQL itself: an order of another customer is
+simply not found, exactly like an order id that does not exist.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from shop import dates
+from shop.catalog import normalize_category, parse_specs
+from shop.db import NOT_YET_SHIPPED, Customer, HandoffTicket, Order, OrderItem, Product, Return
+from shop.matching import best_match, rank_products, words
+
+MAX_REASON_LENGTH = 500
+MAX_ADDRESS_LENGTH = 300
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
+
+
+def rma_number_for(return_id: int) -> str:
+    """The RMA number of a return row (derived from its primary key, so it is unique)."""
+    return f"RMA-{500000 + return_id}"
+
+
+def ticket_number_for(ticket_id: int) -> str:
+    """The public number of a handoff ticket."""
+    return f"HT-{10000 + ticket_id}"
+
+
+@dataclass(frozen=True)
+class CustomerView:
+    """A customer, as the actions see it."""
+
+    id: str
+    name: str
+    email: str
+    country: str
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0]
+
+
+@dataclass(frozen=True)
+class ProductView:
+    """A product, as the actions see it."""
+
+    sku: str
+    name: str
+    category: str
+    brand: str
+    price_cents: int
+    stock: int
+    warranty_months: int
+    description: str
+    specs: dict[str, str]
+    compatibility: str
+    features: str
+
+    @property
+    def in_stock(self) -> bool:
+        return self.stock > 0
+
+
+@dataclass(frozen=True)
+class ReturnView:
+    """A return (RMA) of one order item."""
+
+    rma_number: str
+    sku: str
+    product_name: str
+    status: str
+    reason: str
+    refund_cents: int
+    created_at: datetime
+    received_at: datetime | None
+    refunded_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """One order line and whether it has been returned."""
+
+    item_id: int
+    product: ProductView
+    quantity: int
+    unit_price_cents: int
+    return_rma: str | None
+
+    @property
+    def total_cents(self) -> int:
+        return self.quantity * self.unit_price_cents
+
+
+@dataclass(frozen=True)
+class ShipmentView:
+    """The carrier shipment of an order."""
+
+    carrier: str
+    tracking_number: str
+    shipped_at: datetime
+    estimated_delivery: date
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True)
+class OrderView:
+    """An order with its items, shipment and returns."""
+
+    id: str
+    status: str
+    placed_at: datetime
+    cancelled_at: datetime | None
+    shipping_address: str
+    shipping_method: str
+    shipping_cents: int
+    payment_method: str
+    items: tuple[ItemView, ...]
+    shipment: ShipmentView | None
+    returns: tuple[ReturnView, ...]
+
+    @property
+    def total_cents(self) -> int:
+        return sum(item.total_cents for item in self.items) + self.shipping_cents
+
+    @property
+    def delivered_on(self) -> date | None:
+        if self.shipment and self.shipment.delivered_at:
+            return self.shipment.delivered_at.date()
+        return None
+
+    @property
+    def return_deadline(self) -> date | None:
+        delivered_on = self.delivered_on
+        return dates.return_deadline(delivered_on) if delivered_on else None
+
+    @property
+    def returnable_items(self) -> tuple[ItemView, ...]:
+        return tuple(item for item in self.items if item.return_rma is None)
+
+
+@dataclass(frozen=True)
+class ProductMatch:
+    """The product a query names, or the closest candidates when it is ambiguous."""
+
+    product: ProductView | None
+    candidates: tuple[ProductView, ...] = ()
+
+
+@dataclass(frozen=True)
+class OrderChange:
+    """Outcome of a cancel or address change: "done", "not_found" or "already_shipped" etc."""
+
+    outcome: str
+    order: OrderView | None = None
+
+
+@dataclass(frozen=True)
+class ReturnCheck:
+    """Outcome of a return eligibility check or a return request.
+
+    outcome: "ok", "order_not_found", "not_delivered", "outside_window", "nothing_returnable",
+    "item_not_found", "item_already_returned", "created".
+    """
+
+    outcome: str
+    order: OrderView | None = None
+    item: ItemView | None = None
+    rma_number: str | None = None
+    candidates: tuple[ItemView, ...] = field(default=())
+
+
+def _product_view(product: Product) -> ProductView:
+    return ProductView(
+        sku=product.sku,
+        name=product.name,
+        category=product.category,
+        brand=product.brand,
+        price_cents=product.price_cents,
+        stock=product.stock,
+        warranty_months=product.warranty_months,
+        description=product.description,
+        specs=parse_specs(product.specs),
+        compatibility=product.compatibility,
+        features=product.features,
+    )
+
+
+def _return_view(record: Return) -> ReturnView:
+    return ReturnView(
+        rma_number=record.rma_number,
+        sku=record.order_item.product_sku,
+        product_name=record.order_item.product.name,
+        status=record.status,
+        reason=record.reason,
+        refund_cents=record.refund_cents,
+        created_at=record.created_at,
+        received_at=record.received_at,
+        refunded_at=record.refunded_at,
+    )
+
+
+def _order_view(order: Order) -> OrderView:
+    rma_by_item = {record.order_item_id: record.rma_number for record in order.returns}
+    shipment = order.shipment
+    return OrderView(
+        id=order.id,
+        status=order.status,
+        placed_at=order.placed_at,
+        cancelled_at=order.cancelled_at,
+        shipping_address=order.shipping_address,
+        shipping_method=order.shipping_method,
+        shipping_cents=order.shipping_cents,
+        payment_method=order.payment_method,
+        items=tuple(
+            ItemView(
+                item_id=item.id,
+                product=_product_view(item.product),
+                quantity=item.quantity,
+                unit_price_cents=item.unit_price_cents,
+                return_rma=rma_by_item.get(item.id),
+            )
+            for item in order.items
+        ),
+        shipment=ShipmentView(
+            carrier=shipment.carrier,
+            tracking_number=shipment.tracking_number,
+            shipped_at=shipment.shipped_at,
+            estimated_delivery=shipment.estimated_delivery,
+            delivered_at=shipment.delivered_at,
+        )
+        if shipment
+        else None,
+        returns=tuple(_return_view(record) for record in order.returns),
+    )
+
+
+def match_order_item(order: OrderView, query: str | None) -> tuple[ItemView | None, bool]:
+    """Finds the order line a customer means ("the mouse", "KES-M3", "2", "the second one").
+
+    Returns (item, ambiguous).
+    """
+    text = (query or "").strip().lower()
+    if not text or not order.items:
+        return None, False
+    position = None
+    query_words = words(text)
+    if text.isdigit():
+        position = int(text)
+    else:
+        position = next((_ORDINALS[word] for word in query_words if word in _ORDINALS), None)
+    if position is not None and (1 <= position <= len(order.items) or position == -1):
+        return order.items[position - 1 if position > 0 else -1], False
+    by_product = {item.product.sku: item for item in order.items}
+    ranked = rank_products(text, [item.product for item in order.items])
+    product = best_match(ranked)
+    if product is not None:
+        return by_product[product.sku], False
+    if ranked:
+        return None, True
+    # Only generic words ("the headphones"): accept if exactly one line is of that category.
+    category = normalize_category(text)
+    in_category = [item for item in order.items if category and item.product.category == category]
+    if len(in_category) == 1:
+        return in_category[0], False
+    return None, len(in_category) > 1
+
+
+class ShopRepository:
+    """Customer-scoped order queries and catalog queries over one session (one transaction)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # Customers and orders -------------------------------------------------------------------
+
+    def customer(self, customer_id: str) -> CustomerView | None:
+        """The customer with this id, or None."""
+        customer = self.session.get(Customer, customer_id) if customer_id else None
+        if customer is None:
+            return None
+        return CustomerView(
+            id=customer.id, name=customer.name, email=customer.email, country=customer.country
+        )
+
+    def _load_order(
+        self, customer_id: str, order_id: str, for_update: bool = False
+    ) -> Order | None:
+        statement = (
+            select(Order)
+            .where(Order.id == order_id, Order.customer_id == customer_id)
+            .options(
+                selectinload(Order.items).selectinload(OrderItem.product),
+                selectinload(Order.shipment),
+                selectinload(Order.returns)
+                .selectinload(Return.order_item)
+                .selectinload(OrderItem.product),
+            )
+        )
+        if for_update:
+            statement = statement.with_for_update()  # no-op on SQLite, row lock elsewhere
+        return self.session.scalars(statement).first()
+
+    def order(self, customer_id: str, order_id: str) -> OrderView | None:
+        """The customer's order with this id; None if it does not exist or is someone else's."""
+        order = self._load_order(customer_id, order_id)
+        return _order_view(order) if order else None
+
+    def recent_orders(self, customer_id: str, limit: int = 5) -> list[OrderView]:
+        """The customer's most recent orders, newest first."""
+        statement = (
+            select(Order)
+            .where(Order.customer_id == customer_id)
+            .order_by(Order.placed_at.desc())
+            .limit(limit)
+            .options(
+                selectinload(Order.items).selectinload(OrderItem.product),
+                selectinload(Order.shipment),
+                selectinload(Order.returns),
+            )
+        )
+        return [_order_view(order) for order in self.session.scalars(statement)]
+
+    def cancel_order(self, customer_id: str, order_id: str, now: datetime) -> OrderChange:
+        """Cancels the order if it has not shipped yet (status checked in this transaction)."""
+        order = self._load_order(customer_id, order_id, for_update=True)
+        if order is None:
+            return OrderChange("not_found")
+        if order.status == "cancelled":
+            return OrderChange("already_cancelled", _order_view(order))
+        if order.status not in NOT_YET_SHIPPED:
+            return OrderChange("already_shipped", _order_view(order))
+        order.status = "cancelled"
+        order.cancelled_at = now
+        order.updated_at = now
+        self.session.flush()
+        return OrderChange("done", _order_view(order))
+
+    def change_shipping_address(
+        self, customer_id: str, order_id: str, address: str, now: datetime
+    ) -> OrderChange:
+        """Changes the shipping address if the order has not shipped yet."""
+        order = self._load_order(customer_id, order_id, for_update=True)
+        if order is None:
+            return OrderChange("not_found")
+        if order.status == "cancelled":
+            return OrderChange("already_cancelled", _order_view(order))
+        if order.status not in NOT_YET_SHIPPED:
+            return OrderChange("already_shipped", _order_view(order))
+        order.shipping_address = address.strip()[:MAX_ADDRESS_LENGTH]
+        order.updated_at = now
+        self.session.flush()
+        return OrderChange("done", _order_view(order))
+
+    # Returns ----------------------------------------------------------------------------------
+
+    def check_return(
+        self, customer_id: str, order_id: str, item_query: str | None, today: date
+    ) -> ReturnCheck:
+        """Applies the return policy to an order and, when given, one of its items."""
+        order = self._load_order(customer_id, order_id)
+        return self._check_return(order, item_query, today)
+
+    def _check_return(
+        self, order: Order | None, item_query: str | None, today: date
+    ) -> ReturnCheck:
+        if order is None:
+            return ReturnCheck("order_not_found")
+        view = _order_view(order)
+        if order.status != "delivered" or view.delivered_on is None:
+            return ReturnCheck("not_delivered", view)
+        if today > view.return_deadline:
+            return ReturnCheck("outside_window", view)
+        if not view.returnable_items:
+            return ReturnCheck("nothing_returnable", view)
+        if item_query is None:
+            return ReturnCheck("ok", view)
+        item, ambiguous = match_order_item(view, item_query)
+        if item is None:
+            return ReturnCheck("item_not_found", view, candidates=view.items if ambiguous else ())
+        if item.return_rma is not None:
+            return ReturnCheck("item_already_returned", view, item)
+        return ReturnCheck("ok", view, item)
+
+    def create_return(
+        self,
+        customer_id: str,
+        order_id: str,
+        item_query: str,
+        reason: str,
+        today: date,
+        now: datetime,
+    ) -> ReturnCheck:
+        """Re-checks the policy and creates the return; outcome "created" with its RMA number."""
+        order = self._load_order(customer_id, order_id, for_update=True)
+        check = self._check_return(order, item_query, today)
+        if check.outcome != "ok":
+            return check
+        item = check.item
+        record = Return(
+            order_id=order.id,
+            order_item_id=item.item_id,
+            reason=reason.strip()[:MAX_REASON_LENGTH],
+            status="requested",
+            refund_cents=item.total_cents,
+            created_at=now,
+        )
+        self.session.add(record)
+        self.session.flush()
+        record.rma_number = rma_number_for(record.id)
+        order.updated_at = now
+        self.session.flush()
+        return ReturnCheck("created", check.order, item, record.rma_number)
+
+    # Catalog ----------------------------------------------------------------------------------
+
+    def all_products(self) -> list[ProductView]:
+        """Every product, sorted by category and price."""
+        statement = select(Product).order_by(Product.category, Product.price_cents)
+        return [_product_view(product) for product in self.session.scalars(statement)]
+
+    def categories(self) -> list[str]:
+        """The category names, sorted."""
+        return sorted(set(self.session.scalars(select(Product.category)).all()))
+
+    def find_product(self, query: str | None) -> ProductMatch:
+        """The product a customer means by `query` (name, part of the name or SKU)."""
+        if not query or not query.strip():
+            return ProductMatch(None)
+        ranked = rank_products(query, self.all_products())
+        product = best_match(ranked)
+        if product is not None:
+            return ProductMatch(product)
+        top = [match.product for match in ranked if match.score == ranked[0].score][:3]
+        return ProductMatch(None, tuple(top))
+
+    def products_in(
+        self, category: str | None = None, max_price_cents: int | None = None
+    ) -> list[ProductView]:
+        """Products filtered by category and maximum price."""
+        statement = select(Product).order_by(Product.price_cents)
+        if category:
+            statement = statement.where(Product.category == category)
+        if max_price_cents is not None:
+            statement = statement.where(Product.price_cents <= max_price_cents)
+        return [_product_view(product) for product in self.session.scalars(statement)]
+
+    # Handoff ----------------------------------------------------------------------------------
+
+    def create_handoff_ticket(
+        self,
+        sender_id: str,
+        customer_id: str | None,
+        contact_email: str | None,
+        reason: str,
+        transcript: Sequence[dict[str, str]],
+        now: datetime,
+    ) -> str:
+        """Stores a ticket with the conversation transcript; returns its number (HT-10001)."""
+        ticket = HandoffTicket(
+            sender_id=sender_id[:120],
+            customer_id=customer_id,
+            contact_email=contact_email,
+            reason=(reason or "").strip()[:MAX_REASON_LENGTH] or "(no reason given)",
+            transcript=json.dumps(list(transcript), ensure_ascii=False),
+            status="open",
+            created_at=now,
+        )
+        self.session.add(ticket)
+        self.session.flush()
+        ticket.ticket_number = ticket_number_for(ticket.id)
+        self.session.flush()
+        return ticket.ticket_number

@@ -1,0 +1,27 @@
+"""Fine-tuned transformer NLU components and grounded LLM responses for Rasa Open Source 3.6.
+
+Components are imported lazily so that `config.yml` can name them as
+`rasa_llm_components.<ClassName>` without every submodule (torch, llama.cpp, ...) being imported
+by code that only needs one of them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "TransformerIntentClassifier": "rasa_llm_components.transformer_intent_classifier",
+    "LLMResponsePolicy": "rasa_llm_components.llm_policy",
+    "LLMNaturalLanguageGenerator": "rasa_llm_components.nlg",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'rasa_llm_components' has no attribute '{name}'")

@@ -1,0 +1,1 @@
+"""Benchmarks: answer quality of the grounded LLM responses and concurrency under load."""

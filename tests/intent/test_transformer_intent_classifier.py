@@ -1,0 +1,105 @@
+"""Unit tests for TransformerIntentClassifier with the real packaged encoder."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
+
+from rasa_llm_components.transformer_intent_classifier import (
+    IntentTrainingDataError,
+    TransformerIntentClassifier,
+)
+from tests.intent.conftest import EXAMPLES, create_classifier, make_training_data, parse
+
+
+def test_predicts_intents_of_unseen_paraphrases(trained):
+    classifier = trained[0]
+    assert parse(classifier, "hello, good evening").get(INTENT)["name"] == "greet"
+    assert parse(classifier, "my parcel has not arrived, where is it").get(INTENT)["name"] == (
+        "order_status"
+    )
+    assert parse(classifier, "please give me my money back").get(INTENT)["name"] == "refund"
+
+
+def test_ranking_is_sorted_complete_and_sums_to_one(trained):
+    message = parse(trained[0], "where is my order")
+    ranking = message.get(INTENT_RANKING_KEY)
+    confidences = [entry["confidence"] for entry in ranking]
+    assert [entry["name"] for entry in ranking][0] == message.get(INTENT)["name"]
+    assert confidences == sorted(confidences, reverse=True)
+    assert {entry["name"] for entry in ranking} == set(EXAMPLES)
+    assert sum(confidences) == pytest.approx(1.0, abs=1e-5)
+    assert message.get(INTENT)["confidence"] == confidences[0]
+
+
+def test_ranking_length_limits_the_ranking(tmp_path, trained):
+    _, storage, resource, context = trained
+    loaded = TransformerIntentClassifier.load(
+        {"ranking_length": 2}, storage, resource, context
+    )
+    assert len(parse(loaded, "hi").get(INTENT_RANKING_KEY)) == 2
+
+
+def test_persisted_model_loads_and_predicts_the_same(trained):
+    classifier, storage, resource, context = trained
+    loaded = TransformerIntentClassifier.load(classifier.config, storage, resource, context)
+    for text in ["hey there", "where's my package", "refund please", ""]:
+        original, restored = parse(classifier, text), parse(loaded, text)
+        assert original.get(INTENT)["name"] == restored.get(INTENT)["name"]
+        assert original.get(INTENT)["confidence"] == pytest.approx(restored.get(INTENT)["confidence"])
+
+
+def test_same_seed_gives_the_same_model(tmp_path, trained):
+    retrained, *_ = create_classifier(tmp_path)
+    retrained.train(make_training_data(EXAMPLES))
+    original = trained[0]._predictor.model.state_dict()
+    for name, tensor in retrained._predictor.model.state_dict().items():
+        assert torch.equal(tensor, original[name]), name
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   \n\t ", "😀🙏🔥", "where is my order " * 400, "ÄÖÜ ß ñ 你好"],
+    ids=["empty", "whitespace", "emoji", "very-long", "non-ascii"],
+)
+def test_odd_messages_get_a_prediction(trained, text):
+    message = parse(trained[0], text)
+    assert message.get(INTENT)["name"] in EXAMPLES
+    assert 0.0 < message.get(INTENT)["confidence"] <= 1.0
+
+
+def test_batch_of_messages_is_processed_in_order(trained):
+    from rasa.shared.nlu.constants import TEXT
+    from rasa.shared.nlu.training_data.message import Message
+
+    messages = [Message(data={TEXT: text}) for text in ["hello", "refund me please", "where is my package"]]
+    trained[0].process(messages)
+    assert [m.get(INTENT)["name"] for m in messages] == ["greet", "refund", "order_status"]
+
+
+@pytest.mark.parametrize("examples", [{}, {"greet": EXAMPLES["greet"]}])
+def test_fewer_than_two_intents_is_a_clear_error(tmp_path, examples):
+    classifier, *_ = create_classifier(tmp_path)
+    with pytest.raises(IntentTrainingDataError, match="at least two intents"):
+        classifier.train(make_training_data(examples))
+
+
+@pytest.mark.parametrize(
+    "config, message",
+    [
+        ({"epochs": 0}, "'epochs' must be > 0"),
+        ({"learning_rate": -1.0}, "'learning_rate' must be > 0"),
+        ({"ranking_length": -1}, "'ranking_length' must be an integer"),
+        ({"model_name_or_path": "/no/such/model"}, "not a local directory"),
+    ],
+)
+def test_bad_config_is_rejected_with_the_option_name(tmp_path, config, message):
+    with pytest.raises(ValueError, match=message):
+        create_classifier(tmp_path, config)
+
+
+def test_untrained_resource_loads_without_predicting(tmp_path):
+    _, storage, resource, context = create_classifier(tmp_path)
+    loaded = TransformerIntentClassifier.load({}, storage, resource, context)
+    assert parse(loaded, "hello").get(INTENT) is None
