@@ -30,6 +30,7 @@ from typing import Any
 
 from rasa_llm_components.evidence import (
     EvidenceSentence,
+    SentenceCache,
     extractive_answer,
     key_numbers,
     prompt_context,
@@ -82,7 +83,7 @@ DEFAULT_ANSWER_CONFIG: dict[str, Any] = {
     # `relative_passage_score` x the top score; `sentences_per_passage` best sentences of each.
     "prompt_passages": 2,
     "relative_passage_score": 0.85,
-    "sentences_per_passage": 3,
+    "sentences_per_passage": 2,
     "max_history_turns": 4,
     "slots": ["order_id", "product"],
     "max_answer_chars": 400,
@@ -167,6 +168,16 @@ class GroundedAnswerer:
         self._executor = executor or concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="retrieval"
         )
+        self.sentences = SentenceCache(index.encoder) if index is not None else None
+
+    def warm_up(self) -> None:
+        """Encodes every passage's sentences in the background (the retrieval thread)."""
+        if self.index is None or self.sentences is None:
+            return
+        from types import SimpleNamespace
+
+        passages = [SimpleNamespace(passage=passage) for passage in self.index.passages]
+        self._executor.submit(self.sentences.warm, passages)
 
     # -- retrieval and evidence (blocking, run in the executor) -----------------------------
     def _query(self, context: ConversationContext) -> str:
@@ -186,7 +197,8 @@ class GroundedAnswerer:
         return chosen[: int(self.config["prompt_passages"])] or [hits[0]]
 
     def _gather_evidence(self, query: str) -> _Evidence:
-        hits = self.index.search(query, top_k=int(self.config["top_k"]))
+        query_vector = self.index.encode_query(query)
+        hits = self.index.search(query, top_k=int(self.config["top_k"]), query_vector=query_vector)
         if not hits or hits[0].score < float(self.config["min_retrieval_score"]):
             return _Evidence(hits, [], "", [])
         prompt_hits = self._prompt_hits(hits)
@@ -195,7 +207,14 @@ class GroundedAnswerer:
             unknown = unknown_model_names(query, texts)
             if unknown:
                 return _Evidence(prompt_hits, [], "", [], unknown)
-        ranked = rank_sentences(query, prompt_hits, self.index.encoder, len(prompt_hits))
+        ranked = rank_sentences(
+            query,
+            prompt_hits,
+            self.index.encoder,
+            len(prompt_hits),
+            query_vector=query_vector,
+            cache=self.sentences,
+        )
         text, ids = extractive_answer(ranked)
         return _Evidence(prompt_hits, ranked, text, ids)
 

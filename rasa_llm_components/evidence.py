@@ -52,34 +52,67 @@ class EvidenceSentence:
     position: int
 
 
+class SentenceCache:
+    """Sentences of each passage with their embeddings, encoded once per passage.
+
+    Ranking then costs one query encoding per turn instead of encoding every candidate
+    sentence again, which keeps CPU (and GIL) time in the Rasa process small.
+    """
+
+    def __init__(self, encoder: Any) -> None:
+        self.encoder = encoder
+        self._entries: dict[str, tuple[list[str], np.ndarray, list[set[str]]]] = {}
+
+    def get(self, hit: Any) -> tuple[list[str], np.ndarray, list[set[str]]]:
+        key = hit.passage.id
+        if key not in self._entries:
+            sentences = candidate_sentences(hit)
+            vectors = self.encoder.encode(sentences) if sentences else np.zeros((0, 1))
+            self._entries[key] = (sentences, vectors, [set(tokenize(s)) for s in sentences])
+        return self._entries[key]
+
+    def warm(self, hits: Sequence[Any]) -> None:
+        """Encodes the sentences of many passages at once (e.g. all of an index at load)."""
+        missing = [hit for hit in hits if hit.passage.id not in self._entries]
+        sentences = [candidate_sentences(hit) for hit in missing]
+        flat = [sentence for group in sentences for sentence in group]
+        if not flat:
+            return
+        vectors = self.encoder.encode(flat)
+        start = 0
+        for hit, group in zip(missing, sentences, strict=True):
+            block = vectors[start : start + len(group)]
+            start += len(group)
+            self._entries[hit.passage.id] = (group, block, [set(tokenize(s)) for s in group])
+
+
 def rank_sentences(
     question: str,
     hits: Sequence[Any],
     encoder: Any,
     max_passages: int = 3,
     query_vector: np.ndarray | None = None,
+    cache: SentenceCache | None = None,
 ) -> list[EvidenceSentence]:
     """All sentences of the top `max_passages` hits, most relevant first."""
-    candidates: list[tuple[int, int, str]] = []
-    for rank, hit in enumerate(list(hits)[:max_passages]):
-        for position, sentence in enumerate(candidate_sentences(hit)):
-            candidates.append((rank, position, sentence))
-    if not candidates:
-        return []
-    vectors = encoder.encode([sentence for _, _, sentence in candidates])
+    cache = cache or SentenceCache(encoder)
     if query_vector is None:
         query_vector = encoder.encode([question])[0]
     terms = set(tokenize(question))
     ranked = []
-    for i, (rank, position, sentence) in enumerate(candidates):
-        overlap = len(terms & set(tokenize(sentence))) / len(terms) if terms else 0.0
-        score = (
-            COSINE_WEIGHT * float(vectors[i] @ query_vector)
-            + OVERLAP_WEIGHT * overlap
-            + PASSAGE_WEIGHT * hits[rank].score
-        )
-        passage = hits[rank].passage
-        ranked.append(EvidenceSentence(passage.id, passage.title, sentence, score, rank, position))
+    for rank, hit in enumerate(list(hits)[:max_passages]):
+        sentences, vectors, sentence_terms = cache.get(hit)
+        for position, sentence in enumerate(sentences):
+            overlap = len(terms & sentence_terms[position]) / len(terms) if terms else 0.0
+            score = (
+                COSINE_WEIGHT * float(vectors[position] @ query_vector)
+                + OVERLAP_WEIGHT * overlap
+                + PASSAGE_WEIGHT * hit.score
+            )
+            passage = hit.passage
+            ranked.append(
+                EvidenceSentence(passage.id, passage.title, sentence, score, rank, position)
+            )
     ranked.sort(key=lambda item: -item.score)
     return ranked
 

@@ -155,6 +155,7 @@ class LLMResponsePolicy(Policy):
                 "response (its text is the fallback reply).",
                 action,
             )
+        self._check_model_files()
         paths = resolve_knowledge_paths(self.config.get("knowledge_paths"))
         with self._model_storage.write_to(self._resource) as directory:
             if not paths:
@@ -179,6 +180,26 @@ class LLMResponsePolicy(Policy):
             )
             logger.info("LLMResponsePolicy indexed %d passages from %s", len(passages), paths)
         return self._resource
+
+    def _check_model_files(self) -> None:
+        """Fails training early when the configured local LLM files do not exist."""
+        settings = llm_config(self.config.get("llm"))
+        if (self.config.get("answer") or {}).get("mode") == "extractive":
+            return
+        try:
+            if settings["backend"] == "llamacpp":
+                from rasa_llm_components.llm.llamacpp import resolve_model_path
+
+                resolve_model_path(settings["model_path"])
+            elif settings["backend"] == "huggingface":
+                if not settings["model_path"] or not Path(settings["model_path"]).is_dir():
+                    raise LLMConfigError(
+                        f"Hugging Face model directory '{settings['model_path']}' does not exist."
+                    )
+            elif not settings["base_url"]:
+                raise LLMConfigError("The 'openai' backend needs 'llm.base_url'.")
+        except LLMConfigError as error:
+            raise LLMPolicyConfigError(str(error)) from error
 
     # -- loading ---------------------------------------------------------------------------
     @classmethod

@@ -58,11 +58,14 @@ class LLMRuntime:
             return self._backends[key]
 
     def warm_up(self) -> None:
-        """Starts the llama.cpp worker process early so the first answer does not wait for it."""
-        backend = self.backend()
-        spawn = getattr(backend, "spawn", None)
-        if callable(spawn):
-            spawn()
+        """Starts the llama.cpp worker process and encodes the passage sentences early, in the
+        background, so that the first answers do not wait for them."""
+        if self.answer_settings.get("mode") != "extractive":
+            spawn = getattr(self.backend(), "spawn", None)
+            if callable(spawn):
+                spawn()
+        if self.index is not None:
+            self.answerer().warm_up()
 
     def answerer(
         self,

@@ -21,8 +21,11 @@ Design:
   reads the current runtime on each call. It therefore works with `rasa run`, `rasa shell` and
   model replacement through the HTTP API without passing anything through events.
 - Every other response, and `utter_llm_answer` whenever generation fails, times out or no model
-  with the policy is loaded, comes from Rasa's `TemplatedNaturalLanguageGenerator` (the domain's
-  text for `utter_llm_answer` is the polite fallback).
+  with the policy is loaded, comes from the domain templates (the domain's text for
+  `utter_llm_answer` is the polite fallback). The class *is* a `TemplatedNaturalLanguageGenerator`
+  so that Rasa's `Agent.load_model` hands it the loaded domain's responses (Rasa builds the NLG
+  before the model, with an empty domain, and only refreshes templated generators); responses
+  that custom actions send by name (`dispatcher.utter_message(response=...)`) thus work.
 - A generated or extractive reply carries the passages it used as
   `{"custom": {"sources": [{"id": ..., "title": ...}], "answer_kind": ...}}`. The REST channel
   returns that as a second message `{"recipient_id": ..., "custom": {...}}` after the text; the
@@ -36,7 +39,6 @@ import logging
 import time
 from typing import Any
 
-from rasa.core.nlg.generator import NaturalLanguageGenerator
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, UserUttered
@@ -79,27 +81,37 @@ def conversation_context(
     return ConversationContext(question=question, history=turns[-max_turns:], slots=slots)
 
 
-class LLMNaturalLanguageGenerator(NaturalLanguageGenerator):
+class LLMNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
     """Generates grounded answers for the LLM response; templates for everything else."""
 
     def __init__(
         self, endpoint_config: EndpointConfig | None = None, domain: Domain | None = None
     ) -> None:
         self.domain = domain or Domain.empty()
+        super().__init__(self.domain.responses)
         options = dict(DEFAULT_NLG_CONFIG)
         if endpoint_config is not None:
             options.update(endpoint_config.kwargs or {})
         self.timeout = float(options["timeout"])
         responses = options["responses"]
-        self.responses = {responses} if isinstance(responses, str) else set(responses)
+        self.llm_responses = {responses} if isinstance(responses, str) else set(responses)
         self.llm_overrides = dict(options.get("llm") or {})
         self.answer_overrides = dict(options.get("answer") or {})
 
-    def _templated(self, kwargs: dict[str, Any]) -> TemplatedNaturalLanguageGenerator:
-        # Rasa creates the NLG before the model (and its domain) is loaded; the response
-        # action passes the current domain's responses in `domain_responses`.
-        responses = kwargs.get("domain_responses") or self.domain.responses
-        return TemplatedNaturalLanguageGenerator(responses)
+    async def _from_template(
+        self,
+        utter_action: str,
+        tracker: DialogueStateTracker,
+        output_channel: str,
+        kwargs: dict[str, Any],
+    ) -> dict[str, Any] | None:
+        # Response actions pass the current domain's responses; for custom actions' responses
+        # `self.responses` holds the ones `Agent.load_model` set.
+        responses = kwargs.get("domain_responses")
+        if responses:
+            generator = TemplatedNaturalLanguageGenerator(responses)
+            return await generator.generate(utter_action, tracker, output_channel, **kwargs)
+        return await super().generate(utter_action, tracker, output_channel, **kwargs)
 
     async def generate(
         self,
@@ -108,12 +120,11 @@ class LLMNaturalLanguageGenerator(NaturalLanguageGenerator):
         output_channel: str,
         **kwargs: Any,
     ) -> dict[str, Any] | None:
-        templated = self._templated(kwargs)
-        if utter_action not in self.responses:
-            return await templated.generate(utter_action, tracker, output_channel, **kwargs)
+        if utter_action not in self.llm_responses:
+            return await self._from_template(utter_action, tracker, output_channel, kwargs)
         result = await self.answer(tracker)
         if result.text is None:
-            return await templated.generate(utter_action, tracker, output_channel, **kwargs)
+            return await self._from_template(utter_action, tracker, output_channel, kwargs)
         message: dict[str, Any] = {"text": result.text}
         if result.sources:
             message["custom"] = result.custom_payload()

@@ -28,9 +28,7 @@ class IntentTrainingDataError(RasaException):
     """The NLU training data cannot train an intent classifier."""
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class TransformerIntentClassifier(GraphComponent, IntentClassifier):
     """Intent classifier that fine-tunes a local Hugging Face encoder during `rasa train`.
 
@@ -46,14 +44,14 @@ class TransformerIntentClassifier(GraphComponent, IntentClassifier):
             "model_name_or_path": None,
             "epochs": 10,
             "batch_size": 16,
-            "learning_rate": 5e-5,
+            "learning_rate": 1e-4,
             # The intent vectors learn faster than the pretrained encoder.
             "head_learning_rate": 1e-3,
             "weight_decay": 0.01,
             "warmup_ratio": 0.1,
-            "label_smoothing": 0.1,
+            "label_smoothing": 0.0,
             # Cosine similarities are multiplied by this before the softmax.
-            "scale": 20.0,
+            "scale": 30.0,
             # Tokens per message; longer messages are truncated.
             "max_length": 64,
             "random_seed": 42,
@@ -94,7 +92,9 @@ class TransformerIntentClassifier(GraphComponent, IntentClassifier):
         for key in positive:
             value = config.get(key)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"TransformerIntentClassifier: '{key}' must be > 0, got {value!r}.")
+                raise ValueError(
+                    f"TransformerIntentClassifier: '{key}' must be > 0, got {value!r}."
+                )
         for key in ["num_threads", "ranking_length"]:
             value = config.get(key)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
@@ -180,11 +180,11 @@ class TransformerIntentClassifier(GraphComponent, IntentClassifier):
         texts = [message.get(TEXT) or "" for message in messages]
         probabilities = self._predictor.predict(texts)
         ranking_length = self.config["ranking_length"] or len(self._predictor.labels)
-        for message, row in zip(messages, probabilities):
+        for message, row in zip(messages, probabilities, strict=True):
             confidences, indices = torch.sort(row, descending=True)
             ranking = [
                 {"name": self._predictor.labels[index], "confidence": float(confidence)}
-                for confidence, index in zip(confidences.tolist(), indices.tolist())
+                for confidence, index in zip(confidences.tolist(), indices.tolist(), strict=True)
             ][:ranking_length]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)

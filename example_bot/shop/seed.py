@@ -291,11 +291,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--reset", action="store_true", help="drop and recreate all shop tables before seeding"
     )
+    parser.add_argument(
+        "--keep-existing",
+        action="store_true",
+        help="succeed without changes when the database already holds shop data",
+    )
     args = parser.parse_args(argv)
     url = resolve_database_url(args.url)
     try:
         summary = seed_database(get_engine(url), reset=args.reset)
     except AlreadySeededError as error:
+        if args.keep_existing:
+            print(f"Keeping the existing demo data in {url} (reset it with --reset).")
+            return 0
         print(f"Not seeded: {error}", file=sys.stderr)
         return 1
     print(f"Seeded {url}")

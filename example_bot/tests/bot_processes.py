@@ -55,7 +55,8 @@ class ManagedProcess:
 
     def log_tail(self, chars: int = LOG_TAIL_CHARS) -> str:
         """The end of the process output."""
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         text = self.log_path.read_text(encoding="utf-8", errors="replace")
         return text[-chars:]
 

@@ -81,15 +81,24 @@ def prepare_project(args: argparse.Namespace) -> tuple[Path, Path]:
     return root, root / "models" / "bench.tar.gz"
 
 
-def write_endpoints(project: Path, mode: str, threads: int, timeout: float) -> Path:
-    path = project / f"endpoints_bench_{mode}_{threads}.yml"
-    endpoints = {
-        "nlg": {
-            "type": "rasa_llm_components.nlg.LLMNaturalLanguageGenerator",
-            "timeout": timeout,
-            "llm": {"backend": "llamacpp", "mode": mode, "n_threads": threads},
-        }
+def write_endpoints(project: Path, run: str, timeout: float) -> Path:
+    """`run` is `extractive` (no LLM) or `mode:n_threads[:nice]` of the embedded model."""
+    path = project / f"endpoints_bench_{run.replace(':', '_')}.yml"
+    nlg: dict[str, Any] = {
+        "type": "rasa_llm_components.nlg.LLMNaturalLanguageGenerator",
+        "timeout": timeout,
     }
+    if run == "extractive":
+        nlg["answer"] = {"mode": "extractive"}
+    else:
+        mode, threads, nice = (run.split(":") + ["1", "0"])[:3]
+        nlg["llm"] = {
+            "backend": "llamacpp",
+            "mode": mode,
+            "n_threads": int(threads),
+            "nice": int(nice),
+        }
+    endpoints: dict[str, Any] = {"nlg": nlg}
     original = project / "endpoints.yml"
     if original.exists():
         import yaml
@@ -183,7 +192,8 @@ async def measure(server: Server, args: argparse.Namespace, label: str) -> dict[
     async with aiohttp.ClientSession(timeout=timeout) as session:
         await server.wait_ready(session)
         # Warm-up: model load, prompt cache, first-request costs.
-        await send(session, server.url, "warmup", args.question)
+        for question in [args.question, *QUESTIONS]:
+            await send(session, server.url, "warmup", question)
         for _ in range(3):
             await send(session, server.url, "warmup", args.probe)
         idle: list[float] = []
@@ -260,8 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     project, model = prepare_project(args)
     results = []
     for run in args.runs:
-        mode, _, threads = run.partition(":")
-        endpoints = write_endpoints(project, mode, int(threads or 1), args.timeout)
+        endpoints = write_endpoints(project, run, args.timeout)
         print(f"== {run}: starting rasa run ...", flush=True)
         server = Server(project, model, endpoints)
         try:

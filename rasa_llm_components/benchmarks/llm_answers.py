@@ -104,7 +104,8 @@ async def run_backend(
 
     backend, resource = make_backend(name, args)
     mode = "extractive" if backend is None else "generate"
-    answerer = GroundedAnswerer(index, backend, guard, {"mode": mode, "on_llm_error": "extractive"})
+    settings = {"on_llm_error": "extractive", **args.answer_config, "mode": mode}
+    answerer = GroundedAnswerer(index, backend, guard, settings)
     try:
         if backend is not None:
             await backend.start()
@@ -138,6 +139,7 @@ async def run_backend(
                     and result.kind not in (ABSTAINED, REFUSED, FAILED),
                     "abstained": result.kind in (ABSTAINED, REFUSED, FAILED),
                     "latency_s": round(latency, 3),
+                    "timings": {key: round(value, 3) for key, value in result.timings.items()},
                     "llm_called": result.generated is not None,
                 }
             )
@@ -187,7 +189,8 @@ def print_table(results: list[dict[str, Any]]) -> None:
     for r in results:
         print(
             f"{r['backend']:16s} {r['questions']:3d} {r['grounded_correct_rate']:16.1%} "
-            f"{r['abstention_rate_unanswerable']:14.1%} {r['false_abstention_rate_answerable']:10.1%} "
+            f"{r['abstention_rate_unanswerable']:14.1%} "
+            f"{r['false_abstention_rate_answerable']:10.1%} "
             f"{r['unsupported_answer_rate']:11.1%} {r['generated_share']:9.1%} "
             f"{r['latency_p50_s']:6.2f} {r['latency_p95_s']:6.2f} "
             f"{r['llm_turn_p50_s']:7.2f} {r['llm_turn_p95_s']:7.2f}"
@@ -204,8 +207,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--base-url", help="OpenAI-compatible endpoint for --backend openai")
     parser.add_argument("--model", default="default")
     parser.add_argument("--api-key-env", default=None)
-    parser.add_argument("--max-tokens", type=int, default=48)
+    parser.add_argument("--max-tokens", type=int, default=40)
     parser.add_argument("--n-threads", type=int, default=1)
+    parser.add_argument(
+        "--answer-config",
+        type=json.loads,
+        default={},
+        help="JSON overrides of the answer settings, e.g. '{\"sentences_per_passage\": 2}'",
+    )
     parser.add_argument("--limit", type=int, default=0, help="only the first N questions")
     parser.add_argument("--json", help="write the results (with every answer) to this file")
     parser.add_argument("--verbose", "-v", action="store_true")

@@ -21,7 +21,7 @@ class CosineIntentModel(nn.Module):
     out-of-scope threshold.
     """
 
-    def __init__(self, encoder: PreTrainedModel, num_intents: int, scale: float = 20.0) -> None:
+    def __init__(self, encoder: PreTrainedModel, num_intents: int, scale: float = 30.0) -> None:
         super().__init__()
         self.encoder = encoder
         hidden = int(encoder.config.hidden_size)

@@ -44,7 +44,7 @@ class IntentPredictor:
         labels: list[str],
         model_name_or_path: str | None,
         settings: FineTuningSettings,
-        scale: float = 20.0,
+        scale: float = 30.0,
     ) -> tuple[IntentPredictor, list[float]]:
         """Fine-tunes a fresh copy of the encoder on labelled texts."""
         intent_names = sorted(set(labels))

@@ -23,11 +23,11 @@ class FineTuningSettings:
 
     epochs: int = 10
     batch_size: int = 32
-    learning_rate: float = 5e-5
+    learning_rate: float = 1e-4
     head_learning_rate: float = 1e-3
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
-    label_smoothing: float = 0.1
+    label_smoothing: float = 0.0
     max_length: int = 64
     random_seed: int = 42
     show_progress: bool = True

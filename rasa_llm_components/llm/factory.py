@@ -10,7 +10,7 @@ BACKENDS = ("llamacpp", "openai", "huggingface")
 
 DEFAULT_LLM_CONFIG: dict[str, Any] = {
     "backend": "llamacpp",
-    "max_tokens": 48,
+    "max_tokens": 40,
     "temperature": 0.0,
     "stop": ["\n"],
     # llamacpp + huggingface

@@ -44,8 +44,11 @@ FAST_CONFIG = {"epochs": 3, "batch_size": 8, "learning_rate": 1e-4, "show_progre
 
 def make_training_data(examples: dict[str, list[str]]) -> TrainingData:
     return TrainingData(
-        [Message(data={TEXT: text, INTENT: intent}) for intent, texts in examples.items()
-         for text in texts]
+        [
+            Message(data={TEXT: text, INTENT: intent})
+            for intent, texts in examples.items()
+            for text in texts
+        ]
     )
 
 

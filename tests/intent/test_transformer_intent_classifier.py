@@ -35,9 +35,7 @@ def test_ranking_is_sorted_complete_and_sums_to_one(trained):
 
 def test_ranking_length_limits_the_ranking(tmp_path, trained):
     _, storage, resource, context = trained
-    loaded = TransformerIntentClassifier.load(
-        {"ranking_length": 2}, storage, resource, context
-    )
+    loaded = TransformerIntentClassifier.load({"ranking_length": 2}, storage, resource, context)
     assert len(parse(loaded, "hi").get(INTENT_RANKING_KEY)) == 2
 
 
@@ -47,7 +45,9 @@ def test_persisted_model_loads_and_predicts_the_same(trained):
     for text in ["hey there", "where's my package", "refund please", ""]:
         original, restored = parse(classifier, text), parse(loaded, text)
         assert original.get(INTENT)["name"] == restored.get(INTENT)["name"]
-        assert original.get(INTENT)["confidence"] == pytest.approx(restored.get(INTENT)["confidence"])
+        assert original.get(INTENT)["confidence"] == pytest.approx(
+            restored.get(INTENT)["confidence"]
+        )
 
 
 def test_same_seed_gives_the_same_model(tmp_path, trained):
@@ -73,7 +73,9 @@ def test_batch_of_messages_is_processed_in_order(trained):
     from rasa.shared.nlu.constants import TEXT
     from rasa.shared.nlu.training_data.message import Message
 
-    messages = [Message(data={TEXT: text}) for text in ["hello", "refund me please", "where is my package"]]
+    messages = [
+        Message(data={TEXT: text}) for text in ["hello", "refund me please", "where is my package"]
+    ]
     trained[0].process(messages)
     assert [m.get(INTENT)["name"] for m in messages] == ["greet", "refund", "order_status"]
 

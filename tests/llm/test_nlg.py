@@ -169,3 +169,16 @@ def test_conversation_context_takes_question_history_and_slots():
     assert context.question == "Does it fold?"
     assert context.history == [("user", "hi"), ("bot", "Hello! How can I help?")]
     assert context.slots == {"product": "X200"}
+
+
+def test_responses_sent_by_custom_actions_use_the_loaded_domain(runtime_with):
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+
+    runtime_with(ScriptedBackend("unused"))
+    nlg = _nlg()
+    # Rasa's Agent.load_model refreshes the responses of templated generators only.
+    assert isinstance(nlg, TemplatedNaturalLanguageGenerator)
+    nlg.responses = DOMAIN.responses
+    # A custom action's `utter_message(response=...)` reaches the NLG without domain_responses.
+    message = asyncio.run(nlg.generate("utter_greet", _tracker("hello"), "rest"))
+    assert message["text"] == "Hello X200!"

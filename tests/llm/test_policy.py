@@ -125,6 +125,12 @@ def test_bad_config_is_reported(tmp_path):
     policy = _policy(tmp_path, knowledge_paths=["does/not/exist"])
     with pytest.raises(LLMPolicyConfigError, match="does not exist"):
         policy.train([], DOMAIN)
+    policy = _policy(tmp_path, llm={"model_path": str(tmp_path / "missing.gguf")})
+    with pytest.raises(LLMPolicyConfigError, match="missing.gguf"):
+        policy.train([], DOMAIN)
+    policy = _policy(tmp_path, llm={"backend": "openai"})
+    with pytest.raises(LLMPolicyConfigError, match="base_url"):
+        policy.train([], DOMAIN)
 
 
 def test_fingerprint_addon_follows_knowledge_files(tmp_path, monkeypatch):
