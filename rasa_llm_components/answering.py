@@ -160,6 +160,7 @@ class GroundedAnswerer:
         guard: Any,
         config: dict[str, Any] | None = None,
         executor: concurrent.futures.Executor | None = None,
+        sentence_cache: SentenceCache | None = None,
     ) -> None:
         self.index = index
         self.backend = backend
@@ -168,7 +169,9 @@ class GroundedAnswerer:
         self._executor = executor or concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="retrieval"
         )
-        self.sentences = SentenceCache(index.encoder) if index is not None else None
+        if sentence_cache is None and index is not None:
+            sentence_cache = SentenceCache(index.encoder)
+        self.sentences = sentence_cache
 
     def warm_up(self) -> None:
         """Encodes every passage's sentences in the background (the retrieval thread)."""

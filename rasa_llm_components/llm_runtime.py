@@ -11,11 +11,13 @@ so "the latest loaded runtime" is unambiguous.
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import threading
 from typing import Any
 
 from rasa_llm_components.answering import ConversationContext, GroundedAnswerer, answer_config
+from rasa_llm_components.evidence import SentenceCache
 from rasa_llm_components.llm import LLMBackend, create_backend, llm_config
 
 logger = logging.getLogger(__name__)
@@ -41,6 +43,12 @@ class LLMRuntime:
         self._backends: dict[str, LLMBackend] = {}
         self._answerers: dict[str, GroundedAnswerer] = {}
         self._lock = threading.Lock()
+        # One retrieval thread and one sentence-embedding cache for all answerers, so the
+        # encoder is never used by two threads at once and each passage is encoded once.
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="retrieval"
+        )
+        self._sentences = SentenceCache(index.encoder) if index is not None else None
         if backend is not None:
             self._backends[self._key(self.llm_settings)] = backend
 
@@ -77,7 +85,14 @@ class LLMRuntime:
         key = repr((id(backend), sorted(settings.items(), key=lambda item: item[0])))
         with self._lock:
             if key not in self._answerers:
-                self._answerers[key] = GroundedAnswerer(self.index, backend, self.guard, settings)
+                self._answerers[key] = GroundedAnswerer(
+                    self.index,
+                    backend,
+                    self.guard,
+                    settings,
+                    executor=self._executor,
+                    sentence_cache=self._sentences,
+                )
             return self._answerers[key]
 
     async def answer(self, context: ConversationContext, deadline: float | None = None) -> Any:
@@ -92,6 +107,7 @@ class LLMRuntime:
                     logger.exception("Closing LLM backend failed")
             self._backends.clear()
             self._answerers.clear()
+        self._executor.shutdown(wait=False)
 
 
 _current: LLMRuntime | None = None

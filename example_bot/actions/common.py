@@ -19,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from shop.db import get_engine, session_scope
 from shop.ids import normalize_order_id
-from shop.repository import CustomerView, ShopRepository
+from shop.repository import CustomerView, OrderView, ShopRepository
 from sqlalchemy.exc import SQLAlchemyError
 
 logger = logging.getLogger(__name__)
@@ -113,6 +113,16 @@ def customer_for(repository: ShopRepository, tracker: Tracker) -> CustomerView |
     return repository.customer(sender_id) if sender_id else None
 
 
+def verified_customer(
+    dispatcher: CollectingDispatcher, repository: ShopRepository, tracker: Tracker
+) -> CustomerView | None:
+    """The conversation's customer; None after telling them that no account was found."""
+    customer = customer_for(repository, tracker)
+    if customer is None:
+        dispatcher.utter_message(response=UTTER_ACCOUNT_NOT_FOUND)
+    return customer
+
+
 def entity_values(tracker: Tracker, entity: str) -> list[str]:
     """Values of an entity in the latest user message, in order of appearance."""
     entities = (tracker.latest_message or {}).get("entities") or []
@@ -134,17 +144,14 @@ def latest_intent(tracker: Tracker) -> str | None:
     return ((tracker.latest_message or {}).get("intent") or {}).get("name")
 
 
-def requested_order_id(tracker: Tracker) -> tuple[str | None, str | None]:
-    """(what the customer gave as order id, its canonical form or None if malformed).
+def requested_order_id(tracker: Tracker) -> str | None:
+    """The order id the customer gave, as typed (normalize_order_id gives its canonical form).
 
     Looks at the order_id entity of the latest message, then the order_id slot, then the text of
     the latest message (when the NLU missed the entity).
     """
     raw = next(iter(entity_values(tracker, "order_id")), None) or text_slot(tracker, "order_id")
-    if raw is None:
-        from_text = normalize_order_id(latest_text(tracker))
-        return (from_text, from_text) if from_text else (None, None)
-    return echo(raw), normalize_order_id(raw)
+    return raw if raw is not None else normalize_order_id(latest_text(tracker))
 
 
 def as_text(value: Any) -> str:
@@ -168,3 +175,35 @@ def text_slot(tracker: Tracker, slot: str) -> str | None:
 def utter_order_not_found(dispatcher: CollectingDispatcher, order_id: str) -> None:
     """The one reply for an order that does not exist *or* belongs to another customer."""
     dispatcher.utter_message(response=UTTER_ORDER_NOT_FOUND, order_id=order_id)
+
+
+def checked_order_id(dispatcher: CollectingDispatcher, raw: str | None) -> str | None:
+    """The canonical form of the order id the customer gave.
+
+    None after asking for an order id (`raw` is None) or saying that `raw` is not one.
+    """
+    order_id = normalize_order_id(raw)
+    if raw is None:
+        dispatcher.utter_message(response=UTTER_ASK_ORDER_ID)
+    elif order_id is None:
+        dispatcher.utter_message(response=UTTER_INVALID_ORDER_ID, order_id=echo(raw))
+    return order_id
+
+
+def customer_order(
+    dispatcher: CollectingDispatcher,
+    repository: ShopRepository,
+    customer_id: str,
+    raw: str | None,
+) -> OrderView | None:
+    """The customer's order that `raw` names; None after telling the customer why not.
+
+    An order of another customer gets exactly the reply of an order that does not exist.
+    """
+    order_id = checked_order_id(dispatcher, raw)
+    if order_id is None:
+        return None
+    order = repository.order(customer_id, order_id)
+    if order is None:
+        utter_order_not_found(dispatcher, order_id)
+    return order

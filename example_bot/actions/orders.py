@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -9,23 +10,21 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from shop import dates
-from shop.ids import normalize_order_id
-from shop.repository import OrderView
+from shop.repository import CustomerView, OrderChange, OrderView, ShopRepository
 
 from actions.common import (
-    UTTER_ACCOUNT_NOT_FOUND,
     UTTER_ASK_ORDER_ID,
-    UTTER_INVALID_ORDER_ID,
     ShopAction,
     ShopFormValidationAction,
     as_text,
-    customer_for,
-    echo,
+    checked_order_id,
+    customer_order,
     latest_intent,
     open_repository,
     requested_order_id,
     text_slot,
     utter_order_not_found,
+    verified_customer,
 )
 from actions.formatting import CANCELLATION_REFUND_BUSINESS_DAYS, describe_order, money
 
@@ -68,6 +67,38 @@ def _address_refused_text(order: OrderView) -> str:
     return _already_shipped_text(order, "change its address") + advice
 
 
+def _cancel_reply(change: OrderChange) -> str:
+    order = change.order
+    if change.outcome != "done":
+        return _cancel_refused_text(order)
+    return (
+        f"Done: order {order.id} is cancelled. The payment of {money(order.total_cents)} on "
+        f"your {order.payment_method} will be released or refunded within "
+        f"{CANCELLATION_REFUND_BUSINESS_DAYS} business days."
+    )
+
+
+def _address_reply(change: OrderChange) -> str:
+    order = change.order
+    if change.outcome != "done":
+        return _address_refused_text(order)
+    return f"Done: order {order.id} will be shipped to {order.shipping_address}."
+
+
+def _customer_and_order_id(
+    dispatcher: CollectingDispatcher, repository: ShopRepository, tracker: Tracker
+) -> tuple[CustomerView | None, str | None]:
+    """The customer and the canonical order id in the order_id slot, for changing that order.
+
+    The order id is None after telling the customer what is missing: their account, the order id,
+    or a well-formed one. The customer is None only in the first case.
+    """
+    customer = verified_customer(dispatcher, repository, tracker)
+    if customer is None:
+        return None, None
+    return customer, checked_order_id(dispatcher, text_slot(tracker, "order_id"))
+
+
 class ActionOrderStatus(ShopAction):
     """Tells the customer the status of one of their orders, with tracking details."""
 
@@ -78,27 +109,23 @@ class ActionOrderStatus(ShopAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         with open_repository() as repository:
-            customer = customer_for(repository, tracker)
+            customer = verified_customer(dispatcher, repository, tracker)
             if customer is None:
-                dispatcher.utter_message(response=UTTER_ACCOUNT_NOT_FOUND)
                 return [SlotSet("customer_verified", False)]
-            raw, order_id = requested_order_id(tracker)
+            verified = SlotSet("customer_verified", True)
+            raw = requested_order_id(tracker)
             if raw is None:
                 recent = repository.recent_orders(customer.id, limit=3)
                 if recent:
                     listing = "; ".join(f"{order.id} ({order.status})" for order in recent)
                     dispatcher.utter_message(text=f"Your most recent orders: {listing}.")
                 dispatcher.utter_message(response=UTTER_ASK_ORDER_ID)
-                return [SlotSet("customer_verified", True)]
-            if order_id is None:
-                dispatcher.utter_message(response=UTTER_INVALID_ORDER_ID, order_id=echo(raw))
-                return [SlotSet("customer_verified", True), SlotSet("order_id", None)]
-            order = repository.order(customer.id, order_id)
+                return [verified]
+            order = customer_order(dispatcher, repository, customer.id, raw)
             if order is None:
-                utter_order_not_found(dispatcher, order_id)
-                return [SlotSet("customer_verified", True), SlotSet("order_id", None)]
+                return [verified, SlotSet("order_id", None)]
             dispatcher.utter_message(text=describe_order(order, dates.today()))
-            return [SlotSet("customer_verified", True), SlotSet("order_id", order.id)]
+            return [verified, SlotSet("order_id", order.id)]
 
 
 class ActionCancelOrder(ShopAction):
@@ -115,33 +142,14 @@ class ActionCancelOrder(ShopAction):
             dispatcher.utter_message(response=UTTER_CANCEL_NOT_CONFIRMED)
             return []
         with open_repository() as repository:
-            customer = customer_for(repository, tracker)
-            if customer is None:
-                dispatcher.utter_message(response=UTTER_ACCOUNT_NOT_FOUND)
-                return []
-            raw = text_slot(tracker, "order_id")
-            order_id = normalize_order_id(raw)
+            customer, order_id = _customer_and_order_id(dispatcher, repository, tracker)
             if order_id is None:
-                if raw is None:
-                    dispatcher.utter_message(response=UTTER_ASK_ORDER_ID)
-                else:
-                    dispatcher.utter_message(response=UTTER_INVALID_ORDER_ID, order_id=echo(raw))
-                return [SlotSet("order_id", None)]
+                return [SlotSet("order_id", None)] if customer else []
             change = repository.cancel_order(customer.id, order_id, dates.utc_now())
             if change.outcome == "not_found":
                 utter_order_not_found(dispatcher, order_id)
                 return [SlotSet("order_id", None)]
-            order = change.order
-            if change.outcome != "done":
-                dispatcher.utter_message(text=_cancel_refused_text(order))
-                return []
-            dispatcher.utter_message(
-                text=(
-                    f"Done: order {order.id} is cancelled. The payment of "
-                    f"{money(order.total_cents)} on your {order.payment_method} will be released "
-                    f"or refunded within {CANCELLATION_REFUND_BUSINESS_DAYS} business days."
-                )
-            )
+            dispatcher.utter_message(text=_cancel_reply(change))
             return []
 
 
@@ -155,18 +163,9 @@ class ActionChangeAddress(ShopAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         with open_repository() as repository:
-            customer = customer_for(repository, tracker)
-            if customer is None:
-                dispatcher.utter_message(response=UTTER_ACCOUNT_NOT_FOUND)
-                return []
-            raw = text_slot(tracker, "order_id")
-            order_id = normalize_order_id(raw)
+            customer, order_id = _customer_and_order_id(dispatcher, repository, tracker)
             if order_id is None:
-                if raw is None:
-                    dispatcher.utter_message(response=UTTER_ASK_ORDER_ID)
-                else:
-                    dispatcher.utter_message(response=UTTER_INVALID_ORDER_ID, order_id=echo(raw))
-                return [SlotSet("order_id", None)]
+                return [SlotSet("order_id", None)] if customer else []
             address = text_slot(tracker, "new_address")
             if not is_plausible_address(address):
                 dispatcher.utter_message(response=UTTER_INVALID_ADDRESS)
@@ -177,15 +176,7 @@ class ActionChangeAddress(ShopAction):
             if change.outcome == "not_found":
                 utter_order_not_found(dispatcher, order_id)
                 return [SlotSet("order_id", None), SlotSet("new_address", None)]
-            if change.outcome != "done":
-                dispatcher.utter_message(text=_address_refused_text(change.order))
-                return [SlotSet("new_address", None)]
-            dispatcher.utter_message(
-                text=(
-                    f"Done: order {change.order.id} will be shipped to "
-                    f"{change.order.shipping_address}."
-                )
-            )
+            dispatcher.utter_message(text=_address_reply(change))
             return [SlotSet("new_address", None)]
 
 
@@ -201,67 +192,55 @@ def is_plausible_address(address: str | None) -> bool:
     )
 
 
-def validate_not_shipped_order_id(
-    slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, refusal: str
-) -> dict[str, Any]:
-    """Shared order_id validation of the cancel and change-address forms."""
-    order_id = normalize_order_id(as_text(slot_value))
-    with open_repository() as repository:
-        customer = customer_for(repository, tracker)
-        if customer is None:
-            dispatcher.utter_message(response=UTTER_ACCOUNT_NOT_FOUND)
-            return {"order_id": None}
-        if order_id is None:
-            dispatcher.utter_message(response=UTTER_INVALID_ORDER_ID, order_id=echo(slot_value))
-            return {"order_id": None}
-        order = repository.order(customer.id, order_id)
-        if order is None:
-            utter_order_not_found(dispatcher, order_id)
-            return {"order_id": None}
-        if order.status not in ("pending", "paid"):
-            text = (
-                _cancel_refused_text(order)
-                if refusal == "cancel"
-                else (_address_refused_text(order))
-            )
-            dispatcher.utter_message(
-                text=f"{text} If you meant another order, tell me its number, or say stop."
-            )
-            return {"order_id": None}
-        dispatcher.utter_message(text=describe_order(order, dates.today()))
-        return {"order_id": order.id}
+class _NotShippedOrderFormValidation(ShopFormValidationAction, ABC):
+    """Validates the order_id of the cancel and change-address forms."""
+
+    @abstractmethod
+    def refused_text(self, order: OrderView) -> str:
+        """Why the form cannot go on with this order (it has shipped or is cancelled)."""
+
+    def validate_order_id(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        with open_repository() as repository:
+            customer = verified_customer(dispatcher, repository, tracker)
+            if customer is None:
+                return {"order_id": None}
+            order = customer_order(dispatcher, repository, customer.id, as_text(slot_value))
+            if order is None:
+                return {"order_id": None}
+            if order.status not in ("pending", "paid"):
+                dispatcher.utter_message(
+                    text=f"{self.refused_text(order)} If you meant another order, tell me its "
+                    "number, or say stop."
+                )
+                return {"order_id": None}
+            dispatcher.utter_message(text=describe_order(order, dates.today()))
+            return {"order_id": order.id}
 
 
-class ValidateCancelOrderForm(ShopFormValidationAction):
+class ValidateCancelOrderForm(_NotShippedOrderFormValidation):
     """Accepts only the customer's own orders that have not shipped yet."""
 
     def name(self) -> str:
         return "validate_cancel_order_form"
 
-    def validate_order_id(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        return validate_not_shipped_order_id(slot_value, dispatcher, tracker, "cancel")
+    def refused_text(self, order: OrderView) -> str:
+        return _cancel_refused_text(order)
 
 
-class ValidateChangeAddressForm(ShopFormValidationAction):
+class ValidateChangeAddressForm(_NotShippedOrderFormValidation):
     """Accepts the customer's own not-yet-shipped orders and a plausible postal address."""
 
     def name(self) -> str:
         return "validate_change_address_form"
 
-    def validate_order_id(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        return validate_not_shipped_order_id(slot_value, dispatcher, tracker, "address")
+    def refused_text(self, order: OrderView) -> str:
+        return _address_refused_text(order)
 
     def validate_new_address(
         self,

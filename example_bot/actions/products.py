@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from shop.catalog import normalize_category
-from shop.repository import ProductMatch, ProductView, ShopRepository
+from shop.repository import ProductView, ShopRepository
 
 from actions.common import (
     ShopAction,
@@ -105,21 +106,25 @@ def _requested_products(tracker: Tracker) -> list[str]:
     return mentioned
 
 
-def _explain_unknown_product(
-    dispatcher: CollectingDispatcher, repository: ShopRepository, query: str, match: ProductMatch
-) -> None:
+def _find_product(
+    dispatcher: CollectingDispatcher, repository: ShopRepository, query: str
+) -> ProductView | None:
+    """The product `query` names; None after asking which one is meant or saying it is unknown."""
+    match = repository.find_product(query)
+    if match.product is not None:
+        return match.product
     category = normalize_category(query)
     if category:  # "headphones", "a speaker": a kind of product, not one product
         products = [product.name for product in repository.products_in(category)][:5]
         dispatcher.utter_message(
             text=f"Which of our {category} do you mean? We have {join_words(products)}."
         )
-        return
-    if match.candidates:
+    elif match.candidates:
         names = join_words([product.name for product in match.candidates], "or")
         dispatcher.utter_message(text=f"Which one do you mean: {names}?")
-        return
-    dispatcher.utter_message(response=UTTER_PRODUCT_NOT_FOUND, product=echo(query, 60))
+    else:
+        dispatcher.utter_message(response=UTTER_PRODUCT_NOT_FOUND, product=echo(query, 60))
+    return None
 
 
 def _similar_in_stock(repository: ShopRepository, product: ProductView) -> list[ProductView]:
@@ -132,6 +137,41 @@ def _similar_in_stock(repository: ShopRepository, product: ProductView) -> list[
     return others[:2]
 
 
+def _answer_about_product(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    answer: Callable[[ShopRepository, ProductView], str],
+) -> list[EventType]:
+    """Answers about the first product the customer names (asks for one if there is none)."""
+    requested = _requested_products(tracker)
+    if not requested:
+        dispatcher.utter_message(response=UTTER_ASK_PRODUCT)
+        return []
+    with open_repository() as repository:
+        product = _find_product(dispatcher, repository, requested[0])
+        if product is None:
+            return [SlotSet("product", None)]
+        dispatcher.utter_message(text=answer(repository, product))
+    return [SlotSet("product", product.name)]
+
+
+def _stock_text(repository: ShopRepository, product: ProductView) -> str:
+    """Whether the product is in stock, with similar in-stock products when it is not."""
+    if product.in_stock:
+        return (
+            f"{product.name} ({money(product.price_cents)}): {stock_sentence(product)} "
+            "Orders paid before 2 pm ET on a business day ship the same day."
+        )
+    text = f"Sorry, {product.name} is currently out of stock."
+    alternatives = _similar_in_stock(repository, product)
+    if alternatives:
+        options = join_words(
+            [f"{other.name} ({money(other.price_cents)})" for other in alternatives], "or"
+        )
+        text += f" Similar products in stock: {options}."
+    return text
+
+
 class ActionProductInfo(ShopAction):
     """Describes a product: price, key specs, compatibility, warranty and stock."""
 
@@ -141,17 +181,9 @@ class ActionProductInfo(ShopAction):
     def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        requested = _requested_products(tracker)
-        if not requested:
-            dispatcher.utter_message(response=UTTER_ASK_PRODUCT)
-            return []
-        with open_repository() as repository:
-            match = repository.find_product(requested[0])
-            if match.product is None:
-                _explain_unknown_product(dispatcher, repository, requested[0], match)
-                return [SlotSet("product", None)]
-        dispatcher.utter_message(text=product_summary(match.product))
-        return [SlotSet("product", match.product.name)]
+        return _answer_about_product(
+            dispatcher, tracker, lambda _repository, product: product_summary(product)
+        )
 
 
 class ActionCheckStock(ShopAction):
@@ -163,31 +195,7 @@ class ActionCheckStock(ShopAction):
     def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        requested = _requested_products(tracker)
-        if not requested:
-            dispatcher.utter_message(response=UTTER_ASK_PRODUCT)
-            return []
-        with open_repository() as repository:
-            match = repository.find_product(requested[0])
-            if match.product is None:
-                _explain_unknown_product(dispatcher, repository, requested[0], match)
-                return [SlotSet("product", None)]
-            product = match.product
-            alternatives = [] if product.in_stock else _similar_in_stock(repository, product)
-        if product.in_stock:
-            text = (
-                f"{product.name} ({money(product.price_cents)}): {stock_sentence(product)} "
-                "Orders paid before 2 pm ET on a business day ship the same day."
-            )
-        else:
-            text = f"Sorry, {product.name} is currently out of stock."
-            if alternatives:
-                options = join_words(
-                    [f"{other.name} ({money(other.price_cents)})" for other in alternatives], "or"
-                )
-                text += f" Similar products in stock: {options}."
-        dispatcher.utter_message(text=text)
-        return [SlotSet("product", product.name)]
+        return _answer_about_product(dispatcher, tracker, _stock_text)
 
 
 class ActionCompareProducts(ShopAction):
@@ -206,11 +214,10 @@ class ActionCompareProducts(ShopAction):
         with open_repository() as repository:
             found = []
             for query in requested[:2]:
-                match = repository.find_product(query)
-                if match.product is None:
-                    _explain_unknown_product(dispatcher, repository, query, match)
+                product = _find_product(dispatcher, repository, query)
+                if product is None:
                     return []
-                found.append(match.product)
+                found.append(product)
         first, second = found
         if first.sku == second.sku:
             dispatcher.utter_message(

@@ -13,18 +13,18 @@ from shop.ids import normalize_order_id
 from shop.repository import ReturnCheck
 
 from actions.common import (
-    UTTER_ACCOUNT_NOT_FOUND,
     UTTER_ASK_ORDER_ID,
-    UTTER_INVALID_ORDER_ID,
     ShopAction,
     ShopFormValidationAction,
     as_text,
+    checked_order_id,
     customer_for,
-    echo,
+    customer_order,
     open_repository,
     requested_order_id,
     text_slot,
     utter_order_not_found,
+    verified_customer,
 )
 from actions.formatting import (
     CANCELLATION_REFUND_BUSINESS_DAYS,
@@ -59,6 +59,16 @@ def _check_problem_text(check: ReturnCheck, item_query: str | None) -> str:
     return not_returnable_reason(order, check.outcome, dates.today())
 
 
+def _utter_check_problem(
+    dispatcher: CollectingDispatcher, check: ReturnCheck, order_id: str, item_query: str | None
+) -> None:
+    """Tells the customer why a return check did not pass."""
+    if check.outcome == "order_not_found":
+        utter_order_not_found(dispatcher, order_id)
+    else:
+        dispatcher.utter_message(text=_check_problem_text(check, item_query))
+
+
 class ValidateReturnForm(ShopFormValidationAction):
     """Applies the return policy while the return form collects order, item and reason."""
 
@@ -72,21 +82,16 @@ class ValidateReturnForm(ShopFormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        order_id = normalize_order_id(as_text(slot_value))
         with open_repository() as repository:
-            customer = customer_for(repository, tracker)
+            customer = verified_customer(dispatcher, repository, tracker)
             if customer is None:
-                dispatcher.utter_message(response=UTTER_ACCOUNT_NOT_FOUND)
                 return {"order_id": None}
+            order_id = checked_order_id(dispatcher, as_text(slot_value))
             if order_id is None:
-                dispatcher.utter_message(response=UTTER_INVALID_ORDER_ID, order_id=echo(slot_value))
                 return {"order_id": None}
             check = repository.check_return(customer.id, order_id, None, dates.today())
-        if check.outcome == "order_not_found":
-            utter_order_not_found(dispatcher, order_id)
-            return {"order_id": None}
         if check.outcome != "ok":
-            dispatcher.utter_message(text=_check_problem_text(check, None))
+            _utter_check_problem(dispatcher, check, order_id, None)
             return {"order_id": None}
         if not tracker.get_slot("return_item"):
             dispatcher.utter_message(text=returnable_items_text(check.order))
@@ -107,17 +112,13 @@ class ValidateReturnForm(ShopFormValidationAction):
             # The order is asked next; action_submit_return checks the item against it.
             return {"return_item": item_query}
         with open_repository() as repository:
-            customer = customer_for(repository, tracker)
+            customer = verified_customer(dispatcher, repository, tracker)
             if customer is None:
-                dispatcher.utter_message(response=UTTER_ACCOUNT_NOT_FOUND)
                 return {"return_item": None}
             check = repository.check_return(customer.id, order_id, item_query, dates.today())
         if check.outcome == "ok":
             return {"return_item": check.item.product.name}
-        if check.outcome == "order_not_found":
-            utter_order_not_found(dispatcher, order_id)
-            return {"return_item": None, "order_id": None}
-        dispatcher.utter_message(text=_check_problem_text(check, item_query))
+        _utter_check_problem(dispatcher, check, order_id, item_query)
         if check.outcome in ("item_not_found", "item_already_returned"):
             return {"return_item": None}
         return {"return_item": None, "order_id": None}
@@ -150,9 +151,8 @@ class ActionSubmitReturn(ShopAction):
         item_query = text_slot(tracker, "return_item")
         reason = text_slot(tracker, "return_reason")
         with open_repository() as repository:
-            customer = customer_for(repository, tracker)
+            customer = verified_customer(dispatcher, repository, tracker)
             if customer is None:
-                dispatcher.utter_message(response=UTTER_ACCOUNT_NOT_FOUND)
                 return reset
             if order_id is None or item_query is None or reason is None:
                 dispatcher.utter_message(response=UTTER_RETURN_INCOMPLETE)
@@ -160,11 +160,10 @@ class ActionSubmitReturn(ShopAction):
             result = repository.create_return(
                 customer.id, order_id, item_query, reason, dates.today(), dates.utc_now()
             )
-            if result.outcome == "order_not_found":
-                utter_order_not_found(dispatcher, order_id)
-                return [*reset, SlotSet("order_id", None)]
             if result.outcome != "created":
-                dispatcher.utter_message(text=_check_problem_text(result, item_query))
+                _utter_check_problem(dispatcher, result, order_id, item_query)
+                if result.outcome == "order_not_found":
+                    return [*reset, SlotSet("order_id", None)]
                 return reset
             shipping_note = (
                 "a prepaid UPS return label by email within 1 business day"
@@ -194,20 +193,15 @@ class ActionRefundStatus(ShopAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         with open_repository() as repository:
-            customer = customer_for(repository, tracker)
+            customer = verified_customer(dispatcher, repository, tracker)
             if customer is None:
-                dispatcher.utter_message(response=UTTER_ACCOUNT_NOT_FOUND)
                 return []
-            raw, order_id = requested_order_id(tracker)
+            raw = requested_order_id(tracker)
             if raw is None:
                 dispatcher.utter_message(response=UTTER_ASK_ORDER_ID)
                 return []
-            if order_id is None:
-                dispatcher.utter_message(response=UTTER_INVALID_ORDER_ID, order_id=echo(raw))
-                return [SlotSet("order_id", None)]
-            order = repository.order(customer.id, order_id)
+            order = customer_order(dispatcher, repository, customer.id, raw)
             if order is None:
-                utter_order_not_found(dispatcher, order_id)
                 return [SlotSet("order_id", None)]
         if order.returns:
             lines = [describe_return(record, order.payment_method) for record in order.returns]
@@ -242,7 +236,7 @@ class ActionExchangeInfo(ShopAction):
     def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        raw, order_id = requested_order_id(tracker)
+        order_id = normalize_order_id(requested_order_id(tracker))
         if order_id is None:
             dispatcher.utter_message(response=UTTER_EXCHANGE_POLICY)
             return []
@@ -252,12 +246,10 @@ class ActionExchangeInfo(ShopAction):
                 dispatcher.utter_message(response=UTTER_EXCHANGE_POLICY)
                 return []
             check = repository.check_return(customer.id, order_id, None, dates.today())
-        if check.outcome == "order_not_found":
-            utter_order_not_found(dispatcher, order_id)
-            return [SlotSet("order_id", None)]
         if check.outcome != "ok":
-            dispatcher.utter_message(text=_check_problem_text(check, None))
-            return [SlotSet("order_id", order_id)]
+            _utter_check_problem(dispatcher, check, order_id, None)
+            found = check.outcome != "order_not_found"
+            return [SlotSet("order_id", order_id if found else None)]
         order = check.order
         stock_notes = [
             f"{item.product.name} is {'in stock' if item.product.in_stock else 'out of stock'}"

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql import Select
 
 from shop import dates
 from shop.catalog import normalize_category, parse_specs
@@ -21,6 +23,7 @@ from shop.matching import best_match, rank_products, words
 
 MAX_REASON_LENGTH = 500
 MAX_ADDRESS_LENGTH = 300
+_ViewT = TypeVar("_ViewT")
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
 
 
@@ -177,68 +180,60 @@ class ReturnCheck:
     candidates: tuple[ItemView, ...] = field(default=())
 
 
+def _view(view_class: type[_ViewT], row: object, **values: object) -> _ViewT:
+    """A view of a database row: `values`, and the row's attributes for the other fields."""
+    for view_field in fields(view_class):
+        if view_field.name not in values:
+            values[view_field.name] = getattr(row, view_field.name)
+    return view_class(**values)
+
+
 def _product_view(product: Product) -> ProductView:
-    return ProductView(
-        sku=product.sku,
-        name=product.name,
-        category=product.category,
-        brand=product.brand,
-        price_cents=product.price_cents,
-        stock=product.stock,
-        warranty_months=product.warranty_months,
-        description=product.description,
-        specs=parse_specs(product.specs),
-        compatibility=product.compatibility,
-        features=product.features,
-    )
+    return _view(ProductView, product, specs=parse_specs(product.specs))
 
 
 def _return_view(record: Return) -> ReturnView:
-    return ReturnView(
-        rma_number=record.rma_number,
+    return _view(
+        ReturnView,
+        record,
         sku=record.order_item.product_sku,
         product_name=record.order_item.product.name,
-        status=record.status,
-        reason=record.reason,
-        refund_cents=record.refund_cents,
-        created_at=record.created_at,
-        received_at=record.received_at,
-        refunded_at=record.refunded_at,
     )
 
 
 def _order_view(order: Order) -> OrderView:
     rma_by_item = {record.order_item_id: record.rma_number for record in order.returns}
-    shipment = order.shipment
-    return OrderView(
-        id=order.id,
-        status=order.status,
-        placed_at=order.placed_at,
-        cancelled_at=order.cancelled_at,
-        shipping_address=order.shipping_address,
-        shipping_method=order.shipping_method,
-        shipping_cents=order.shipping_cents,
-        payment_method=order.payment_method,
-        items=tuple(
-            ItemView(
-                item_id=item.id,
-                product=_product_view(item.product),
-                quantity=item.quantity,
-                unit_price_cents=item.unit_price_cents,
-                return_rma=rma_by_item.get(item.id),
-            )
-            for item in order.items
-        ),
-        shipment=ShipmentView(
-            carrier=shipment.carrier,
-            tracking_number=shipment.tracking_number,
-            shipped_at=shipment.shipped_at,
-            estimated_delivery=shipment.estimated_delivery,
-            delivered_at=shipment.delivered_at,
+    items = tuple(
+        _view(
+            ItemView,
+            item,
+            item_id=item.id,
+            product=_product_view(item.product),
+            return_rma=rma_by_item.get(item.id),
         )
-        if shipment
-        else None,
+        for item in order.items
+    )
+    return _view(
+        OrderView,
+        order,
+        items=items,
+        shipment=_view(ShipmentView, order.shipment) if order.shipment else None,
         returns=tuple(_return_view(record) for record in order.returns),
+    )
+
+
+def _customer_orders(customer_id: str) -> Select:
+    """The customer's orders with everything their views show; every order query starts here."""
+    return (
+        select(Order)
+        .where(Order.customer_id == customer_id)
+        .options(
+            selectinload(Order.items).selectinload(OrderItem.product),
+            selectinload(Order.shipment),
+            selectinload(Order.returns)
+            .selectinload(Return.order_item)
+            .selectinload(OrderItem.product),
+        )
     )
 
 
@@ -284,26 +279,12 @@ class ShopRepository:
     def customer(self, customer_id: str) -> CustomerView | None:
         """The customer with this id, or None."""
         customer = self.session.get(Customer, customer_id) if customer_id else None
-        if customer is None:
-            return None
-        return CustomerView(
-            id=customer.id, name=customer.name, email=customer.email, country=customer.country
-        )
+        return _view(CustomerView, customer) if customer is not None else None
 
     def _load_order(
         self, customer_id: str, order_id: str, for_update: bool = False
     ) -> Order | None:
-        statement = (
-            select(Order)
-            .where(Order.id == order_id, Order.customer_id == customer_id)
-            .options(
-                selectinload(Order.items).selectinload(OrderItem.product),
-                selectinload(Order.shipment),
-                selectinload(Order.returns)
-                .selectinload(Return.order_item)
-                .selectinload(OrderItem.product),
-            )
-        )
+        statement = _customer_orders(customer_id).where(Order.id == order_id)
         if for_update:
             statement = statement.with_for_update()  # no-op on SQLite, row lock elsewhere
         return self.session.scalars(statement).first()
@@ -315,38 +296,25 @@ class ShopRepository:
 
     def recent_orders(self, customer_id: str, limit: int = 5) -> list[OrderView]:
         """The customer's most recent orders, newest first."""
-        statement = (
-            select(Order)
-            .where(Order.customer_id == customer_id)
-            .order_by(Order.placed_at.desc())
-            .limit(limit)
-            .options(
-                selectinload(Order.items).selectinload(OrderItem.product),
-                selectinload(Order.shipment),
-                selectinload(Order.returns),
-            )
-        )
+        statement = _customer_orders(customer_id).order_by(Order.placed_at.desc()).limit(limit)
         return [_order_view(order) for order in self.session.scalars(statement)]
 
     def cancel_order(self, customer_id: str, order_id: str, now: datetime) -> OrderChange:
         """Cancels the order if it has not shipped yet (status checked in this transaction)."""
-        order = self._load_order(customer_id, order_id, for_update=True)
-        if order is None:
-            return OrderChange("not_found")
-        if order.status == "cancelled":
-            return OrderChange("already_cancelled", _order_view(order))
-        if order.status not in NOT_YET_SHIPPED:
-            return OrderChange("already_shipped", _order_view(order))
-        order.status = "cancelled"
-        order.cancelled_at = now
-        order.updated_at = now
-        self.session.flush()
-        return OrderChange("done", _order_view(order))
+        return self._change_order(customer_id, order_id, now, status="cancelled", cancelled_at=now)
 
     def change_shipping_address(
         self, customer_id: str, order_id: str, address: str, now: datetime
     ) -> OrderChange:
         """Changes the shipping address if the order has not shipped yet."""
+        return self._change_order(
+            customer_id, order_id, now, shipping_address=address.strip()[:MAX_ADDRESS_LENGTH]
+        )
+
+    def _change_order(
+        self, customer_id: str, order_id: str, now: datetime, **changes: object
+    ) -> OrderChange:
+        """Sets `changes` on the order if it has not shipped yet (checked in this transaction)."""
         order = self._load_order(customer_id, order_id, for_update=True)
         if order is None:
             return OrderChange("not_found")
@@ -354,7 +322,8 @@ class ShopRepository:
             return OrderChange("already_cancelled", _order_view(order))
         if order.status not in NOT_YET_SHIPPED:
             return OrderChange("already_shipped", _order_view(order))
-        order.shipping_address = address.strip()[:MAX_ADDRESS_LENGTH]
+        for column, value in changes.items():
+            setattr(order, column, value)
         order.updated_at = now
         self.session.flush()
         return OrderChange("done", _order_view(order))

@@ -19,7 +19,7 @@ DEFAULT_LLM_CONFIG: dict[str, Any] = {
     # llamacpp
     "n_ctx": 2048,
     "mode": "process",
-    "nice": 0,
+    "nice": 10,
     # openai
     "base_url": None,
     "model": "default",

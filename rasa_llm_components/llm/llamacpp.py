@@ -9,7 +9,9 @@ Two ways to run the model, chosen by `mode`:
 - `thread`: the model lives in the Rasa process and each generation runs in a one-thread
   executor. xllamacpp releases the GIL while it generates, so the event loop keeps running.
 
-With `n_threads: 1` the model uses one core, which leaves the other core to Rasa on a 2-core box.
+With `n_threads: 1` the model uses one core, which leaves the other core to Rasa on a 2-core box;
+the worker also runs at a lower CPU priority (`nice: 10`), so that when the machine is busy the
+scheduler serves the conversations' turns first and the LLM answer waits a little.
 """
 
 from __future__ import annotations
@@ -85,7 +87,7 @@ class LlamaCppBackend(LLMBackend):
         n_ctx: int = 2048,
         n_threads: int = 1,
         mode: str = "process",
-        nice: int = 0,
+        nice: int = 10,
         startup_timeout: float = 60.0,
         request_timeout: float = 30.0,
         settings: GenerationSettings | None = None,
