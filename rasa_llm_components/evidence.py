@@ -72,7 +72,10 @@ class SentenceCache:
         return self._entries[key]
 
     def warm(self, hits: Sequence[Any]) -> None:
-        """Encodes the sentences of many passages at once (e.g. all of an index at load)."""
+        """Encodes the sentences of several passages in one batch (used to pre-fill the cache).
+
+        Safe beside `get` in another thread: at worst a passage is encoded twice.
+        """
         missing = [hit for hit in hits if hit.passage.id not in self._entries]
         sentences = [candidate_sentences(hit) for hit in missing]
         flat = [sentence for group in sentences for sentence in group]

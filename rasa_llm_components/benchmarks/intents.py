@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import time
@@ -46,6 +47,15 @@ from rasa_llm_components.benchmarks.stats import percentile  # noqa: E402
 SETTINGS = ("banking77-10shot", "banking77-full", "clinc150")
 PIPELINES = ("transformer", "diet")
 LATENCY_SAMPLES = 300
+
+
+def quiet_rasa_logging() -> None:
+    """Rasa logs every parse at debug level; that would be part of the measured latency."""
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)
 
 
 def pipeline_config(pipeline: str, few_shot: bool, seed: int, args: argparse.Namespace) -> list:
@@ -183,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     from rasa_llm_components.benchmarks.intent_report import format_report
 
     args = parse_args(argv)
+    quiet_rasa_logging()
     if not (args.data / "banking77").is_dir() and not (args.data / "clinc150").is_dir():
         print(f"No benchmark data under {args.data} (expected banking77/ and clinc150/).")
         return 1
