@@ -68,6 +68,7 @@ def _address_refused_text(order: OrderView) -> str:
 
 
 def _cancel_reply(change: OrderChange) -> str:
+    """The reply to a cancellation that went through or was refused."""
     order = change.order
     if change.outcome != "done":
         return _cancel_refused_text(order)
@@ -79,6 +80,7 @@ def _cancel_reply(change: OrderChange) -> str:
 
 
 def _address_reply(change: OrderChange) -> str:
+    """The reply to an address change that went through or was refused."""
     order = change.order
     if change.outcome != "done":
         return _address_refused_text(order)
@@ -143,7 +145,7 @@ class ActionCancelOrder(ShopAction):
             return []
         with open_repository() as repository:
             customer, order_id = _customer_and_order_id(dispatcher, repository, tracker)
-            if order_id is None:
+            if order_id is None:  # no account: there is no order id to forget
                 return [SlotSet("order_id", None)] if customer else []
             change = repository.cancel_order(customer.id, order_id, dates.utc_now())
             if change.outcome == "not_found":
@@ -164,7 +166,7 @@ class ActionChangeAddress(ShopAction):
     ) -> list[EventType]:
         with open_repository() as repository:
             customer, order_id = _customer_and_order_id(dispatcher, repository, tracker)
-            if order_id is None:
+            if order_id is None:  # no account: there is no order id to forget
                 return [SlotSet("order_id", None)] if customer else []
             address = text_slot(tracker, "new_address")
             if not is_plausible_address(address):

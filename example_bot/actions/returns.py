@@ -248,8 +248,8 @@ class ActionExchangeInfo(ShopAction):
             check = repository.check_return(customer.id, order_id, None, dates.today())
         if check.outcome != "ok":
             _utter_check_problem(dispatcher, check, order_id, None)
-            found = check.outcome != "order_not_found"
-            return [SlotSet("order_id", order_id if found else None)]
+            # An order id that is not the customer's is forgotten; their own order stays the topic.
+            return [SlotSet("order_id", None if check.outcome == "order_not_found" else order_id)]
         order = check.order
         stock_notes = [
             f"{item.product.name} is {'in stock' if item.product.in_stock else 'out of stock'}"

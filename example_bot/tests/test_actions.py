@@ -418,42 +418,34 @@ def test_submit_return_rechecks_window():
         assert session.scalars(select(Return).where(Return.order_id == "ORD-10004")).all() == []
 
 
-def test_refund_status_of_refunded_received_and_cancelled_orders():
-    refunded, _ = run_action(
+@pytest.mark.parametrize(
+    ("order_id", "expected"),
+    [
+        ("ORD-10007", ["refunded to your", "RMA-"]),
+        ("ORD-10005", ["we received the item"]),
+        ("ORD-10008", ["was cancelled"]),
+        ("ORD-10001", ["no return or refund"]),
+    ],
+)
+def test_refund_status_of_refunded_received_and_cancelled_orders(order_id, expected):
+    messages, _ = run_action(
         ActionRefundStatus(),
-        make_tracker(EMMA, "ORD-10007", "refund_status", order_entity("ORD-10007")),
+        make_tracker(EMMA, order_id, "refund_status", order_entity(order_id)),
     )
-    assert "refunded to your" in texts(refunded) and "RMA-" in texts(refunded)
-    received, _ = run_action(
-        ActionRefundStatus(),
-        make_tracker(EMMA, "ORD-10005", "refund_status", order_entity("ORD-10005")),
-    )
-    assert "we received the item" in texts(received)
-    cancelled, _ = run_action(
-        ActionRefundStatus(),
-        make_tracker(EMMA, "ORD-10008", "refund_status", order_entity("ORD-10008")),
-    )
-    assert "was cancelled" in texts(cancelled)
-    none, _ = run_action(
-        ActionRefundStatus(),
-        make_tracker(EMMA, "ORD-10001", "refund_status", order_entity("ORD-10001")),
-    )
-    assert "no return or refund" in texts(none)
+    for snippet in expected:
+        assert snippet in texts(messages)
 
 
 def test_exchange_info_general_and_for_an_order():
     general, _ = run_action(ActionExchangeInfo(), make_tracker(EMMA, "can I exchange", "exchange"))
     assert responses(general) == ["utter_exchange_policy"]
-    tailored, _ = run_action(
-        ActionExchangeInfo(),
-        make_tracker(EMMA, "exchange ORD-10001", "exchange", order_entity("ORD-10001")),
-    )
-    assert "can be returned until" in texts(tailored)
-    late, _ = run_action(
-        ActionExchangeInfo(),
-        make_tracker(EMMA, "exchange ORD-10004", "exchange", order_entity("ORD-10004")),
-    )
-    assert "warranty" in texts(late)
+    tailored_and_late = [("ORD-10001", "can be returned until"), ("ORD-10004", "warranty")]
+    for order_id, expected in tailored_and_late:
+        messages, _ = run_action(
+            ActionExchangeInfo(),
+            make_tracker(EMMA, f"exchange {order_id}", "exchange", order_entity(order_id)),
+        )
+        assert expected in texts(messages), order_id
 
 
 # Products ------------------------------------------------------------------------------------
@@ -697,27 +689,19 @@ def test_seeded_dates_are_relative_to_today():
     assert row.status == "delivered"
 
 
-def test_action_server_registers_exactly_the_design_actions():
+def test_action_server_registers_exactly_the_domain_actions():
+    from pathlib import Path
+
+    import yaml
     from rasa_sdk.executor import ActionExecutor
 
+    domain = yaml.safe_load((Path(__file__).parents[1] / "domain.yml").read_text())
     executor = ActionExecutor()
     executor.register_package("actions")
-    assert set(executor.actions) == {
-        "action_order_status",
-        "action_cancel_order",
-        "action_change_address",
-        "action_submit_return",
-        "validate_return_form",
-        "validate_cancel_order_form",
-        "validate_change_address_form",
-        "action_refund_status",
-        "action_exchange_info",
-        "action_product_info",
-        "action_compare_products",
-        "action_recommend_products",
-        "action_check_stock",
-        "action_handoff",
-    }
+    assert set(executor.actions) == set(domain["actions"])
+    assert {"action_order_status", "action_submit_return", "action_handoff"} <= set(
+        executor.actions
+    )
 
 
 def test_every_catalog_product_is_found_by_name_and_sku():
