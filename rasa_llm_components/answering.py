@@ -23,7 +23,6 @@ import asyncio
 import concurrent.futures
 import logging
 import re
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -173,25 +172,6 @@ class GroundedAnswerer:
         if sentence_cache is None and index is not None:
             sentence_cache = SentenceCache(index.encoder)
         self.sentences = sentence_cache
-
-    def warm_up(self) -> None:
-        """Encodes every passage's sentences in a background thread, a few at a time.
-
-        It runs beside the retrieval thread (not in it), so the first questions never wait for
-        it; a passage it has not reached yet is encoded on demand.
-        """
-        if self.index is None or self.sentences is None:
-            return
-        from types import SimpleNamespace
-
-        passages = [SimpleNamespace(passage=passage) for passage in self.index.passages]
-        cache = self.sentences
-
-        def warm() -> None:
-            for start in range(0, len(passages), 8):
-                cache.warm(passages[start : start + 8])
-
-        threading.Thread(target=warm, name="sentence-cache-warm-up", daemon=True).start()
 
     # -- retrieval and evidence (blocking, run in the executor) -----------------------------
     def _query(self, context: ConversationContext) -> str:

@@ -71,23 +71,6 @@ class SentenceCache:
             self._entries[key] = (sentences, vectors, [set(tokenize(s)) for s in sentences])
         return self._entries[key]
 
-    def warm(self, hits: Sequence[Any]) -> None:
-        """Encodes the sentences of several passages in one batch (used to pre-fill the cache).
-
-        Safe beside `get` in another thread: at worst a passage is encoded twice.
-        """
-        missing = [hit for hit in hits if hit.passage.id not in self._entries]
-        sentences = [candidate_sentences(hit) for hit in missing]
-        flat = [sentence for group in sentences for sentence in group]
-        if not flat:
-            return
-        vectors = self.encoder.encode(flat)
-        start = 0
-        for hit, group in zip(missing, sentences, strict=True):
-            block = vectors[start : start + len(group)]
-            start += len(group)
-            self._entries[hit.passage.id] = (group, block, [set(tokenize(s)) for s in group])
-
 
 def rank_sentences(
     question: str,

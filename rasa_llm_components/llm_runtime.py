@@ -66,14 +66,15 @@ class LLMRuntime:
             return self._backends[key]
 
     def warm_up(self) -> None:
-        """Starts the llama.cpp worker process and encodes the passage sentences early, in the
-        background, so that the first answers do not wait for them."""
+        """Starts the llama.cpp worker process early so the first answer does not wait for it.
+
+        (Passage sentences are encoded on first use, a passage at a time: a full pre-encoding
+        at start-up competed with the first generations for the CPU.)
+        """
         if self.answer_settings.get("mode") != "extractive":
             spawn = getattr(self.backend(), "spawn", None)
             if callable(spawn):
                 spawn()
-        if self.index is not None:
-            self.answerer().warm_up()
 
     def answerer(
         self,

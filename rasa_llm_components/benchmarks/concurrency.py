@@ -83,7 +83,7 @@ def prepare_project(args: argparse.Namespace) -> tuple[Path, Path]:
 
 def write_endpoints(project: Path, run: str, timeout: float) -> Path:
     """`run` is `extractive` (no LLM) or `mode:n_threads[:nice]` of the embedded model."""
-    path = project / f"endpoints_bench_{run.replace(':', '_')}.yml"
+    path = Path(tempfile.mkdtemp(prefix="llm_bench_")) / f"endpoints_{run.replace(':', '_')}.yml"
     nlg: dict[str, Any] = {
         "type": "rasa_llm_components.nlg.LLMNaturalLanguageGenerator",
         "timeout": timeout,
@@ -115,7 +115,7 @@ class Server:
 
     def __init__(self, project: Path, model: Path, endpoints: Path) -> None:
         self.port = _free_port()
-        self.log = project / f"server_{self.port}.log"
+        self.log = Path(tempfile.mkdtemp(prefix="llm_bench_")) / f"server_{self.port}.log"
         command = [
             sys.executable,
             "-m",
