@@ -37,6 +37,8 @@ from typing import Any
 
 import aiohttp
 
+from rasa_llm_components.benchmarks.stats import percentile
+
 REPO = Path(__file__).resolve().parents[2]
 TEST_BOT = REPO / "tests" / "llm" / "data"
 QUESTIONS = [
@@ -53,12 +55,6 @@ def _free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
-
-def percentile(values: list[float], share: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))]
 
 
 def prepare_project(args: argparse.Namespace) -> tuple[Path, Path]:

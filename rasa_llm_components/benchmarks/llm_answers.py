@@ -37,16 +37,10 @@ from rasa_llm_components.answering import (
     ConversationContext,
     GroundedAnswerer,
 )
+from rasa_llm_components.benchmarks.stats import percentile
 
 BACKENDS = ("llamacpp", "llamacpp-thread", "openai-local", "openai", "extractive")
 
-
-def percentile(values: list[float], share: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    position = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
-    return ordered[position]
 
 
 def build_index(knowledge: list[str]) -> Any:
