@@ -56,7 +56,6 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-
 def prepare_project(args: argparse.Namespace) -> tuple[Path, Path]:
     """Returns (project directory, model path), training the tiny test bot if needed."""
     if args.model:

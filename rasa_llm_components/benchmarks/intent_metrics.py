@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rasa_llm_components.benchmarks.intent_datasets import OUT_OF_SCOPE
-
-Prediction = tuple[str, float]
+from rasa_llm_components.benchmarks.parsing import Prediction
 
 
 def closed_set_scores(gold: list[str], predicted: list[str]) -> dict[str, float]:

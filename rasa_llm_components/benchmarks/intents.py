@@ -26,23 +26,21 @@ import time
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("RASA_MAX_CACHE_SIZE", "0")  # every run trains for real
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-from rasa_llm_components.benchmarks.intent_datasets import (  # noqa: E402
+from rasa_llm_components.benchmarks.intent_datasets import (
     OUT_OF_SCOPE,
     Example,
     IntentDataset,
     banking77,
     clinc150,
 )
-from rasa_llm_components.benchmarks.intent_metrics import (  # noqa: E402
+from rasa_llm_components.benchmarks.intent_metrics import (
     closed_set_scores,
     out_of_scope_scores,
     plot_confusion_matrix,
     tune_threshold,
 )
-from rasa_llm_components.benchmarks.stats import percentile  # noqa: E402
+from rasa_llm_components.benchmarks.parsing import parse_timed
+from rasa_llm_components.benchmarks.stats import percentile
 
 SETTINGS = ("banking77-10shot", "banking77-full", "clinc150")
 PIPELINES = ("transformer", "diet")
@@ -96,8 +94,6 @@ def write_project(directory: Path, train: list[Example], pipeline: list) -> tupl
 
 def train_and_parse(dataset: IntentDataset, pipeline: list, workdir: Path) -> dict[str, Any]:
     """Trains one pipeline and parses the test (and validation) texts with it."""
-    import asyncio
-
     from rasa.core.agent import Agent
     from rasa.model_training import train_nlu
 
@@ -106,22 +102,9 @@ def train_and_parse(dataset: IntentDataset, pipeline: list, workdir: Path) -> di
     model_path = train_nlu(str(config_path), str(nlu_path), str(workdir / "models"), "model")
     train_seconds = time.perf_counter() - started
     agent = Agent.load(model_path)
-
-    async def parse(texts: list[str]) -> tuple[list[tuple[str, float]], list[float]]:
-        predictions, latencies = [], []
-        for text in texts[:20]:  # warm-up
-            await agent.parse_message(text)
-        for text in texts:
-            began = time.perf_counter()
-            result = await agent.parse_message(text)
-            latencies.append(time.perf_counter() - began)
-            intent = result.get("intent") or {}
-            predictions.append((intent.get("name"), float(intent.get("confidence") or 0.0)))
-        return predictions, latencies
-
-    test_predictions, latencies = asyncio.run(parse([text for text, _ in dataset.test]))
+    test_predictions, latencies = parse_timed(agent, [text for text, _ in dataset.test])
     validation_predictions = (
-        asyncio.run(parse([text for text, _ in dataset.validation]))[0]
+        parse_timed(agent, [text for text, _ in dataset.validation])[0]
         if dataset.validation
         else []
     )
@@ -193,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     from rasa_llm_components.benchmarks.intent_report import format_report
 
     args = parse_args(argv)
+    os.environ["RASA_MAX_CACHE_SIZE"] = "0"  # every run trains for real, nothing from the cache
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     quiet_rasa_logging()
     if not (args.data / "banking77").is_dir() and not (args.data / "clinc150").is_dir():
         print(f"No benchmark data under {args.data} (expected banking77/ and clinc150/).")

@@ -42,7 +42,6 @@ from rasa_llm_components.benchmarks.stats import percentile
 BACKENDS = ("llamacpp", "llamacpp-thread", "openai-local", "openai", "extractive")
 
 
-
 def build_index(knowledge: list[str]) -> Any:
     from rasa_llm_components.encoders import SentenceEncoder
     from rasa_llm_components.knowledge import KnowledgeIndex, load_passages

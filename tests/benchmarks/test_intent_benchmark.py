@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from rasa_llm_components.benchmarks import intents
 from rasa_llm_components.benchmarks.intent_metrics import out_of_scope_scores, tune_threshold
 from tests.intent.conftest import EXAMPLES
 
@@ -36,21 +37,29 @@ def write_tiny_datasets(data_dir: Path) -> None:
     (data_dir / "clinc150" / "data_full.json").write_text(json.dumps(clinc))
 
 
-def test_benchmark_trains_both_pipelines_and_reports(tmp_path, capsys):
+def run_benchmark(*args: str) -> subprocess.CompletedProcess:
+    """Runs the script as users do, in its own process (it changes logging and environment)."""
+    return subprocess.run(
+        [sys.executable, "-m", "rasa_llm_components.benchmarks.intents", *args],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+
+
+def test_benchmark_trains_both_pipelines_and_reports(tmp_path):
     write_tiny_datasets(tmp_path / "data")
     results = tmp_path / "results.json"
-    code = intents.main(
-        [
-            "--data", str(tmp_path / "data"),
-            "--settings", "banking77-full", "clinc150",
-            "--epochs", "1",
-            "--diet-epochs", "1",
-            "--results", str(results),
-            "--plots", str(tmp_path / "plots"),
-            "--workdir", str(tmp_path / "work"),
-        ]
+    run = run_benchmark(
+        "--data", str(tmp_path / "data"),
+        "--settings", "banking77-full", "clinc150",
+        "--epochs", "1",
+        "--diet-epochs", "1",
+        "--results", str(results),
+        "--plots", str(tmp_path / "plots"),
+        "--workdir", str(tmp_path / "work"),
     )  # fmt: skip
-    assert code == 0
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     measured = json.loads(results.read_text())
     assert set(measured) == {
         "banking77-full/transformer",
@@ -63,13 +72,13 @@ def test_benchmark_trains_both_pipelines_and_reports(tmp_path, capsys):
         assert result["parse_p50_ms"] > 0
         assert Path(result["confusion_matrix"]).stat().st_size > 0
     assert {"threshold", "oos_recall", "in_scope_accuracy"} <= set(measured["clinc150/diet"])
-    report = capsys.readouterr().out
-    assert "| banking77-full | transformer | 1 |" in report
+    assert "| banking77-full | transformer | 1 |" in run.stdout
 
 
-def test_missing_data_is_reported_not_faked(tmp_path, capsys):
-    assert intents.main(["--data", str(tmp_path)]) == 1
-    assert "No benchmark data" in capsys.readouterr().out
+def test_missing_data_is_reported_not_faked(tmp_path):
+    run = run_benchmark("--data", str(tmp_path))
+    assert run.returncode == 1
+    assert "No benchmark data" in run.stdout
 
 
 def test_threshold_tuning_keeps_in_scope_accuracy_at_the_floor():

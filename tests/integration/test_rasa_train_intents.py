@@ -61,7 +61,8 @@ def rasa_train(project: Path) -> subprocess.CompletedProcess:
         capture_output=True,
         text=True,
         timeout=900,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        # INFO shows which components were trained and which came from the cache.
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "LOG_LEVEL": "INFO"},
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result
