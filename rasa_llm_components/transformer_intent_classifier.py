@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -114,8 +115,8 @@ class TransformerIntentClassifier(GraphComponent, IntentClassifier):
         return cls(config, model_storage, resource)
 
     def _settings(self) -> FineTuningSettings:
-        keys = FineTuningSettings.__dataclass_fields__
-        return FineTuningSettings(**{key: self.config[key] for key in keys if key in self.config})
+        names = [field.name for field in dataclasses.fields(FineTuningSettings)]
+        return FineTuningSettings(**{name: self.config[name] for name in names})
 
     def train(self, training_data: TrainingData) -> Resource:
         """Fine-tunes the encoder on the NLU examples and persists the result."""

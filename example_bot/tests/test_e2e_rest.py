@@ -300,3 +300,20 @@ def test_another_customers_order_reveals_nothing(bot: Bot) -> None:
     assert "couldn't find order ORD-10003" in foreign_replies[0]
     for detail in ("Tidewell", "Wave", "paid", "cancelled", "Emma"):
         assert detail not in _joined(foreign_replies)
+
+
+# --- the dialogue data ----------------------------------------------------------------------------
+def test_training_data_validates():
+    output = run_checked([RASA, "data", "validate"], cwd=BOT_DIR, env=PROCESS_ENV, timeout=300)
+    assert "ERROR" not in output
+
+
+def test_every_test_story_passes(bot_model: Path, work_dir: Path):
+    results = work_dir / "story_results"
+    run_checked(
+        [RASA, "test", "core", "--stories", "tests/test_stories.yml", "-m", str(bot_model),
+         "--out", str(results)],
+        cwd=BOT_DIR, env=PROCESS_ENV, timeout=600,
+    )  # fmt: skip
+    failed = (results / "failed_test_stories.yml").read_text(encoding="utf-8")
+    assert "None of the test stories failed" in failed, failed

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
-from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedTokenizerBase
+from transformers import PreTrainedTokenizerBase
 
 from rasa_llm_components.encoders import load_encoder, resolve_model_path
 from rasa_llm_components.intent.model import CosineIntentModel
@@ -82,11 +82,7 @@ class IntentPredictor:
     def load(cls, directory: Path, quantize: bool = False) -> IntentPredictor:
         """Loads what `save` wrote; `quantize` converts Linear layers to dynamic int8."""
         meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
-        encoder_dir = str(directory / ENCODER_DIR)
-        tokenizer = AutoTokenizer.from_pretrained(encoder_dir, local_files_only=True)
-        encoder = AutoModel.from_pretrained(
-            encoder_dir, config=AutoConfig.from_pretrained(encoder_dir), local_files_only=True
-        )
+        tokenizer, encoder = load_encoder(str(directory / ENCODER_DIR))
         model = CosineIntentModel(encoder, len(meta["labels"]), scale=meta["scale"])
         with torch.no_grad():
             model.intent_vectors.copy_(load_file(directory / HEAD_FILE)["intent_vectors"])
