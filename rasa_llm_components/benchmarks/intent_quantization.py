@@ -1,0 +1,75 @@
+"""Speed and accuracy of a trained TransformerIntentClassifier with and without int8 quantisation.
+
+    python -m rasa_llm_components.benchmarks.intent_quantization \
+        --model benchmark_results/work/banking77-10shot-seed0/transformer/models/model.tar.gz \
+        --texts ../shared/data/banking77/test.csv
+
+Times the classifier alone (tokenise + encode + head) on single messages for 1 and 2 torch
+threads, fp32 and dynamic int8, and reports accuracy on the whole CSV (`text,category`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+from rasa_llm_components.benchmarks.stats import percentile
+
+BATCH = 64
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", type=Path, required=True, help="a Rasa model .tar.gz")
+    parser.add_argument("--texts", type=Path, required=True, help="CSV with text,category")
+    parser.add_argument("--count", type=int, default=300, help="messages timed")
+    args = parser.parse_args(argv)
+    if not args.model.is_file() or not args.texts.is_file():
+        print("Model or texts not found.")
+        return 1
+
+    import torch
+
+    from rasa_llm_components.intent.predictor import IntentPredictor
+
+    with args.texts.open(encoding="utf-8", newline="") as handle:
+        rows = [(row["text"], row["category"]) for row in csv.DictReader(handle)]
+    with tempfile.TemporaryDirectory() as unpacked:
+        with tarfile.open(args.model) as archive:
+            archive.extractall(unpacked)
+        directory = next(Path(unpacked).glob("components/*TransformerIntentClassifier*"))
+        print("| threads | weights | p50 ms | p95 ms | accuracy |\n|---|---|---|---|---|")
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            for quantize in (False, True):
+                predictor = IntentPredictor.load(directory, quantize=quantize)
+                latencies = []
+                for text, _ in rows[: args.count]:
+                    began = time.perf_counter()
+                    predictor.predict([text])
+                    latencies.append(time.perf_counter() - began)
+                correct = 0
+                for start in range(0, len(rows), BATCH):
+                    chunk = rows[start : start + BATCH]
+                    best = predictor.predict([text for text, _ in chunk]).argmax(-1).tolist()
+                    gold = [intent for _, intent in chunk]
+                    correct += sum(
+                        predictor.labels[i] == g for i, g in zip(best, gold, strict=True)
+                    )
+                print(
+                    f"| {threads} | {'int8' if quantize else 'fp32'} "
+                    f"| {1000 * percentile(latencies, 0.5):.1f} "
+                    f"| {1000 * percentile(latencies, 0.95):.1f} "
+                    f"| {100 * correct / len(rows):.2f} |",
+                    flush=True,
+                )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
