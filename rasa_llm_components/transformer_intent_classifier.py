@@ -60,9 +60,13 @@ class TransformerIntentClassifier(GraphComponent, IntentClassifier):
             "num_threads": 0,
             # Intents listed in `intent_ranking`; 0 lists all.
             "ranking_length": 10,
-            # Dynamic int8 quantisation of the linear layers at load time (faster, slightly less
-            # accurate).
-            "quantize": False,
+            # Cosine similarity of an implicit "none of these intents" option in the softmax:
+            # messages whose best similarity is below it get low confidence, which is what
+            # FallbackClassifier's threshold acts on. None gives a plain softmax (sums to 1).
+            "rejection_similarity": 0.4,
+            # Dynamic int8 (per-channel) linear layers for prediction: about 2.5x faster parsing
+            # on CPU for about -0.1 accuracy point. Training always runs in fp32.
+            "quantize": True,
             "show_progress": True,
         }
 
@@ -100,6 +104,16 @@ class TransformerIntentClassifier(GraphComponent, IntentClassifier):
             value = config.get(key)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ValueError(f"TransformerIntentClassifier: '{key}' must be an integer >= 0.")
+        rejection = config.get("rejection_similarity")
+        if rejection is not None and (
+            not isinstance(rejection, (int, float))
+            or isinstance(rejection, bool)
+            or not -1.0 <= rejection <= 1.0
+        ):
+            raise ValueError(
+                "TransformerIntentClassifier: 'rejection_similarity' must be a number between -1 "
+                f"and 1 or null, got {rejection!r}."
+            )
         resolve_model_path(config.get("model_name_or_path"))
 
     @classmethod
@@ -149,7 +163,7 @@ class TransformerIntentClassifier(GraphComponent, IntentClassifier):
         logger.info("Fine-tuning finished; final epoch loss %.4f.", losses[-1] if losses else 0.0)
         with self._model_storage.write_to(self._resource) as directory:
             predictor.save(directory, settings)
-        self._predictor = predictor
+        self._predictor = predictor.quantized() if self.config["quantize"] else predictor
         return self._resource
 
     @classmethod
@@ -179,7 +193,7 @@ class TransformerIntentClassifier(GraphComponent, IntentClassifier):
         if self._predictor is None or not messages:
             return messages
         texts = [message.get(TEXT) or "" for message in messages]
-        probabilities = self._predictor.predict(texts)
+        probabilities = self._predictor.predict(texts, self.config["rejection_similarity"])
         ranking_length = self.config["ranking_length"] or len(self._predictor.labels)
         for message, row in zip(messages, probabilities, strict=True):
             confidences, indices = torch.sort(row, descending=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from dataclasses import asdict
 from pathlib import Path
 
@@ -56,14 +57,24 @@ class IntentPredictor:
         return cls(model, tokenizer, intent_names, settings.max_length), losses
 
     @torch.inference_mode()
-    def predict(self, texts: list[str]) -> torch.Tensor:
-        """Returns intent probabilities, shape (len(texts), len(labels))."""
+    def predict(self, texts: list[str], rejection_similarity: float | None = None) -> torch.Tensor:
+        """Returns intent confidences, shape (len(texts), len(labels)).
+
+        Without `rejection_similarity` they are the softmax over the intents and sum to 1. With
+        it, the softmax also holds an implicit "none of these" option whose logit is that cosine
+        similarity times the scale; its share is left out, so a message far from every intent
+        gets low confidences even when one intent is much closer than the others.
+        """
         if not texts:
             return torch.zeros(0, len(self.labels))
         batch = self.tokenizer(
             texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
         )
-        return torch.softmax(self.model(batch["input_ids"], batch["attention_mask"]), dim=-1)
+        logits = self.model(batch["input_ids"], batch["attention_mask"])
+        if rejection_similarity is None:
+            return torch.softmax(logits, dim=-1)
+        rejection = torch.full((len(texts), 1), self.model.scale * rejection_similarity)
+        return torch.softmax(torch.cat([logits, rejection], dim=1), dim=-1)[:, :-1]
 
     def save(self, directory: Path, settings: FineTuningSettings | None = None) -> None:
         """Writes encoder weights, tokenizer, intent vectors and label map to a directory."""
@@ -86,7 +97,19 @@ class IntentPredictor:
         model = CosineIntentModel(encoder, len(meta["labels"]), scale=meta["scale"])
         with torch.no_grad():
             model.intent_vectors.copy_(load_file(directory / HEAD_FILE)["intent_vectors"])
-        model.eval()
-        if quantize:
-            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, torch.qint8)
-        return cls(model, tokenizer, meta["labels"], meta["max_length"])
+        predictor = cls(model, tokenizer, meta["labels"], meta["max_length"])
+        return predictor.quantized() if quantize else predictor
+
+    def quantized(self) -> IntentPredictor:
+        """A copy whose Linear layers use dynamic int8 with one scale per output channel.
+
+        Per-channel scales keep accuracy within a few tenths of a point of fp32 while reading a
+        quarter of the weight bytes, which is what bounds single-message latency on a CPU.
+        """
+        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+        with warnings.catch_warnings():
+            # torch announces the move of eager-mode quantisation to torchao on every call.
+            warnings.simplefilter("ignore")
+            model = quantize_dynamic(self.model, {torch.nn.Linear: per_channel_dynamic_qconfig})
+        return type(self)(model, self.tokenizer, self.labels, self.max_length)
