@@ -57,24 +57,19 @@ class IntentPredictor:
         return cls(model, tokenizer, intent_names, settings.max_length), losses
 
     @torch.inference_mode()
-    def predict(self, texts: list[str], rejection_similarity: float | None = None) -> torch.Tensor:
-        """Returns intent confidences, shape (len(texts), len(labels)).
-
-        Without `rejection_similarity` they are the softmax over the intents and sum to 1. With
-        it, the softmax also holds an implicit "none of these" option whose logit is that cosine
-        similarity times the scale; its share is left out, so a message far from every intent
-        gets low confidences even when one intent is much closer than the others.
-        """
+    def logits(self, texts: list[str]) -> torch.Tensor:
+        """Scaled cosine similarities to every intent, shape (len(texts), len(labels))."""
         if not texts:
             return torch.zeros(0, len(self.labels))
         batch = self.tokenizer(
             texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
         )
-        logits = self.model(batch["input_ids"], batch["attention_mask"])
-        if rejection_similarity is None:
-            return torch.softmax(logits, dim=-1)
-        rejection = torch.full((len(texts), 1), self.model.scale * rejection_similarity)
-        return torch.softmax(torch.cat([logits, rejection], dim=1), dim=-1)[:, :-1]
+        return self.model(batch["input_ids"], batch["attention_mask"])
+
+    @torch.inference_mode()
+    def predict(self, texts: list[str], rejection_similarity: float | None = None) -> torch.Tensor:
+        """Returns intent confidences, shape (len(texts), len(labels)); see `confidences`."""
+        return confidences(self.logits(texts), self.model.scale, rejection_similarity)
 
     def save(self, directory: Path, settings: FineTuningSettings | None = None) -> None:
         """Writes encoder weights, tokenizer, intent vectors and label map to a directory."""
@@ -98,10 +93,10 @@ class IntentPredictor:
         with torch.no_grad():
             model.intent_vectors.copy_(load_file(directory / HEAD_FILE)["intent_vectors"])
         predictor = cls(model, tokenizer, meta["labels"], meta["max_length"])
-        return predictor.quantized() if quantize else predictor
+        return predictor.quantize() if quantize else predictor
 
-    def quantized(self) -> IntentPredictor:
-        """A copy whose Linear layers use dynamic int8 with one scale per output channel.
+    def quantize(self) -> IntentPredictor:
+        """Turns the Linear layers into dynamic int8 with one scale per output channel, in place.
 
         Per-channel scales keep accuracy within a few tenths of a point of fp32 while reading a
         quarter of the weight bytes, which is what bounds single-message latency on a CPU.
@@ -111,5 +106,23 @@ class IntentPredictor:
         with warnings.catch_warnings():
             # torch announces the move of eager-mode quantisation to torchao on every call.
             warnings.simplefilter("ignore")
-            model = quantize_dynamic(self.model, {torch.nn.Linear: per_channel_dynamic_qconfig})
-        return type(self)(model, self.tokenizer, self.labels, self.max_length)
+            quantize_dynamic(
+                self.model, {torch.nn.Linear: per_channel_dynamic_qconfig}, inplace=True
+            )
+        return self
+
+
+def confidences(
+    logits: torch.Tensor, scale: float, rejection_similarity: float | None = None
+) -> torch.Tensor:
+    """Intent confidences from scaled cosine logits.
+
+    Without `rejection_similarity` they are the softmax over the intents and sum to 1. With it,
+    the softmax also holds an implicit "none of these" option whose logit is that cosine
+    similarity times the scale; its share is left out, so a message far from every intent gets
+    low confidences even when one intent is much closer than the others.
+    """
+    if rejection_similarity is None:
+        return torch.softmax(logits, dim=-1)
+    rejection = torch.full((logits.shape[0], 1), scale * rejection_similarity)
+    return torch.softmax(torch.cat([logits, rejection], dim=1), dim=-1)[:, :-1]

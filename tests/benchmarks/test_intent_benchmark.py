@@ -37,30 +37,41 @@ def write_tiny_datasets(data_dir: Path) -> None:
     (data_dir / "clinc150" / "data_full.json").write_text(json.dumps(clinc))
 
 
-def run_benchmark(*args: str) -> subprocess.CompletedProcess:
-    """Runs the script as users do, in its own process (it changes logging and environment)."""
+def run_script(module: str, *args: str) -> subprocess.CompletedProcess:
+    """Runs a benchmark as users do, in its own process (it changes logging and environment)."""
     return subprocess.run(
-        [sys.executable, "-m", "rasa_llm_components.benchmarks.intents", *args],
+        [sys.executable, "-m", f"rasa_llm_components.benchmarks.{module}", *args],
         capture_output=True,
         text=True,
         timeout=1200,
     )
 
 
-def test_benchmark_trains_both_pipelines_and_reports(tmp_path):
-    write_tiny_datasets(tmp_path / "data")
-    results = tmp_path / "results.json"
+def run_benchmark(*args: str) -> subprocess.CompletedProcess:
+    return run_script("intents", *args)
+
+
+@pytest.fixture(scope="module")
+def benchmark_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """The intents benchmark on tiny data, both pipelines, both full-data settings."""
+    directory = tmp_path_factory.mktemp("intent-benchmark")
+    write_tiny_datasets(directory / "data")
     run = run_benchmark(
-        "--data", str(tmp_path / "data"),
+        "--data", str(directory / "data"),
         "--settings", "banking77-full", "clinc150",
         "--epochs", "1",
         "--diet-epochs", "1",
-        "--results", str(results),
-        "--plots", str(tmp_path / "plots"),
-        "--workdir", str(tmp_path / "work"),
+        "--results", str(directory / "results.json"),
+        "--plots", str(directory / "plots"),
+        "--workdir", str(directory / "work"),
     )  # fmt: skip
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
-    measured = json.loads(results.read_text())
+    return directory, run
+
+
+def test_benchmark_trains_both_pipelines_and_reports(benchmark_run):
+    directory, run = benchmark_run
+    measured = json.loads((directory / "results.json").read_text())
     assert set(measured) == {
         "banking77-full/transformer",
         "banking77-full/diet",
@@ -73,6 +84,39 @@ def test_benchmark_trains_both_pipelines_and_reports(tmp_path):
         assert Path(result["confusion_matrix"]).stat().st_size > 0
     assert {"threshold", "oos_recall", "in_scope_accuracy"} <= set(measured["clinc150/diet"])
     assert "| banking77-full | transformer | 1 |" in run.stdout
+
+
+def test_follow_up_scripts_read_the_trained_models(benchmark_run):
+    directory, _ = benchmark_run
+    ours = directory / "work" / "banking77-full" / "transformer" / "models" / "model.tar.gz"
+    diet = directory / "work" / "banking77-full" / "diet" / "models" / "model.tar.gz"
+    texts = directory / "data" / "banking77" / "test.csv"
+
+    latency = run_script("parse_latency", "--models", str(ours), str(diet), "--texts", str(texts))
+    assert latency.returncode == 0, latency.stderr[-2000:]
+    assert f"| {diet} |" in latency.stdout and "| 1.00x |" in latency.stdout
+
+    quantization = run_script("intent_quantization", "--model", str(ours), "--texts", str(texts))
+    assert quantization.returncode == 0, quantization.stderr[-2000:]
+    assert "| 1 | int8 |" in quantization.stdout and "| 2 | fp32 |" in quantization.stdout
+
+    clinc_model = directory / "work" / "clinc150" / "transformer" / "models" / "model.tar.gz"
+    rejection = run_script(
+        "intent_rejection", "--model", str(clinc_model), "--data", str(directory / "data"),
+        "--values", "0.4",
+    )  # fmt: skip
+    assert rejection.returncode == 0, rejection.stderr[-2000:]
+    rows = [line for line in rejection.stdout.splitlines() if line.startswith("| ")]
+    assert [row.split(" | ")[0] for row in rows[1:]] == [
+        "| softmax",
+        "| rejection_similarity 0.4",
+        "| best cosine similarity",
+    ]
+    assert "closed-set accuracy on validation" in rejection.stdout
+
+    # A DIET model has no TransformerIntentClassifier to score.
+    wrong = run_script("intent_rejection", "--model", str(diet), "--data", str(directory / "data"))
+    assert wrong.returncode == 1 and "no trained TransformerIntentClassifier" in wrong.stdout
 
 
 def test_missing_data_is_reported_not_faked(tmp_path):
