@@ -16,6 +16,8 @@ _EXPORTS = {
     "TransformerIntentClassifier": "rasa_llm_components.transformer_intent_classifier",
     "LLMResponsePolicy": "rasa_llm_components.llm_policy",
     "LLMNaturalLanguageGenerator": "rasa_llm_components.nlg",
+    "ConversationRepairPolicy": "rasa_llm_components.core.repair_policy",
+    "SentimentAnalyzer": "rasa_llm_components.nlu.sentiment_analyzer",
 }
 
 __all__ = sorted(_EXPORTS)

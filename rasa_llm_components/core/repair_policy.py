@@ -1,0 +1,247 @@
+"""`ConversationRepairPolicy`: conversation repair for Rasa Open Source 3.6.
+
+Rasa Pro's CALM ships "conversation repair" patterns (cancel, correction, digression and resume,
+chitchat, clarification, cannot handle, internal error, human handoff). This policy brings the
+same behaviour to Rasa Open Source bots built from rules, stories and forms:
+
+- it takes over a turn only in the situations of `rasa_llm_components.repair.plans`, with
+  priority above `RulePolicy`, so a form can never swallow "never mind" or a question;
+- outside forms it offers a low-confidence fallback (`fallback_confidence`, set it to the
+  `core_fallback_threshold` of `RulePolicy`): when no rule, story or other policy is confident,
+  the customer hears what the bot can do instead of nothing, and a human after repeated misses;
+- when an action fails without a word (the action server is down, it raised), it apologises.
+
+The policy is cheap and synchronous, as Rasa's graph requires; it reads everything it needs
+from the tracker. Digressions are answered the way the bot answers the same intent outside a
+form: the policy learns that from the training rules and stories at `rasa train`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from rasa.core.policies.policy import Policy, PolicyPrediction, SupportedData
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.generator import TrackerWithCachedStates
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from rasa_llm_components.repair.learned import learn_responses
+from rasa_llm_components.repair.plans import (
+    DomainFacts,
+    Plan,
+    failed_action,
+    fallback_plan,
+    plan_turn,
+)
+from rasa_llm_components.repair.settings import (
+    TASK_SLOT,
+    RepairConfigError,
+    RepairSettings,
+    repair_settings,
+)
+from rasa_llm_components.repair.turn import read_turn
+
+logger = logging.getLogger(__name__)
+
+LEARNED_FILE = "learned_responses.json"
+DOMAIN_SNIPPET = "rasa_llm_components/repair/domain.yml"
+
+
+def domain_facts(domain: Domain) -> DomainFacts:
+    """The parts of the domain the repair plans use."""
+    return DomainFacts(
+        form_slots={form: domain.required_slots_for_form(form) for form in domain.form_names},
+        custom_actions=frozenset(domain.user_actions),
+        responses=frozenset(domain.responses),
+    )
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT], is_trainable=True
+)
+class ConversationRepairPolicy(Policy):
+    """Answers the turns that rules, stories and forms leave unanswered or answer wrongly."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {
+            # Above RulePolicy (4), so that a form never swallows a cancel or a question.
+            "priority": 7,
+            "cancel_intents": ["stop"],
+            "deny_intents": ["deny"],
+            "affirm_intents": ["affirm"],
+            "handoff_intents": ["human_handoff"],
+            "frustration_intents": ["complaint"],
+            "exit_intents": ["goodbye"],
+            "slot_intents": ["inform"],
+            "answer_intents": ["faq", "product_question", "out_of_scope"],
+            "fallback_intent": "nlu_fallback",
+            "handoff_action": "action_handoff",
+            "answer_action": "utter_llm_answer",
+            "goodbye_action": "utter_goodbye",
+            "abstain_answer_kinds": ["abstained", "refused", "failed"],
+            "confirmation_actions": [],
+            "form_titles": {},
+            "digressions": {},
+            "frustration_threshold": -0.3,
+            "misses_before_handoff": 2,
+            "fallback_confidence": 0.3,
+            "responses": {},
+        }
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        featurizer: Any = None,
+        learned: dict[str, tuple[str, ...]] | None = None,
+    ) -> None:
+        super().__init__(config, model_storage, resource, execution_context, featurizer)
+        unknown = sorted(set(config) - set(self.get_default_config()))
+        if unknown:
+            raise RepairConfigError(
+                f"Unknown option(s) {unknown} for ConversationRepairPolicy; the options are "
+                f"{sorted(self.get_default_config())}."
+            )
+        self.settings = repair_settings(config)
+        self.learned = dict(learned or {})
+
+    @classmethod
+    def supported_data(cls) -> SupportedData:
+        return SupportedData.ML_AND_RULE_DATA
+
+    # -- training ----------------------------------------------------------------------------
+    def train(
+        self,
+        training_trackers: list[TrackerWithCachedStates],
+        domain: Domain,
+        **kwargs: Any,
+    ) -> Resource:
+        """Checks the domain and learns how each intent is answered outside forms."""
+        self._check_domain(domain)
+        self.learned = learn_responses(training_trackers, domain)
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / LEARNED_FILE).write_text(json.dumps(self.learned), encoding="utf-8")
+        logger.info("ConversationRepairPolicy learned answers for %d intents", len(self.learned))
+        return self._resource
+
+    def _check_domain(self, domain: Domain) -> None:
+        settings = self.settings
+        missing = sorted(set(settings.responses.values()) - set(domain.responses))
+        if missing:
+            raise RepairConfigError(
+                f"ConversationRepairPolicy needs the response(s) {missing} in the domain. Copy "
+                f"them from {DOMAIN_SNIPPET} (or point 'responses' to your own)."
+            )
+        if TASK_SLOT not in {slot.name for slot in domain.slots}:
+            raise RepairConfigError(
+                f"ConversationRepairPolicy needs the text slot '{TASK_SLOT}' in the domain "
+                f"(see {DOMAIN_SNIPPET})."
+            )
+        for option in ("handoff_action", "answer_action", "goodbye_action"):
+            action = getattr(settings, option)
+            if action and action not in domain.action_names_or_texts:
+                raise RepairConfigError(
+                    f"ConversationRepairPolicy option '{option}' names '{action}', which is not "
+                    f"in the domain. Add it to the domain or set '{option}: null'."
+                )
+        for intent, actions in settings.digressions.items():
+            unknown = [a for a in actions if a not in domain.action_names_or_texts]
+            if unknown:
+                raise RepairConfigError(
+                    f"ConversationRepairPolicy option 'digressions': intent '{intent}' names "
+                    f"{unknown}, not in the domain."
+                )
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> ConversationRepairPolicy:
+        learned: dict[str, tuple[str, ...]] = {}
+        try:
+            with model_storage.read_from(resource) as directory:
+                raw = json.loads((directory / LEARNED_FILE).read_text(encoding="utf-8"))
+                learned = {intent: tuple(actions) for intent, actions in raw.items()}
+        except (ValueError, FileNotFoundError, OSError):
+            logger.warning("ConversationRepairPolicy: no learned answers in the model; retrain.")
+        return cls(config, model_storage, resource, execution_context, learned=learned)
+
+    # -- prediction --------------------------------------------------------------------------
+    def _effective_settings(self) -> RepairSettings:
+        if not self.learned:
+            return self.settings
+        from dataclasses import replace
+
+        return replace(self.settings, digressions={**self.learned, **self.settings.digressions})
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        """Predicts the next step of the turn's repair plan, or nothing."""
+        turn = read_turn(tracker)
+        probabilities = self._default_predictions(domain)
+        if turn is None:
+            return self._prediction(probabilities)
+        settings = self._effective_settings()
+        facts = domain_facts(domain)
+
+        error_response = settings.response("internal_error")
+        failed = failed_action(turn, facts)
+        if failed:
+            logger.warning("Action '%s' failed without a reply; apologising.", failed)
+            return self._predict(domain, error_response, 1.0, [], "internal_error")
+        if turn.actions and turn.actions[-1] == error_response:
+            return self._predict(domain, ACTION_LISTEN_NAME, 1.0, [], "internal_error")
+
+        plan = plan_turn(turn, settings, facts)
+        confidence = 1.0
+        if plan is None and turn.loop and turn.loop_rejected:
+            plan = Plan("not_understood", [settings.response("not_understood"), turn.loop],
+                        listen_after=False)
+        if plan is None and not turn.loop:
+            plan = fallback_plan(turn, settings)
+            if not turn.actions:
+                confidence = settings.fallback_confidence
+        if plan is None:
+            return self._prediction(probabilities)
+        action = plan.next_action(turn.actions)
+        if action is None:
+            return self._prediction(probabilities)
+        events = plan.events if not turn.actions else []
+        return self._predict(domain, action, confidence, events, plan.case)
+
+    def _predict(
+        self, domain: Domain, action: str, confidence: float, events: list, case: str
+    ) -> PolicyPrediction:
+        probabilities = self._default_predictions(domain)
+        index = domain.index_for_action(action)
+        if index is None:
+            logger.error("ConversationRepairPolicy: action '%s' is not in the domain.", action)
+            return self._prediction(probabilities)
+        probabilities[index] = confidence
+        # A sure repair step must beat the form's own prediction, which Rasa ranks above
+        # everything based on user input; the low-confidence fallback competes normally.
+        return self._prediction(
+            probabilities,
+            optional_events=events,
+            is_no_user_prediction=confidence >= 1.0,
+            diagnostic_data={"repair_case": case},
+        )

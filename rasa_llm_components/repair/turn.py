@@ -1,0 +1,168 @@
+"""What happened in the current turn, read from a Rasa tracker.
+
+A turn starts with the latest user message. Everything the repair layer decides depends on the
+state *at that message* (the form that was active, the slots it had filled, the question the bot
+had asked) and on what happened after it (slots the message filled, actions already run). Those
+are read from the event list, never from mutable state, so the decision for a turn is the same
+however often it is recomputed while the turn's actions run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rasa.shared.core.constants import (
+    ACTION_LISTEN_NAME,
+    ACTION_SESSION_START_NAME,
+    REQUESTED_SLOT,
+)
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionExecutionRejected,
+    ActiveLoop,
+    BotUttered,
+    Event,
+    Restarted,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY
+
+SENTIMENT_KEY = "sentiment"
+
+
+@dataclass(frozen=True)
+class BotTurn:
+    """The bot's reply to one earlier user message: the actions it ran and what it said."""
+
+    actions: tuple[str, ...]
+    messages: tuple[dict[str, Any], ...]
+
+    @property
+    def last_action(self) -> str | None:
+        return self.actions[-1] if self.actions else None
+
+
+@dataclass
+class Turn:
+    """The current turn: the user message, the state before it, and what followed it."""
+
+    text: str
+    intent: str | None
+    confidence: float
+    entities: list[dict[str, Any]]
+    sentiment: float | None
+    loop: str | None
+    requested_slot: str | None
+    slots_before: dict[str, Any]
+    slots_filled: dict[str, Any]
+    actions: list[str]
+    last_event: Event | None
+    bot_spoke: bool
+    loop_rejected: bool
+    previous_turns: list[BotTurn] = field(default_factory=list)
+
+    @property
+    def previous(self) -> BotTurn | None:
+        """The bot's reply to the message before this one."""
+        return self.previous_turns[-1] if self.previous_turns else None
+
+    def changed_slots(self) -> dict[str, Any]:
+        """Slots this message set to a new value while they already held another one."""
+        return {
+            name: value
+            for name, value in self.slots_filled.items()
+            if self.slots_before.get(name) is not None and self.slots_before.get(name) != value
+        }
+
+
+def _is_turn_boundary(event: Event) -> bool:
+    return isinstance(event, (Restarted, SessionStarted))
+
+
+def _slot_state(events: list[Event]) -> dict[str, Any]:
+    slots: dict[str, Any] = {}
+    for event in events:
+        if isinstance(event, SlotSet):
+            slots[event.key] = event.value
+    return slots
+
+
+def _loop_state(events: list[Event]) -> str | None:
+    loop = None
+    for event in events:
+        if isinstance(event, ActiveLoop):
+            loop = event.name
+    return loop
+
+
+def _bot_turns(events: list[Event]) -> list[BotTurn]:
+    """The bot's replies, one per user message, oldest first."""
+    turns: list[BotTurn] = []
+    actions: list[str] = []
+    messages: list[dict[str, Any]] = []
+    started = False
+    for event in events:
+        if isinstance(event, UserUttered):
+            if started:
+                turns.append(BotTurn(tuple(actions), tuple(messages)))
+            started, actions, messages = True, [], []
+        elif isinstance(event, ActionExecuted) and started:
+            if event.action_name not in (ACTION_LISTEN_NAME, None):
+                actions.append(event.action_name)
+        elif isinstance(event, BotUttered) and started:
+            messages.append({"text": event.text, "data": event.data or {}})
+    if started:
+        turns.append(BotTurn(tuple(actions), tuple(messages)))
+    return turns
+
+
+def read_turn(tracker: DialogueStateTracker) -> Turn | None:
+    """The current turn, or None before the first user message of the session."""
+    events = list(tracker.events)
+    start = 0
+    for index, event in enumerate(events):
+        if _is_turn_boundary(event):
+            start = index
+    events = events[start:]
+    user_index = next(
+        (i for i in range(len(events) - 1, -1, -1) if isinstance(events[i], UserUttered)), None
+    )
+    if user_index is None:
+        return None
+    message: UserUttered = events[user_index]
+    before, after = events[:user_index], events[user_index + 1 :]
+
+    slots_filled: dict[str, Any] = {}
+    for event in after:
+        if not isinstance(event, SlotSet):
+            break
+        slots_filled[event.key] = event.value
+    actions = [
+        event.action_name
+        for event in after
+        if isinstance(event, ActionExecuted)
+        and event.action_name not in (ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME)
+    ]
+    slots_before = _slot_state(before)
+    intent = message.intent or {}
+    sentiment = (message.parse_data or {}).get(SENTIMENT_KEY) or {}
+    return Turn(
+        text=message.text or "",
+        intent=intent.get(INTENT_NAME_KEY),
+        confidence=float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0),
+        entities=list(message.entities or []),
+        sentiment=sentiment.get("compound") if isinstance(sentiment, dict) else None,
+        loop=_loop_state(before),
+        requested_slot=slots_before.get(REQUESTED_SLOT),
+        slots_before=slots_before,
+        slots_filled=slots_filled,
+        actions=actions,
+        last_event=events[-1] if events else None,
+        bot_spoke=any(isinstance(event, BotUttered) for event in after),
+        loop_rejected=any(isinstance(event, ActionExecutionRejected) for event in after),
+        previous_turns=_bot_turns(before),
+    )
