@@ -1,0 +1,186 @@
+"""The held-out NLU paraphrase set and its accuracy report (benchmarks/nlu_heldout.py).
+
+The data checks are fast. The integration test parses the set through a trained example-bot model:
+the `example_bot_model` fixture where one is visible, else $EXAMPLE_BOT_MODEL, else the bot
+trained into a temp dir (about 3 minutes on 2 CPU cores). Accuracy is reported, never asserted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from benchmarks import nlu_heldout
+from benchmarks.nlu_heldout import FALLBACK, Example, Prediction
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+BOT_DIR = REPO_ROOT / "example_bot"
+HELDOUT = BOT_DIR / "tests" / "nlu_heldout.yml"
+MIN_EXAMPLES_PER_INTENT = 10
+MODEL_ENV = "EXAMPLE_BOT_MODEL"
+TRAIN_TIMEOUT_S = 600
+
+
+def domain_intents() -> list[str]:
+    """The intents declared in example_bot/domain.yml (plain names or `name: {properties}`)."""
+    domain = yaml.safe_load((BOT_DIR / "domain.yml").read_text(encoding="utf-8"))
+    return [next(iter(i)) if isinstance(i, dict) else i for i in domain["intents"]]
+
+
+def normalised(text: str) -> str:
+    """Lower case, punctuation dropped, whitespace collapsed: how duplicates are compared."""
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+def training_texts() -> set[str]:
+    """Normalised texts of every intent example in the bot's NLU training files."""
+    files = sorted((BOT_DIR / "data").glob("nlu*.yml"))
+    assert files, "example_bot/data/nlu.yml not found"
+    return {normalised(e.text) for f in files for e in nlu_heldout.load_examples(f)}
+
+
+@pytest.fixture(scope="module")
+def heldout() -> list[Example]:
+    return nlu_heldout.load_examples(HELDOUT)
+
+
+def test_heldout_set_is_valid_rasa_nlu_data(heldout: list[Example]) -> None:
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import NLU_SCHEMA_FILE
+    from rasa.shared.utils.validation import validate_yaml_schema
+
+    validate_yaml_schema(HELDOUT.read_text(encoding="utf-8"), NLU_SCHEMA_FILE)
+    assert heldout and all(e.text and e.intent for e in heldout)
+
+
+def test_every_domain_intent_has_enough_heldout_examples(heldout: list[Example]) -> None:
+    counts = Counter(e.intent for e in heldout)
+    too_few = {i: counts[i] for i in domain_intents() if counts[i] < MIN_EXAMPLES_PER_INTENT}
+    assert not too_few, f"held-out examples per intent below {MIN_EXAMPLES_PER_INTENT}: {too_few}"
+    unknown = set(counts) - set(domain_intents())
+    assert not unknown, f"held-out intents not in the domain: {sorted(unknown)}"
+
+
+def test_heldout_examples_are_unique(heldout: list[Example]) -> None:
+    repeated = [t for t, n in Counter(normalised(e.text) for e in heldout).items() if n > 1]
+    assert not repeated, f"repeated held-out examples: {repeated}"
+
+
+def test_no_heldout_example_is_in_the_training_data(heldout: list[Example]) -> None:
+    trained = training_texts()
+    leaked = sorted({e.text for e in heldout if normalised(e.text) in trained})
+    assert not leaked, f"held-out examples also in the training data: {leaked}"
+
+
+# --- the report, without a model ------------------------------------------------------------------
+class StubAgent:
+    """Answers `parse_message` from a table, like a loaded Rasa agent would."""
+
+    def __init__(self, answers: dict[str, list[tuple[str, float]]]) -> None:
+        self.answers = answers
+
+    async def parse_message(self, text: str) -> dict:
+        ranking = [{"name": n, "confidence": c} for n, c in self.answers[text]]
+        return {"text": text, "intent": ranking[0], "intent_ranking": ranking}
+
+
+def test_report_counts_fallback_apart_and_lists_confusions() -> None:
+    examples = [
+        Example("hi", "greet"),
+        Example("hello", "greet"),
+        Example("bye", "goodbye"),
+        Example("cya", "goodbye"),
+    ]
+    agent = StubAgent(
+        {
+            "hi": [("greet", 0.9)],
+            "hello": [(FALLBACK, 0.5), ("greet", 0.4)],
+            "bye": [("greet", 0.7), ("goodbye", 0.2)],
+            "cya": [("goodbye", 0.8)],
+        }
+    )
+    report = nlu_heldout.summarise(nlu_heldout.predict(agent, examples))
+    assert (report["total"], report["correct"], report["accuracy"]) == (4, 2, 50.0)
+    assert (report["fallback"], report["fallback_classifier_right"]) == (1, 1)
+    assert report["accuracy_not_fallback"] == pytest.approx(66.67)
+    assert report["accuracy_classifier_top"] == 75.0
+    rows = {r["intent"]: r for r in report["per_intent"]}
+    assert rows["greet"]["accuracy"] == 50.0 and rows["greet"]["fallback"] == 1
+    assert rows["goodbye"]["precision"] == 100.0
+    assert report["confusions"][0] == {
+        "true": "goodbye",
+        "predicted": "greet",
+        "count": 1,
+        "example": "bye",
+    }
+    text = nlu_heldout.format_report(report)
+    assert "Macro-F1" in text and "| goodbye | greet | 1 | bye |" in text
+
+
+def test_classifier_top_skips_the_fallback() -> None:
+    parsed = {
+        "intent": {"name": FALLBACK, "confidence": 0.5},
+        "intent_ranking": [
+            {"name": FALLBACK, "confidence": 0.5},
+            {"name": "faq", "confidence": 0.3},
+        ],
+    }
+    prediction = nlu_heldout.to_prediction(Example("do you ship to peru", "faq"), parsed)
+    assert prediction == Prediction("do you ship to peru", "faq", FALLBACK, 0.5, "faq")
+
+
+def test_missing_model_or_data_exits_non_zero(tmp_path: Path, capsys) -> None:
+    assert nlu_heldout.main(["--model", str(tmp_path / "none.tar.gz")]) != 0
+    assert "Model not found" in capsys.readouterr().err
+    model = tmp_path / "model.tar.gz"
+    model.write_bytes(b"")
+    assert nlu_heldout.main(["--model", str(model), "--data", str(tmp_path / "x.yml")]) != 0
+    assert "Held-out data not found" in capsys.readouterr().err
+
+
+# --- the report on a trained model ----------------------------------------------------------------
+def train_example_bot(out_dir: Path) -> Path:
+    """Trains the example bot into `out_dir` with Rasa's CLI; returns the model file."""
+    rasa = Path(sys.executable).parent / "rasa"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false"}
+    command = [str(rasa), "train", "--out", str(out_dir), "--fixed-model-name", "heldout"]
+    result = subprocess.run(
+        command, cwd=BOT_DIR, env=env, capture_output=True, text=True, timeout=TRAIN_TIMEOUT_S
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    return out_dir / "heldout.tar.gz"
+
+
+@pytest.fixture(scope="module")
+def trained_model(request: pytest.FixtureRequest, tmp_path_factory) -> Path:
+    """$EXAMPLE_BOT_MODEL, else the shared `example_bot_model` fixture, else a fresh training."""
+    given = os.environ.get(MODEL_ENV)
+    if given:
+        path = Path(given).expanduser().resolve()
+        assert path.is_file(), f"{MODEL_ENV}={given} is not a model file"
+        return path
+    try:
+        return Path(request.getfixturevalue("example_bot_model"))
+    except pytest.FixtureLookupError:
+        return train_example_bot(tmp_path_factory.mktemp("heldout_models"))
+
+
+@pytest.mark.integration
+def test_report_on_the_trained_bot(trained_model: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "heldout.json"
+    assert nlu_heldout.main(["--model", str(trained_model), "--json", str(out)]) == 0
+    report = json.loads(out.read_text(encoding="utf-8"))
+    examples = nlu_heldout.load_examples(HELDOUT)
+    assert report["total"] == len(examples) == len(report["predictions"])
+    assert sorted(r["intent"] for r in report["per_intent"]) == sorted(domain_intents())
+    assert sum(r["examples"] for r in report["per_intent"]) == report["total"]
+    printed = capsys.readouterr().out
+    assert "Intent accuracy" in printed and "nlu_fallback" in printed
+    assert all(f"| {intent} |" in printed for intent in domain_intents())
