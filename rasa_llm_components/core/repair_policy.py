@@ -58,7 +58,8 @@ def domain_facts(domain: Domain) -> DomainFacts:
     """The parts of the domain the repair plans use."""
     return DomainFacts(
         form_slots={form: domain.required_slots_for_form(form) for form in domain.form_names},
-        custom_actions=frozenset(domain.user_actions),
+        # user_actions also lists the responses; custom actions are the rest
+        custom_actions=frozenset(domain.user_actions) - frozenset(domain.responses),
         responses=frozenset(domain.responses),
     )
 

@@ -272,9 +272,10 @@ def failed_action(turn: Turn, facts: DomainFacts) -> str | None:
     """The custom action (or form) that just ran and failed without a word, if any.
 
     Rasa drops the events of an action that raised (e.g. the action server is down) and logs
-    only its `ActionExecuted`: the customer would get no reply at all.
+    only its `ActionExecuted`: the customer would get no reply at all. Story trackers (training,
+    `rasa test`) never contain the bot's messages, so only live conversations are checked.
     """
-    if turn.bot_spoke or not turn.actions:
+    if not turn.live or turn.bot_spoke or not turn.actions:
         return None
     last = turn.actions[-1]
     event = turn.last_event

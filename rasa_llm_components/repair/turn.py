@@ -63,6 +63,7 @@ class Turn:
     last_event: Event | None
     bot_spoke: bool
     loop_rejected: bool
+    live: bool
     previous_turns: list[BotTurn] = field(default_factory=list)
 
     @property
@@ -164,5 +165,7 @@ def read_turn(tracker: DialogueStateTracker) -> Turn | None:
         last_event=events[-1] if events else None,
         bot_spoke=any(isinstance(event, BotUttered) for event in after),
         loop_rejected=any(isinstance(event, ActionExecutionRejected) for event in after),
+        # Messages of a running bot have ids; those of training and test stories do not.
+        live=bool(message.message_id),
         previous_turns=_bot_turns(before),
     )
