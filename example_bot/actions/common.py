@@ -8,19 +8,25 @@ sent, and the customer gets a polite apology instead.
 from __future__ import annotations
 
 import logging
+import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from shop.address import looks_like_address, order_ids_outside_address
 from shop.db import get_engine, session_scope
-from shop.ids import normalize_order_id
+from shop.ids import find_order_ids, normalize_order_id
+from shop.references import order_candidates, resolve_order
 from shop.repository import CustomerView, OrderView, ShopRepository
 from sqlalchemy.exc import SQLAlchemyError
+
+from rasa_llm_components.repair.choices import choice_message
 
 logger = logging.getLogger(__name__)
 
@@ -144,14 +150,50 @@ def latest_intent(tracker: Tracker) -> str | None:
     return ((tracker.latest_message or {}).get("intent") or {}).get("name")
 
 
+def slot_before_latest_message(tracker: Tracker, slot: str) -> Any:
+    """The value a slot had before the latest user message (what mappings may have overwritten)."""
+    value = before = None
+    for event in tracker.events:
+        if event.get("event") == "user":
+            before = value
+        elif event.get("event") == "slot" and event.get("name") == slot:
+            value = event.get("value")
+    return before
+
+
+def is_address_number(tracker: Tracker, raw: Any) -> bool:
+    """Whether an order id value is really a number of the address in the latest message.
+
+    "5 Elm Rd, Springfield, IL 62704": the NLU's order_id entity "62704" (and a slot filled from
+    it) is the ZIP code, not an order number. Values from earlier messages are not affected.
+    """
+    order_id = normalize_order_id(raw)
+    text = latest_text(tracker)
+    if order_id is None or not looks_like_address(text):
+        return False
+    if all(mention.order_id != order_id for mention in find_order_ids(text)):
+        return False
+    return order_id not in order_ids_outside_address(text)
+
+
 def requested_order_id(tracker: Tracker) -> str | None:
     """The order id the customer gave, as typed (normalize_order_id gives its canonical form).
 
     Looks at the order_id entity of the latest message, then the order_id slot, then the text of
-    the latest message (when the NLU missed the entity).
+    the latest message (when the NLU missed the entity). A ZIP code or house number in an address
+    is never taken for an order id; a slot it overwrote falls back to its earlier value.
     """
-    raw = next(iter(entity_values(tracker, "order_id")), None) or text_slot(tracker, "order_id")
-    return raw if raw is not None else normalize_order_id(latest_text(tracker))
+    entities = entity_values(tracker, "order_id")
+    raw = next((value for value in entities if not is_address_number(tracker, value)), None)
+    if raw is not None:
+        return raw
+    slot = text_slot(tracker, "order_id")
+    if slot is not None and is_address_number(tracker, slot):
+        slot = as_text(slot_before_latest_message(tracker, "order_id")) or None
+    if slot is not None:
+        return slot
+    found = order_ids_outside_address(latest_text(tracker))
+    return found[0] if len(found) == 1 else None
 
 
 def as_text(value: Any) -> str:
@@ -207,3 +249,201 @@ def customer_order(
     if order is None:
         utter_order_not_found(dispatcher, order_id)
     return order
+
+
+# Order references: "the one that's on its way", "the speaker one", "my last order" --------------
+
+# Intents whose message may answer "which order?" (others, e.g. a FAQ, are left to the policies).
+ORDER_ANSWER_INTENTS = frozenset(
+    {
+        "inform",
+        "affirm",
+        "nlu_fallback",
+        "order_status",
+        "refund_status",
+        "return_request",
+        "cancel_order",
+        "change_address",
+    }
+)
+ORDER_LOOKBACK = 20  # how many of the customer's most recent orders a description is matched to
+
+
+@dataclass(frozen=True)
+class OrderGuess:
+    """The order a description names ("match"), or the orders it may mean ("ambiguous"/"none")."""
+
+    kind: str
+    order: OrderView | None = None
+    options: tuple[OrderView, ...] = ()
+
+
+def guess_order(
+    repository: ShopRepository,
+    customer_id: str,
+    text: str,
+    eligible: Callable[[OrderView], bool] | None = None,
+    statuses: bool = True,
+) -> OrderGuess:
+    """Which of the customer's orders `text` describes (status, item, "my last order").
+
+    When several fit and exactly one is `eligible` for the request (e.g. not shipped yet, for a
+    cancellation), that one is meant. Without `statuses`, status words are not used (for messages
+    that did not answer "which order?": "has my order shipped?" is a question, not a reference).
+    Options of "none" are the eligible orders (all recent ones when none is).
+    """
+    orders = repository.recent_orders(customer_id, limit=ORDER_LOOKBACK)
+    if not orders:
+        return OrderGuess("none")
+    by_id = {order.id: order for order in orders}
+    resolution = resolve_order(text, orders, statuses=statuses)
+    options = [by_id[option.value] for option in resolution.options]
+    preferred = [order for order in options if eligible is None or eligible(order)]
+    if resolution.kind == "match":
+        return OrderGuess("match", by_id[resolution.match.value], (by_id[resolution.match.value],))
+    if resolution.kind == "ambiguous":
+        if len(preferred) == 1:
+            return OrderGuess("match", preferred[0], (preferred[0],))
+        return OrderGuess("ambiguous", None, tuple(preferred or options))
+    return OrderGuess("none", None, tuple(preferred or options))
+
+
+def utter_order_choice(
+    dispatcher: CollectingDispatcher, intro: str, orders: Sequence[OrderView], limit: int = 6
+) -> None:
+    """A message listing orders, with one button per order (the payload is the order id)."""
+    shown = list(orders)[:limit]
+    listing = "; ".join(f"{order.id} ({order.status})" for order in shown)
+    candidates = order_candidates(shown)
+    dispatcher.utter_message(**choice_message(f"{intro} {listing}.", candidates))
+
+
+def asked_for_order(tracker: Tracker) -> bool:
+    """Whether the bot's last turn asked which order (a form, an ask, or order buttons)."""
+    if tracker.get_slot("requested_slot") == "order_id":
+        return True
+    seen_user = False
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            if seen_user:
+                return False
+            seen_user = True
+        elif seen_user and kind == "action" and event.get("name") not in (None, "action_listen"):
+            return event.get("name") in (
+                "utter_ask_order_id",
+                "action_order_status",
+                "action_refund_status",
+            )
+        elif seen_user and kind == "bot":
+            buttons = (event.get("data") or {}).get("buttons") or []
+            if any(normalize_order_id(button.get("payload")) for button in buttons):
+                return True
+    return False
+
+
+def order_for_value(
+    dispatcher: CollectingDispatcher,
+    repository: ShopRepository,
+    customer_id: str,
+    raw: str | None,
+    eligible: Callable[[OrderView], bool] | None = None,
+) -> OrderView | None:
+    """The customer's order that an order_id value names: an order id, or a description.
+
+    "ORD-10004" / "10004" as in `customer_order`; a description without digits ("the one that
+    shipped", "the kettle one") is matched to the customer's orders. None after telling the
+    customer why not, or after asking which order (with buttons) when several fit.
+    """
+    text = as_text(raw)
+    if normalize_order_id(text) is not None or re.search(r"(?i)\d{3}|\bord\b|#", text):
+        return customer_order(dispatcher, repository, customer_id, text)
+    guess = guess_order(repository, customer_id, text, eligible)
+    if guess.kind == "match":
+        return guess.order
+    if guess.kind == "ambiguous":
+        utter_order_choice(dispatcher, "More than one of your orders fits:", guess.options)
+    else:
+        dispatcher.utter_message(response=UTTER_INVALID_ORDER_ID, order_id=echo(text))
+    return None
+
+
+class OrderFormValidation(ShopFormValidationAction, ABC):
+    """Validation of a form that asks for one of the customer's orders.
+
+    When the form asks for the order, answers without an order id are read as a description of
+    one of the customer's orders ("the one that's on its way", "the pending one", "the speaker
+    one", "my last order"): one fitting order fills the slot (then validated as usual), several
+    get a question with a button per order. Other messages (a FAQ mid-form) are left alone, so the
+    form can still reject them.
+    """
+
+    def order_is_eligible(self, order: OrderView) -> bool:
+        """Whether the form can go on with the order (preferred when a description fits several)."""
+        return True
+
+    def extract_order_id(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != "order_id":
+            return {}
+        if "order_id" in tracker.slots_to_validate() or entity_values(tracker, "order_id"):
+            return {}  # the slot mapping found an order id (validate_order_id checks it)
+        text = latest_text(tracker).strip()
+        intent = latest_intent(tracker)
+        if not text or (intent is not None and intent not in ORDER_ANSWER_INTENTS):
+            return {}
+        if order_ids_outside_address(text) or looks_like_address(text):
+            return {}
+        with open_repository() as repository:
+            customer = customer_for(repository, tracker)
+            if customer is None:
+                return {}
+            guess = guess_order(repository, customer.id, text, self.order_is_eligible)
+        if guess.kind == "match":
+            return {"order_id": guess.order.id}
+        if guess.kind == "ambiguous":
+            utter_order_choice(dispatcher, "More than one of your orders fits:", guess.options)
+            return {"order_id": None}
+        if intent == "inform" and guess.options:
+            utter_order_choice(
+                dispatcher, "I couldn't tell which order you mean. Your orders:", guess.options
+            )
+            return {"order_id": None}
+        return {}
+
+    def order_id_to_check(self, slot_value: Any, tracker: Tracker) -> tuple[str | None, Any]:
+        """(the value to check, the slot value to keep instead when there is none).
+
+        An empty value or a ZIP code from an address gives nothing to check; the slot keeps its
+        earlier value in the second case (an address typed later in the form must not replace it).
+        """
+        text = as_text(slot_value)
+        if is_address_number(tracker, text):
+            return None, slot_before_latest_message(tracker, "order_id")
+        return (text or None), None
+
+
+def described_order(
+    dispatcher: CollectingDispatcher,
+    repository: ShopRepository,
+    customer_id: str,
+    tracker: Tracker,
+) -> tuple[OrderView | None, bool]:
+    """For an order question without an order id: the order the latest message describes.
+
+    "the one that's on its way" after the bot asked which order; "where are my headphones" at any
+    time (status words only count as an answer to "which order?": "has my order shipped?" is a
+    question). Returns (order, asked): the one fitting order, or None and whether a question with
+    a button per fitting order was sent.
+    """
+    text = latest_text(tracker)
+    if not text.strip() or looks_like_address(text):
+        return None, False
+    guess = guess_order(repository, customer_id, text, statuses=asked_for_order(tracker))
+    if guess.kind == "match":
+        return guess.order, False
+    if guess.kind == "ambiguous":
+        utter_order_choice(dispatcher, "More than one of your orders fits:", guess.options)
+        return None, True
+    return None, False

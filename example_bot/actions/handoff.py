@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -12,10 +14,26 @@ from actions.common import ShopAction, customer_for, latest_text, open_repositor
 
 UTTER_HANDOFF_FAILED = "utter_handoff_failed"
 MAX_TRANSCRIPT_MESSAGES = 100
-_NOT_A_REASON = frozenset(
-    {"affirm", "deny", "human_handoff", "greet", "goodbye", "thanks", "stop", "bot_challenge"}
-)
+# Intents of messages that never say what the problem is.
+_NOT_A_REASON = frozenset({"greet", "goodbye", "thanks", "stop", "bot_challenge"})
 SUPPORT_HOURS = "Monday to Friday 8 am to 8 pm ET and Saturday 9 am to 5 pm ET"
+NO_REASON = "Customer asked to talk to a colleague (no reason given)."
+# The request for a person itself, and words that carry nothing else ("yes please", "agent!").
+_HANDOFF_REQUEST = re.compile(
+    r"(?i)\b(?:(?:can|could|may) i|i (?:want|need|would like|'d like|wanna)|let me|please|pls|"
+    r"just|now|put me through|connect me|transfer me|get me|give me|i demand)?\s*"
+    r"(?:to\s+)?(?:talk|speak|chat)?\s*(?:to|with)?\s*"
+    r"(?:a|an|the|some|someone|somebody|anyone|anybody)?\s*"
+    r"(?:real|actual|live|human|proper)?\s*"
+    r"(?:person|human|agent|representative|rep|operator|colleague|someone|somebody|"
+    r"people|staff|support|manager|supervisor|real one)\b"
+)
+_FILLER = frozenset(
+    "yes yeah yep yup sure ok okay please pls plz do it go ahead fine alright right now then "
+    "thanks thank you thx a an the i me to with some one someone real human person agent "
+    "talk speak chat get put through connect transfer want need would like d ll can could "
+    "just let hello hi hey".split()
+)
 
 
 def transcript_from(tracker: Tracker) -> list[dict[str, str]]:
@@ -32,12 +50,29 @@ def transcript_from(tracker: Tracker) -> list[dict[str, str]]:
     return messages[-MAX_TRANSCRIPT_MESSAGES:]
 
 
+def says_something(text: str) -> bool:
+    """Whether a message says more than "yes" or "get me a person" (e.g. frustration or a
+    problem: "you're no help, get me someone real")."""
+    remainder = _HANDOFF_REQUEST.sub(" ", text.lower().replace("\u2019", "'"))
+    words = re.findall(r"[a-z0-9']+", remainder)
+    return any(word.strip("'") not in _FILLER for word in words)
+
+
 def handoff_reason(transcript: list[dict[str, str]], fallback: str) -> str:
-    """The customer's last message that says what the problem is (not "yes" or "agent please")."""
+    """The customer's last message that says what the problem is.
+
+    "yes" (to an offer), a bare "agent please" and small talk are skipped; a request for a person
+    that says more ("you're no help, get me someone real", "my refund never came, I want a
+    human") is the reason itself, whatever intent the NLU gave it.
+    """
     for entry in reversed(transcript):
-        if entry["speaker"] == "customer" and entry.get("intent") not in _NOT_A_REASON:
+        if (
+            entry["speaker"] == "customer"
+            and entry.get("intent") not in _NOT_A_REASON
+            and says_something(entry["text"])
+        ):
             return entry["text"]
-    return fallback
+    return fallback if says_something(fallback or "") else NO_REASON
 
 
 class ActionHandoff(ShopAction):

@@ -10,28 +10,34 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from shop import dates
+from shop.address import clean_address, is_plausible_address, looks_like_address
+from shop.references import order_candidates
 from shop.repository import CustomerView, OrderChange, OrderView, ShopRepository
 
 from actions.common import (
     UTTER_ASK_ORDER_ID,
+    OrderFormValidation,
     ShopAction,
-    ShopFormValidationAction,
     as_text,
     checked_order_id,
     customer_order,
+    described_order,
+    is_address_number,
     latest_intent,
+    latest_text,
     open_repository,
+    order_for_value,
     requested_order_id,
+    slot_before_latest_message,
     text_slot,
     utter_order_not_found,
     verified_customer,
 )
 from actions.formatting import CANCELLATION_REFUND_BUSINESS_DAYS, describe_order, money
+from rasa_llm_components.repair.choices import choice_message
 
 UTTER_CANCEL_NOT_CONFIRMED = "utter_cancel_not_confirmed"
 UTTER_INVALID_ADDRESS = "utter_invalid_address"
-MIN_ADDRESS_LENGTH = 10
-MAX_ADDRESS_LENGTH = 300
 
 
 def _already_shipped_text(order: OrderView, what: str) -> str:
@@ -98,7 +104,10 @@ def _customer_and_order_id(
     customer = verified_customer(dispatcher, repository, tracker)
     if customer is None:
         return None, None
-    return customer, checked_order_id(dispatcher, text_slot(tracker, "order_id"))
+    raw = text_slot(tracker, "order_id")
+    if is_address_number(tracker, raw):  # a ZIP code that a slot mapping took for an order id
+        raw = as_text(slot_before_latest_message(tracker, "order_id")) or None
+    return customer, checked_order_id(dispatcher, raw)
 
 
 class ActionOrderStatus(ShopAction):
@@ -114,20 +123,42 @@ class ActionOrderStatus(ShopAction):
             customer = verified_customer(dispatcher, repository, tracker)
             if customer is None:
                 return [SlotSet("customer_verified", False)]
-            verified = SlotSet("customer_verified", True)
+            events: list[EventType] = [SlotSet("customer_verified", True)]
             raw = requested_order_id(tracker)
-            if raw is None:
-                recent = repository.recent_orders(customer.id, limit=3)
-                if recent:
-                    listing = "; ".join(f"{order.id} ({order.status})" for order in recent)
-                    dispatcher.utter_message(text=f"Your most recent orders: {listing}.")
-                dispatcher.utter_message(response=UTTER_ASK_ORDER_ID)
-                return [verified]
-            order = customer_order(dispatcher, repository, customer.id, raw)
-            if order is None:
-                return [verified, SlotSet("order_id", None)]
+            if is_address_number(tracker, tracker.get_slot("order_id")):
+                events.append(SlotSet("order_id", raw))  # forget a ZIP code taken for an order id
+            if raw is not None:
+                order = customer_order(dispatcher, repository, customer.id, raw)
+                if order is None:
+                    return [*events, SlotSet("order_id", None)]
+            elif looks_like_address(latest_text(tracker)):
+                dispatcher.utter_message(
+                    text="That looks like an address rather than an order number. To send an "
+                    'order to a new address, say "change my delivery address" and I\'ll ask you '
+                    "for the order number."
+                )
+                return events
+            else:
+                order, asked = described_order(dispatcher, repository, customer.id, tracker)
+                if order is None:
+                    if not asked:
+                        _utter_recent_orders(dispatcher, repository, customer.id)
+                    return events
             dispatcher.utter_message(text=describe_order(order, dates.today()))
-            return [verified, SlotSet("order_id", order.id)]
+            return [*events, SlotSet("order_id", order.id)]
+
+
+def _utter_recent_orders(
+    dispatcher: CollectingDispatcher, repository: ShopRepository, customer_id: str
+) -> None:
+    """The customer's three most recent orders (as buttons) and the question for the order id."""
+    recent = repository.recent_orders(customer_id, limit=3)
+    if recent:
+        listing = "; ".join(f"{order.id} ({order.status})" for order in recent)
+        dispatcher.utter_message(
+            **choice_message(f"Your most recent orders: {listing}.", order_candidates(recent))
+        )
+    dispatcher.utter_message(response=UTTER_ASK_ORDER_ID)
 
 
 class ActionCancelOrder(ShopAction):
@@ -168,7 +199,7 @@ class ActionChangeAddress(ShopAction):
             customer, order_id = _customer_and_order_id(dispatcher, repository, tracker)
             if order_id is None:  # no account: there is no order id to forget
                 return [SlotSet("order_id", None)] if customer else []
-            address = text_slot(tracker, "new_address")
+            address = clean_address(text_slot(tracker, "new_address"))
             if not is_plausible_address(address):
                 dispatcher.utter_message(response=UTTER_INVALID_ADDRESS)
                 return [SlotSet("new_address", None)]
@@ -182,24 +213,15 @@ class ActionChangeAddress(ShopAction):
             return [SlotSet("new_address", None)]
 
 
-def is_plausible_address(address: str | None) -> bool:
-    """A postal address needs some length, a number (house or postcode) and letters."""
-    if not address:
-        return False
-    text = address.strip()
-    return (
-        MIN_ADDRESS_LENGTH <= len(text) <= MAX_ADDRESS_LENGTH
-        and any(character.isdigit() for character in text)
-        and sum(character.isalpha() for character in text) >= 4
-    )
-
-
-class _NotShippedOrderFormValidation(ShopFormValidationAction, ABC):
+class _NotShippedOrderFormValidation(OrderFormValidation, ABC):
     """Validates the order_id of the cancel and change-address forms."""
 
     @abstractmethod
     def refused_text(self, order: OrderView) -> str:
         """Why the form cannot go on with this order (it has shipped or is cancelled)."""
+
+    def order_is_eligible(self, order: OrderView) -> bool:
+        return order.status in ("pending", "paid")
 
     def validate_order_id(
         self,
@@ -208,11 +230,16 @@ class _NotShippedOrderFormValidation(ShopFormValidationAction, ABC):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
+        raw, keep = self.order_id_to_check(slot_value, tracker)
+        if raw is None:
+            return {"order_id": keep}
         with open_repository() as repository:
             customer = verified_customer(dispatcher, repository, tracker)
             if customer is None:
                 return {"order_id": None}
-            order = customer_order(dispatcher, repository, customer.id, as_text(slot_value))
+            order = order_for_value(
+                dispatcher, repository, customer.id, raw, self.order_is_eligible
+            )
             if order is None:
                 return {"order_id": None}
             if order.status not in ("pending", "paid"):
@@ -244,6 +271,18 @@ class ValidateChangeAddressForm(_NotShippedOrderFormValidation):
     def refused_text(self, order: OrderView) -> str:
         return _address_refused_text(order)
 
+    def extract_new_address(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The address given before the form asked for it ("I moved, my new address is ...")."""
+        if tracker.get_slot("requested_slot") == "new_address" or tracker.get_slot("new_address"):
+            return {}
+        text = latest_text(tracker)
+        if "new_address" in tracker.slots_to_validate() or not looks_like_address(text):
+            return {}
+        address = clean_address(text)
+        return {"new_address": address} if is_plausible_address(address) else {}
+
     def validate_new_address(
         self,
         slot_value: Any,
@@ -251,7 +290,7 @@ class ValidateChangeAddressForm(_NotShippedOrderFormValidation):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        address = as_text(slot_value)
+        address = clean_address(as_text(slot_value))
         if not is_plausible_address(address):
             dispatcher.utter_message(response=UTTER_INVALID_ADDRESS)
             return {"new_address": None}

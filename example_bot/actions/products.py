@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from shop.catalog import normalize_category
+from shop.assortment import UnsoldMention, closest_alternatives, unsold_mention
+from shop.catalog import mentions, normalize_category
 from shop.repository import ProductView, ShopRepository
 
 from actions.common import (
@@ -36,7 +37,19 @@ MAX_RECOMMENDATIONS = 3
 
 # Feature words customers use -> (words to look for in the message, patterns in product data).
 FEATURES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "noise cancelling": (("noise cancel", "noise-cancel", "anc"), ("active noise cancelling",)),
+    "noise cancelling": (
+        (
+            "noise cancelling",
+            "noise canceling",
+            "noise cancellation",
+            "noise-cancelling",
+            "noise-canceling",
+            "noise cancel",
+            "noise-cancel",
+            "anc",
+        ),
+        ("active noise cancelling",),
+    ),
     "waterproof": (
         ("waterproof", "water resistant", "water-resistant", "swim", "shower", "rain"),
         ("ip67", "ip65", "ip55", "atm", "waterproof"),
@@ -54,31 +67,99 @@ FEATURES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "wireless charging": (("wireless charging", "qi", "magsafe"), ("qi", "wireless charging")),
     "gaming": (("gaming", "gamer", "playstation", "ps5", "game"), ("gaming", "playstation")),
     "for kids": (("kid", "kids", "child", "children"), ("kids", "children")),
+    "over-ear": (("over-ear", "over ear", "over the ear", "overear"), ("type: over-ear",)),
+    "on-ear": (("on-ear", "on ear"), ("type: on-ear",)),
+    "in-ear": (("in-ear", "in ear", "earbuds", "earbud"), ("type: in-ear",)),
 }
 _AMOUNT = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(k\b)?", re.IGNORECASE)
+# "without built-in GPS", "not over-ear", "no noise cancelling", "I don't need GPS".
+_NEGATORS = frozenset(
+    "no not without w/o non never except minus avoid nothing neither nor dont don't doesnt "
+    "doesn't isnt isn't arent aren't".split()
+)
+# Words that may stand between a negation and the feature: "without any built-in GPS".
+_BETWEEN_NEGATION_AND_FEATURE = frozenset(
+    "a an the any built-in builtin built in active real true proper actual need needs want "
+    "wants have has like require requires needing wanting with to for do does really".split()
+)
+_INDIFFERENCE = frozenset({"care", "mind", "matter", "bother", "preference"})
+_NEGATION_AFTER = re.compile(
+    r"^\s*(?:is|are)?\s*(?:not|n't|isn't|aren't)\s+(?:needed|necessary|required|important|"
+    r"a must)|^\s*(?:is|are)?\s*unnecessary"
+)
+_CLAUSE_BREAK = re.compile(r"[,.;!?]|\bbut\b|\bor\b|\band\b")
 
 
-def _contains(text: str, pattern: str) -> bool:
-    return re.search(rf"(?<![a-z0-9]){re.escape(pattern)}(?![a-z0-9])", text) is not None
-
-
-def requested_features(text: str) -> list[str]:
-    """Features a message asks for ("waterproof speaker for my iPhone" -> waterproof, iPhone)."""
-    lowered = text.lower()
+def _feature_mentions(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, feature) of every feature word in the text; "wireless" inside "wireless
+    charging" belongs to the longer feature only."""
+    found = []
+    for feature, (asked, _) in FEATURES.items():
+        for word in asked:
+            pattern = rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])"
+            found.extend((m.start(), m.end(), feature) for m in re.finditer(pattern, text))
     return [
-        feature
-        for feature, (asked, _) in FEATURES.items()
-        if any(_contains(lowered, word) for word in asked)
+        (start, end, feature)
+        for start, end, feature in found
+        if not any(
+            other_start <= start
+            and end <= other_end
+            and other_end - other_start > end - start
+            and other_feature != feature
+            for other_start, other_end, other_feature in found
+        )
     ]
 
 
+def _stance(text: str, start: int, end: int) -> str:
+    """ "wanted", "unwanted" or "neutral" ("don't care about GPS") for a feature mention."""
+    clause = _CLAUSE_BREAK.split(text[:start])[-1]
+    words = clause.split()
+    for index in range(len(words) - 1, max(len(words) - 7, -1), -1):
+        if words[index] in _NEGATORS:
+            between = words[index + 1 :]
+            if _INDIFFERENCE & set(between):
+                return "neutral"
+            if all(word in _BETWEEN_NEGATION_AND_FEATURE for word in between):
+                return "unwanted"
+            break
+    if _NEGATION_AFTER.match(text[end:]):
+        return "unwanted"
+    return "wanted"
+
+
+def feature_wishes(text: str) -> tuple[list[str], list[str]]:
+    """The features a message asks for and the ones it rules out.
+
+    "a smartwatch without built-in GPS" -> ([], ["built-in GPS"]); "noise cancelling headphones
+    but not over-ear" -> (["noise cancelling"], ["over-ear"]).
+    """
+    lowered = " ".join(text.lower().replace("\u2019", "'").split())
+    wanted: list[str] = []
+    unwanted: list[str] = []
+    for start, end, feature in sorted(_feature_mentions(lowered)):
+        stance = _stance(lowered, start, end)
+        target = {"wanted": wanted, "unwanted": unwanted}.get(stance)
+        if target is not None and feature not in target:
+            target.append(feature)
+    return [feature for feature in wanted if feature not in unwanted], unwanted
+
+
+def requested_features(text: str) -> list[str]:
+    """Features a message asks for ("waterproof speaker for my iPhone" -> waterproof, iPhone).
+
+    Features the message rules out ("without GPS") are not included; see `feature_wishes`.
+    """
+    return feature_wishes(text)[0]
+
+
 def has_feature(product: ProductView, feature: str) -> bool:
-    """Whether the product data states the feature."""
+    """Whether the product data states the feature ("no noise cancelling" does not count)."""
     data = " ".join(
         [product.description, product.features, product.compatibility, product.name]
         + [f"{key}: {value}" for key, value in product.specs.items()]
-    ).lower()
-    return any(_contains(data, pattern) for pattern in FEATURES[feature][1])
+    )
+    return any(mentions(data, pattern) for pattern in FEATURES[feature][1])
 
 
 def parse_budget(value: object) -> int | None:
@@ -106,25 +187,65 @@ def _requested_products(tracker: Tracker) -> list[str]:
     return mentioned
 
 
+def unsold_text(
+    unsold: UnsoldMention, products: list[ProductView], categories: list[str], limit: int = 3
+) -> str:
+    """ "We don't sell <thing>" with the closest products we do sell (never a stock line)."""
+    text = f"Sorry, {unsold.sentence()}."
+    alternatives = closest_alternatives(unsold, products, limit)
+    if alternatives:
+        names = join_words(
+            [f"{product.name} ({money(product.price_cents)})" for product in alternatives]
+        )
+        lead = "Similar products we do sell" if unsold.substitutes else "Related products we sell"
+        return f"{text} {lead}: {names}."
+    return (
+        f"{text} We sell {join_words(categories)}. Tell me what you need it for and I'll "
+        "suggest something."
+    )
+
+
+def _utter_unsold(
+    dispatcher: CollectingDispatcher, repository: ShopRepository, unsold: UnsoldMention
+) -> None:
+    dispatcher.utter_message(
+        text=unsold_text(unsold, repository.all_products(), repository.categories())
+    )
+
+
 def _find_product(
     dispatcher: CollectingDispatcher, repository: ShopRepository, query: str
 ) -> ProductView | None:
-    """The product `query` names; None after asking which one is meant or saying it is unknown."""
+    """The product `query` names; None after asking which one is meant or saying it is unknown.
+
+    Something the shop does not sell ("PlayStation 5", "an iPhone") gets "we don't sell it" with
+    the closest products, never a random product that shares a word with it.
+    """
+    unsold = unsold_mention(query, repository.all_products(), include_compatibility=True)
+    if unsold is not None:
+        _utter_unsold(dispatcher, repository, unsold)
+        return None
     match = repository.find_product(query)
     if match.product is not None:
         return match.product
     category = normalize_category(query)
     if category:  # "headphones", "a speaker": a kind of product, not one product
-        products = [product.name for product in repository.products_in(category)][:5]
-        dispatcher.utter_message(
-            text=f"Which of our {category} do you mean? We have {join_words(products)}."
-        )
+        _utter_category(dispatcher, repository, category)
     elif match.candidates:
         names = join_words([product.name for product in match.candidates], "or")
         dispatcher.utter_message(text=f"Which one do you mean: {names}?")
     else:
         dispatcher.utter_message(response=UTTER_PRODUCT_NOT_FOUND, product=echo(query, 60))
     return None
+
+
+def _utter_category(
+    dispatcher: CollectingDispatcher, repository: ShopRepository, category: str
+) -> None:
+    products = [product.name for product in repository.products_in(category)][:5]
+    dispatcher.utter_message(
+        text=f"Which of our {category} do you mean? We have {join_words(products)}."
+    )
 
 
 def _similar_in_stock(repository: ShopRepository, product: ProductView) -> list[ProductView]:
@@ -142,12 +263,28 @@ def _answer_about_product(
     tracker: Tracker,
     answer: Callable[[ShopRepository, ProductView], str],
 ) -> list[EventType]:
-    """Answers about the first product the customer names (asks for one if there is none)."""
-    requested = _requested_products(tracker)
-    if not requested:
-        dispatcher.utter_message(response=UTTER_ASK_PRODUCT)
-        return []
+    """Answers about the first product the customer names (asks for one if there is none).
+
+    Without a product in the message, a thing the shop does not sell ("do you have the PS5?")
+    or a category ("any smartwatches in stock?") is answered as such: the product of an earlier
+    turn is only used for messages that name nothing else ("is it in stock?").
+    """
     with open_repository() as repository:
+        if not entity_values(tracker, "product"):
+            unsold = unsold_mention(latest_text(tracker), repository.all_products())
+            if unsold is not None:
+                _utter_unsold(dispatcher, repository, unsold)
+                return [SlotSet("product", None)]
+            category = next(
+                filter(None, map(normalize_category, entity_values(tracker, "category"))), None
+            )
+            if category is not None:
+                _utter_category(dispatcher, repository, category)
+                return [SlotSet("product", None)]
+        requested = _requested_products(tracker)
+        if not requested:
+            dispatcher.utter_message(response=UTTER_ASK_PRODUCT)
+            return []
         product = _find_product(dispatcher, repository, requested[0])
         if product is None:
             return [SlotSet("product", None)]
@@ -209,6 +346,13 @@ class ActionCompareProducts(ShopAction):
     ) -> list[EventType]:
         requested = _requested_products(tracker)
         if len(requested) < 2:
+            with open_repository() as repository:
+                unsold = unsold_mention(
+                    latest_text(tracker), repository.all_products(), include_compatibility=True
+                )
+                if unsold is not None:  # "compare the X200 with the AirPods Pro"
+                    _utter_unsold(dispatcher, repository, unsold)
+                    return []
             dispatcher.utter_message(response=UTTER_ASK_COMPARE_PRODUCTS)
             return []
         with open_repository() as repository:
@@ -254,7 +398,7 @@ def compare_text(first: ProductView, second: ProductView) -> str:
 
 
 class ActionRecommendProducts(ShopAction):
-    """Recommends in-stock products by category, budget and requested features."""
+    """Recommends in-stock products by category, budget and wanted or ruled-out features."""
 
     def name(self) -> str:
         return "action_recommend_products"
@@ -269,56 +413,72 @@ class ActionRecommendProducts(ShopAction):
         if raw_budget is None:
             raw_budget = tracker.get_slot("budget")
         budget_cents = parse_budget(raw_budget)
-        features = requested_features(latest_text(tracker))
-        category = normalize_category(raw_category) if raw_category else None
+        text = latest_text(tracker)
+        features, unwanted = feature_wishes(text)
 
         with open_repository() as repository:
             categories = repository.categories()
-            if raw_category and category is None:
+            products = repository.all_products()
+            unsold = unsold_mention(raw_category, products) if raw_category else None
+            category = (
+                None if unsold else (normalize_category(raw_category) if raw_category else None)
+            )
+            if raw_category and category is None and unsold is None:
                 dispatcher.utter_message(
                     text=f'Sorry, we don\'t sell "{raw_category}". Our categories are '
                     f"{join_words(categories)}."
                 )
                 return [SlotSet("category", None)]
-            if category is None and budget_cents is None and not features:
+            unsold = unsold or unsold_mention(text, products)
+            if unsold is not None and category is None:  # "recommend a laptop / a good TV"
+                dispatcher.utter_message(text=unsold_text(unsold, products, categories))
+                return [SlotSet("category", None)]
+            if category is None and budget_cents is None and not features and not unwanted:
                 dispatcher.utter_message(
                     text=f"What are you looking for? We have {join_words(categories)}."
                 )
                 return []
             candidates = repository.products_in(category, budget_cents)
-            if category is None and budget_cents is None:
-                candidates = repository.products_in()
 
         matching = [
             product
             for product in candidates
-            if product.in_stock and all(has_feature(product, feature) for feature in features)
+            if product.in_stock
+            and all(has_feature(product, feature) for feature in features)
+            and not any(has_feature(product, feature) for feature in unwanted)
         ]
         # Within a budget, the best we can offer first; otherwise start with the affordable ones.
         matching.sort(
             key=lambda product: -product.price_cents if budget_cents else product.price_cents
         )
-        wanted = _describe_wish(category, budget_cents, features)
+        wanted = _describe_wish(category, budget_cents, features, unwanted)
         events: list[EventType] = [SlotSet("category", category)]
         if budget_cents is not None:
             events.append(SlotSet("budget", budget_cents / 100))
+        note = f"Sorry, {unsold.sentence()}. " if unsold is not None else ""
         if not matching:
             dispatcher.utter_message(
-                text=f"I couldn't find {wanted} in stock right now. Try a higher budget or "
+                text=f"{note}I couldn't find {wanted} in stock right now. Try a higher budget or "
                 "fewer requirements."
             )
             return events
-        lines = [f"Here is what I'd suggest for {wanted}:"]
+        lines = [f"{note}Here is what I'd suggest for {wanted}:"]
         for product in matching[:MAX_RECOMMENDATIONS]:
             lines.append(f"- {product.name}, {money(product.price_cents)}: {product.description}")
         dispatcher.utter_message(text="\n".join(lines))
         return events
 
 
-def _describe_wish(category: str | None, budget_cents: int | None, features: list[str]) -> str:
+def _describe_wish(
+    category: str | None,
+    budget_cents: int | None,
+    features: Sequence[str],
+    unwanted: Sequence[str] = (),
+) -> str:
     text = category or "products"
-    if features:
-        text += f" ({', '.join(features)})"
+    details = list(features) + [f"without {feature}" for feature in unwanted]
+    if details:
+        text += f" ({', '.join(details)})"
     if budget_cents is not None:
         text += f" up to {money(budget_cents)}"
     return text

@@ -10,19 +10,24 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from shop import dates
 from shop.ids import normalize_order_id
-from shop.repository import ReturnCheck
+from shop.references import item_candidates, resolve_item
+from shop.repository import CustomerView, ItemView, OrderView, ReturnCheck, ShopRepository
 
 from actions.common import (
+    ORDER_LOOKBACK,
     UTTER_ASK_ORDER_ID,
+    OrderFormValidation,
     ShopAction,
-    ShopFormValidationAction,
     as_text,
-    checked_order_id,
     customer_for,
     customer_order,
+    described_order,
+    echo,
     open_repository,
+    order_for_value,
     requested_order_id,
     text_slot,
+    utter_order_choice,
     utter_order_not_found,
     verified_customer,
 )
@@ -31,10 +36,12 @@ from actions.formatting import (
     REFUND_PROCESSING_BUSINESS_DAYS,
     describe_return,
     item_label,
+    join_words,
     money,
     not_returnable_reason,
     returnable_items_text,
 )
+from rasa_llm_components.repair.choices import choice_message
 
 UTTER_RETURN_INCOMPLETE = "utter_return_incomplete"
 UTTER_ASK_RETURN_REASON_AGAIN = "utter_ask_return_reason_again"
@@ -46,6 +53,12 @@ def _check_problem_text(check: ReturnCheck, item_query: str | None) -> str:
     """A reply for every outcome of a return check other than "ok"/"created"."""
     order = check.order
     if check.outcome == "item_not_found":
+        if check.candidates:
+            names = join_words([item.product.name for item in check.candidates], "or")
+            return (
+                f'Order {order.id} has more than one item that fits "{item_query}": {names}. '
+                "Which one would you like to return?"
+            )
         names = "; ".join(item_label(item) for item in order.items)
         return (
             f'I couldn\'t tell which item of order {order.id} you mean by "{item_query}". '
@@ -62,18 +75,82 @@ def _check_problem_text(check: ReturnCheck, item_query: str | None) -> str:
 def _utter_check_problem(
     dispatcher: CollectingDispatcher, check: ReturnCheck, order_id: str, item_query: str | None
 ) -> None:
-    """Tells the customer why a return check did not pass."""
+    """Tells the customer why a return check did not pass (with item buttons to pick from)."""
     if check.outcome == "order_not_found":
         utter_order_not_found(dispatcher, order_id)
+    elif check.outcome == "item_not_found":
+        items = check.candidates or check.order.returnable_items
+        dispatcher.utter_message(
+            **choice_message(_check_problem_text(check, item_query), item_candidates(items))
+        )
     else:
         dispatcher.utter_message(text=_check_problem_text(check, item_query))
 
 
-class ValidateReturnForm(ShopFormValidationAction):
-    """Applies the return policy while the return form collects order, item and reason."""
+def _utter_returnable_items(dispatcher: CollectingDispatcher, order: OrderView) -> None:
+    """Until when the order can be returned and its items, as buttons when there are several."""
+    text = returnable_items_text(order)
+    if len(order.returnable_items) > 1:
+        dispatcher.utter_message(**choice_message(text, item_candidates(order.returnable_items)))
+    else:
+        dispatcher.utter_message(text=text)
+
+
+def is_returnable(order: OrderView) -> bool:
+    """Delivered within the last 30 days and with an item that has no return yet."""
+    deadline = order.return_deadline
+    return (
+        order.status == "delivered"
+        and deadline is not None
+        and dates.today() <= deadline
+        and bool(order.returnable_items)
+    )
+
+
+def warranty_text(order: OrderView, item: ItemView, customer: CustomerView) -> str:
+    """The warranty path for an item delivered more than 30 days ago."""
+    product = item.product
+    delivered_on = order.delivered_on
+    warranty_end = dates.add_months(delivered_on, product.warranty_months)
+    head = (
+        f"Your {product.name} from order {order.id} was delivered on "
+        f"{dates.format_date(delivered_on)}, so the 30-day return window closed on "
+        f"{dates.format_date(order.return_deadline)} and I can't register a return for it."
+    )
+    if dates.today() > warranty_end:
+        return (
+            f"{head} Its {product.warranty_months}-month warranty also ended on "
+            f"{dates.format_date(warranty_end)}. If you'd still like a colleague to look into it, "
+            'just say "talk to a person".'
+        )
+    free_shipping = (
+        " Shipping both ways is free for warranty claims within the United States."
+        if customer.country == "United States"
+        else ""
+    )
+    return (
+        f"{head} If it is faulty, it is still covered by its {product.warranty_months}-month "
+        f"warranty (until {dates.format_date(warranty_end)}): we repair or replace it. For a "
+        f"warranty claim our support team needs the order number ({order.id}) and a short "
+        "description of the problem (photos help); they answer within 2 business days and "
+        f"complete the repair or replacement within 14 business days after it reaches us."
+        f"{free_shipping} Would you like me to connect you with a colleague for the claim? Just "
+        'say "talk to a person". Or, if you meant another order, tell me its number.'
+    )
+
+
+class ValidateReturnForm(OrderFormValidation):
+    """Applies the return policy while the return form collects order, item and reason.
+
+    The item may come first ("I want to return my kettle"): then the order is looked up in the
+    customer's order history.
+    """
 
     def name(self) -> str:
         return "validate_return_form"
+
+    def order_is_eligible(self, order: OrderView) -> bool:
+        return is_returnable(order)
 
     def validate_order_id(
         self,
@@ -82,20 +159,39 @@ class ValidateReturnForm(ShopFormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
+        raw, keep = self.order_id_to_check(slot_value, tracker)
+        if raw is None:
+            return {"order_id": keep}
+        # An item named earlier ("my kettle") is checked against the order now; one named in the
+        # same message is checked by validate_return_item.
+        item_query = None
+        item_in_this_message = "return_item" in tracker.slots_to_validate()
+        if not item_in_this_message:
+            item_query = text_slot(tracker, "return_item")
         with open_repository() as repository:
             customer = verified_customer(dispatcher, repository, tracker)
             if customer is None:
                 return {"order_id": None}
-            order_id = checked_order_id(dispatcher, as_text(slot_value))
-            if order_id is None:
+            order = order_for_value(
+                dispatcher, repository, customer.id, raw, self.order_is_eligible
+            )
+            if order is None:
                 return {"order_id": None}
-            check = repository.check_return(customer.id, order_id, None, dates.today())
-        if check.outcome != "ok":
-            _utter_check_problem(dispatcher, check, order_id, None)
-            return {"order_id": None}
-        if not tracker.get_slot("return_item"):
-            dispatcher.utter_message(text=returnable_items_text(check.order))
-        return {"order_id": check.order.id}
+            check = repository.check_return(customer.id, order.id, item_query, dates.today())
+        if check.outcome == "ok" and item_query is None:
+            if not item_in_this_message:
+                _utter_returnable_items(dispatcher, check.order)
+            return {"order_id": check.order.id}
+        if check.outcome == "ok":
+            dispatcher.utter_message(
+                text=f"{check.item.product.name} from order {check.order.id}: you can return it "
+                f"until {dates.format_date(check.order.return_deadline)}."
+            )
+            return {"order_id": check.order.id, "return_item": check.item.product.name}
+        _utter_check_problem(dispatcher, check, order.id, item_query)
+        if check.outcome in ("item_not_found", "item_already_returned"):
+            return {"order_id": check.order.id, "return_item": None}
+        return {"order_id": None}
 
     def validate_return_item(
         self,
@@ -108,13 +204,15 @@ class ValidateReturnForm(ShopFormValidationAction):
         if not item_query:
             return {"return_item": None}
         order_id = normalize_order_id(tracker.get_slot("order_id"))
-        if order_id is None:
-            # The order is asked next; action_submit_return checks the item against it.
+        if order_id is None and "order_id" in tracker.slots_to_validate():
+            # An order id given in the same message was not accepted: that is what to fix first.
             return {"return_item": item_query}
         with open_repository() as repository:
             customer = verified_customer(dispatcher, repository, tracker)
             if customer is None:
                 return {"return_item": None}
+            if order_id is None:
+                return _item_from_history(dispatcher, repository, customer, item_query)
             check = repository.check_return(customer.id, order_id, item_query, dates.today())
         if check.outcome == "ok":
             return {"return_item": check.item.product.name}
@@ -135,6 +233,67 @@ class ValidateReturnForm(ShopFormValidationAction):
             dispatcher.utter_message(response=UTTER_ASK_RETURN_REASON_AGAIN)
             return {"return_reason": None}
         return {"return_reason": reason[:500]}
+
+
+def _item_from_history(
+    dispatcher: CollectingDispatcher,
+    repository: ShopRepository,
+    customer: CustomerView,
+    item_query: str,
+) -> dict[str, Any]:
+    """The order of an item named before the order ("i want to return my kettle").
+
+    One order with it: the order is filled in (or, delivered more than 30 days ago, the warranty
+    path is explained and both slots are cleared). Several: a question with a button per order.
+    None: the customer's returnable orders as buttons.
+    """
+    orders = repository.recent_orders(customer.id, limit=ORDER_LOOKBACK)
+    resolution = resolve_item(item_query, [item for order in orders for item in order.items])
+    if resolution.kind == "none":
+        returnable = [order for order in orders if is_returnable(order)]
+        intro = f'I couldn\'t find "{echo(item_query)}" in your orders.'
+        if returnable:
+            utter_order_choice(dispatcher, f"{intro} Orders you can return items from:", returnable)
+        else:
+            dispatcher.utter_message(text=intro)
+        return {"return_item": None}
+    names = {option.value for option in resolution.options}
+    containing = [
+        order for order in orders if any(item.product.name in names for item in order.items)
+    ]
+    if len(containing) > 1:
+        containing.sort(key=lambda order: not is_returnable(order))  # returnable ones first
+        intro = (
+            f"You bought the {resolution.match.value} in more than one order:"
+            if resolution.match
+            else f'More than one of your orders has something that fits "{echo(item_query)}":'
+        )
+        utter_order_choice(dispatcher, intro, containing)
+        return {"return_item": resolution.match.value if resolution.match else item_query}
+    order = containing[0]
+    if resolution.kind == "ambiguous":  # "the auralis ones" in an order with two Auralis items
+        check = repository.check_return(customer.id, order.id, None, dates.today())
+        if check.outcome != "ok":
+            _utter_check_problem(dispatcher, check, order.id, item_query)
+            return {"order_id": None, "return_item": None}
+        items = [item for item in order.items if item.product.name in names]
+        check = ReturnCheck("item_not_found", order, candidates=tuple(items))
+        _utter_check_problem(dispatcher, check, order.id, item_query)
+        return {"order_id": order.id, "return_item": None}
+    check = repository.check_return(customer.id, order.id, resolution.match.value, dates.today())
+    if check.outcome == "ok":
+        dispatcher.utter_message(
+            text=f"That's the {check.item.product.name} from order {order.id}, delivered on "
+            f"{dates.format_date(order.delivered_on)}: you can return it until "
+            f"{dates.format_date(order.return_deadline)}."
+        )
+        return {"order_id": order.id, "return_item": check.item.product.name}
+    if check.outcome == "outside_window":
+        item = next(item for item in order.items if item.product.name == resolution.match.value)
+        dispatcher.utter_message(text=warranty_text(order, item, customer))
+    else:
+        _utter_check_problem(dispatcher, check, order.id, resolution.match.value)
+    return {"order_id": None, "return_item": None}
 
 
 class ActionSubmitReturn(ShopAction):
@@ -197,10 +356,14 @@ class ActionRefundStatus(ShopAction):
             if customer is None:
                 return []
             raw = requested_order_id(tracker)
-            if raw is None:
-                dispatcher.utter_message(response=UTTER_ASK_ORDER_ID)
-                return []
-            order = customer_order(dispatcher, repository, customer.id, raw)
+            if raw is not None:
+                order = customer_order(dispatcher, repository, customer.id, raw)
+            else:
+                order, asked = described_order(dispatcher, repository, customer.id, tracker)
+                if order is None:
+                    if not asked:
+                        dispatcher.utter_message(response=UTTER_ASK_ORDER_ID)
+                    return []
             if order is None:
                 return [SlotSet("order_id", None)]
         if order.returns:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -187,3 +188,24 @@ def normalize_category(raw: object) -> str | None:
             if f" {synonym.replace('-', ' ')} " in f" {text} ":
                 return category
     return None
+
+
+# Words that turn a statement in product data into its opposite: "no noise cancelling", "without
+# built-in GPS", "not compatible with Xbox", "gps: none".
+_NEGATING_WORDS = frozenset("no not without non never nor isn't doesn't lacks".split())
+
+
+def mentions(text: str, phrase: str) -> bool:
+    """Whether product data states `phrase`, not negated ("without built-in GPS" does not count).
+
+    Case-insensitive and on word boundaries; an occurrence counts unless one of the three words
+    before it negates it or it is followed by ": none" / ": no".
+    """
+    pattern = r"(?<![a-z0-9])" + re.escape(phrase.lower()) + r"(?![a-z0-9])"
+    lowered = text.lower()
+    for match in re.finditer(pattern, lowered):
+        before = re.split(r"[;,.(]", lowered[: match.start()])[-1].split()[-3:]
+        after = lowered[match.end() : match.end() + 8]
+        if _NEGATING_WORDS.isdisjoint(before) and not re.match(r"\s*:\s*(?:none|no)\b", after):
+            return True
+    return False

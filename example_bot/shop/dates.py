@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from datetime import date, datetime, timedelta, timezone
 
 RETURN_WINDOW_DAYS = 30
@@ -36,3 +37,11 @@ def add_business_days(start: date, days: int) -> date:
         if current.weekday() < 5:
             remaining -= 1
     return current
+
+
+def add_months(start: date, months: int) -> date:
+    """The same day `months` months later (the month's last day when it is shorter)."""
+    month_index = start.month - 1 + months
+    year, month = start.year + month_index // 12, month_index % 12 + 1
+    last_day = calendar.monthrange(year, month)[1]
+    return start.replace(year=year, month=month, day=min(start.day, last_day))

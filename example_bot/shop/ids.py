@@ -3,10 +3,26 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 ORDER_ID_PREFIX = "ORD-"
 # Accepts "ORD-10001", "ord10001", "ORD 10001", "#10001", "10001" and the same inside a sentence.
 _ORDER_ID_PATTERN = re.compile(r"(?i)(?<![\w-])(?:ORD[-\s]?|#)?(\d{5})(?![\w-])")
+# "order 10001", "order number 10001", "order no. 10001", "order id: 10001", "order #10001".
+_ORDER_WORD_BEFORE = re.compile(r"(?i)\border(?:\s+(?:number|no\.?|id|nr\.?))?[\s:#.]*$")
+
+
+@dataclass(frozen=True)
+class OrderIdMention:
+    """An order id in a text: canonical form, where it starts, and whether it is marked as one.
+
+    `explicit` is True for "ORD-10001", "#10001" and "order 10001"; a bare "10001" is not
+    (it may be a ZIP code).
+    """
+
+    order_id: str
+    start: int
+    explicit: bool
 
 
 def format_order_id(number: int) -> str:
@@ -25,3 +41,15 @@ def normalize_order_id(raw: object) -> str | None:
     if len(matches) != 1:
         return None
     return format_order_id(int(matches[0]))
+
+
+def find_order_ids(text: object) -> list[OrderIdMention]:
+    """Every order id written in `text`, in order of appearance."""
+    mentions = []
+    value = str(text or "")
+    for match in _ORDER_ID_PATTERN.finditer(value):
+        marked = match.group(0)[0] in "#oO"
+        after_word = _ORDER_WORD_BEFORE.search(value[: match.start()]) is not None
+        order_id = format_order_id(int(match.group(1)))
+        mentions.append(OrderIdMention(order_id, match.start(), marked or after_word))
+    return mentions

@@ -74,15 +74,19 @@ def score_product(query: str, product: MatchableProduct) -> ScoredProduct | None
     normalized_query = query.strip().lower()
     if normalized_query in (sku, sku.replace("-", ""), product.name.lower()):
         return ScoredProduct(100.0, 0, product)
-    name_words = set(words(product.name)) | set(words(product.brand)) | set(words(product.sku))
+    # "Armor Case for iPhone 15": what follows "for" is what it fits, not what it is.
+    identity, _, fits = product.name.partition(" for ")
+    name_words = set(words(identity)) | set(words(product.brand)) | set(words(product.sku))
     name_words.add(sku.replace("-", ""))
-    other_words = set(words(product.description)) | set(words(product.features))
+    other_words = set(words(product.description)) | set(words(product.features)) | set(words(fits))
     score = 0.0
     distinctive_hit = False
     matched: set[str] = set()
     for word in query_words:
         word = _singular_in(word, name_words)
-        if word in name_words:
+        if word in name_words and word.isdigit():
+            score += 0.5  # "5" in "AirCrisp 5.5 L" never identifies a product on its own
+        elif word in name_words:
             score += 0.5 if word in GENERIC_WORDS else 2.0
             distinctive_hit = distinctive_hit or word not in GENERIC_WORDS
             matched.add(word)

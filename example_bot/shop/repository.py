@@ -17,14 +17,14 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql import Select
 
 from shop import dates
-from shop.catalog import normalize_category, parse_specs
+from shop.catalog import parse_specs
 from shop.db import NOT_YET_SHIPPED, Customer, HandoffTicket, Order, OrderItem, Product, Return
-from shop.matching import best_match, rank_products, words
+from shop.matching import best_match, rank_products
+from shop.references import resolve_item
 
 MAX_REASON_LENGTH = 500
 MAX_ADDRESS_LENGTH = 300
 _ViewT = TypeVar("_ViewT")
-_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
 
 
 def rma_number_for(return_id: int) -> str:
@@ -170,7 +170,8 @@ class ReturnCheck:
     """Outcome of a return eligibility check or a return request.
 
     outcome: "ok", "order_not_found", "not_delivered", "outside_window", "nothing_returnable",
-    "item_not_found", "item_already_returned", "created".
+    "item_not_found", "item_already_returned", "created". For "item_not_found", `candidates` are
+    the order lines the item query fits equally well (empty when it fits none).
     """
 
     outcome: str
@@ -237,35 +238,25 @@ def _customer_orders(customer_id: str) -> Select:
     )
 
 
-def match_order_item(order: OrderView, query: str | None) -> tuple[ItemView | None, bool]:
-    """Finds the order line a customer means ("the mouse", "KES-M3", "2", "the second one").
+def match_order_item(
+    order: OrderView, query: str | None
+) -> tuple[ItemView | None, tuple[ItemView, ...]]:
+    """Finds the order line a customer means ("the mouse", "KES-M3", "2", "the second one",
+    "the auralis pair", "the headphnes", "my kettle").
 
-    Returns (item, ambiguous).
+    Returns (item, candidates): the item, or None with the equally plausible lines when the query
+    fits several of them (empty when it fits none).
     """
-    text = (query or "").strip().lower()
+    text = (query or "").strip()
     if not text or not order.items:
-        return None, False
-    position = None
-    query_words = words(text)
-    if text.isdigit():
-        position = int(text)
-    else:
-        position = next((_ORDINALS[word] for word in query_words if word in _ORDINALS), None)
-    if position is not None and (1 <= position <= len(order.items) or position == -1):
-        return order.items[position - 1 if position > 0 else -1], False
-    by_product = {item.product.sku: item for item in order.items}
-    ranked = rank_products(text, [item.product for item in order.items])
-    product = best_match(ranked)
-    if product is not None:
-        return by_product[product.sku], False
-    if ranked:
-        return None, True
-    # Only generic words ("the headphones"): accept if exactly one line is of that category.
-    category = normalize_category(text)
-    in_category = [item for item in order.items if category and item.product.category == category]
-    if len(in_category) == 1:
-        return in_category[0], False
-    return None, len(in_category) > 1
+        return None, ()
+    by_name = {item.product.name: item for item in order.items}
+    resolution = resolve_item(text, order.items)
+    if resolution.kind == "match":
+        return by_name[resolution.match.value], ()
+    if resolution.kind == "ambiguous":
+        return None, tuple(by_name[option.value] for option in resolution.options)
+    return None, ()
 
 
 class ShopRepository:
@@ -351,9 +342,12 @@ class ShopRepository:
             return ReturnCheck("nothing_returnable", view)
         if item_query is None:
             return ReturnCheck("ok", view)
-        item, ambiguous = match_order_item(view, item_query)
+        item, candidates = match_order_item(view, item_query)
+        returnable = [candidate for candidate in candidates if candidate.return_rma is None]
+        if item is None and len(returnable) == 1:
+            item = returnable[0]  # "the kestrel one" when the Kestrel mouse is already returned
         if item is None:
-            return ReturnCheck("item_not_found", view, candidates=view.items if ambiguous else ())
+            return ReturnCheck("item_not_found", view, candidates=candidates)
         if item.return_rma is not None:
             return ReturnCheck("item_already_returned", view, item)
         return ReturnCheck("ok", view, item)

@@ -1,0 +1,189 @@
+"""The shop's helpers for what customers type: addresses, order ids, things the shop lacks."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from shop.address import (
+    address_start,
+    clean_address,
+    is_plausible_address,
+    looks_like_address,
+    order_ids_outside_address,
+)
+from shop.assortment import closest_alternatives, unsold_mention
+from shop.catalog import load_catalog, mentions
+from shop.dates import add_months
+from shop.ids import find_order_ids
+
+CATALOG = load_catalog()
+
+
+# Addresses ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "address"),
+    [
+        ("oops: 5 Elm Rd, Springfield, IL 62704", "5 Elm Rd, Springfield, IL 62704"),
+        ("sorry, it's 5 Elm Rd, Springfield, IL 62704", "5 Elm Rd, Springfield, IL 62704"),
+        ("my new address is 10 main st new york ny 10009", "10 main st new york ny 10009"),
+        ("ship it to 18 Harbor Street, Boston, MA 02110", "18 Harbor Street, Boston, MA 02110"),
+        ("actually 742 Maple Avenue, Columbus, OH 43215", "742 Maple Avenue, Columbus, OH 43215"),
+        ("I moved to 640 Pine Street, Seattle, WA 98101", "640 Pine Street, Seattle, WA 98101"),
+        (
+            "Sorry about that! The correct address is 5 Elm Rd, Springfield, IL 62704, thanks!",
+            "5 Elm Rd, Springfield, IL 62704",
+        ),
+        (
+            "please change the delivery address of ORD-10006 to 5 Elm Rd, Springfield, IL 62704",
+            "5 Elm Rd, Springfield, IL 62704",
+        ),
+        ("oops, sorry, it's 5 Elm, Springfield 62704", "5 Elm, Springfield 62704"),
+        # Nothing to strip: names and flats are part of the address.
+        ("Bergstrasse 12, 10115 Berlin, Germany",) * 2,
+        ("Via Garibaldi 8, 20121 Milano, Italy",) * 2,
+        ("c/o Jane Doe, 5 Elm Rd, Springfield, IL 62704",) * 2,
+        ("Flat 2, 27 Rosebery Avenue, London EC1R 4SX",) * 2,
+    ],
+)
+def test_clean_address_keeps_only_the_address(typed, address):
+    assert clean_address(typed) == address
+    assert is_plausible_address(clean_address(typed))
+    assert clean_address(address) == address  # idempotent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "home",
+        "I don't know it by heart",
+        "what's the status of ORD-10001, please?",
+        "my zip is 62704",
+        "ORD-10006",
+        "",
+        None,
+    ],
+)
+def test_not_an_address(text):
+    assert not is_plausible_address(clean_address(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("5 Elm Rd, Springfield, IL 62704", True),
+        ("10 main st new york ny 10009", True),
+        ("350 Rue Sainte-Catherine Ouest, Montreal, QC H3B 1A2", True),
+        ("the zip code is 62704", True),
+        ("ORD-10001", False),
+        ("ORD-10001 or 10002", False),  # "or" is not Oregon
+        ("order 10001 is on its way", False),  # "way" after words that are no street name
+        ("it broke after 2 days", False),
+    ],
+)
+def test_looks_like_address(text, expected):
+    assert looks_like_address(text) is expected
+
+
+def test_order_ids_outside_the_address():
+    assert order_ids_outside_address("5 Elm Rd, Springfield, IL 62704") == []
+    assert order_ids_outside_address("my new address is 10 main st new york ny 10009") == []
+    assert order_ids_outside_address("change 10006 to 5 Elm Rd, Springfield, IL 62704") == [
+        "ORD-10006"
+    ]
+    assert order_ids_outside_address("ship ORD-10006 to 5 Elm Rd, IL 62704") == ["ORD-10006"]
+    assert order_ids_outside_address("where are 10001 and #10002") == ["ORD-10001", "ORD-10002"]
+    assert address_start("12345 Main Street, Springfield") == 0  # a 5-digit house number
+
+
+def test_find_order_ids_marks_explicit_ones():
+    found = find_order_ids("order no. 10005, ORD-10001, #10002, ord 10003 and 10004")
+    assert [(item.order_id, item.explicit) for item in found] == [
+        ("ORD-10005", True),
+        ("ORD-10001", True),
+        ("ORD-10002", True),
+        ("ORD-10003", True),
+        ("ORD-10004", False),
+    ]
+
+
+# Things the shop does not sell -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "category"),
+    [
+        ("do you have the PS5", "game consoles", "headphones"),
+        ("a fridge", "fridges", "kitchen"),
+        ("any iPhone 15 Pro in stock", "phones", "phone accessories"),
+        ("recommend a laptop", "laptops", "laptop accessories"),
+        ("a smart tv", "TVs", "speakers"),
+        ("do you sell drones", "drones", None),
+        ("Bose headphones", "Bose products", "headphones"),
+        ("the galaxy watch 6", "Galaxy Watch", "smartwatches"),
+    ],
+)
+def test_unsold_mentions(text, kind, category):
+    mention = unsold_mention(text, CATALOG)
+    assert mention is not None
+    assert (mention.kind, mention.category) == (kind, category)
+
+
+def test_mention_keeps_model_words_but_not_the_rest_of_the_sentence():
+    assert unsold_mention("any iPhone 15 Pro in stock", CATALOG).mention == "iPhone 15 Pro"
+    assert unsold_mention("a laptop under $1000", CATALOG).mention == "laptop"
+    assert unsold_mention("Bose headphones please", CATALOG).mention == "Bose headphones"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "headphones for my PS5",  # what it should work with
+        "is it compatible with the xbox",
+        "a case for my iPhone",
+        "iPhone 15 case",  # a product we sell
+        "laptop stand",
+        "phone accessories",  # a category we sell
+        "the monitor headphones",
+        "usb-c cable for my macbook",
+        "Halcyra Armor Case for iPhone 15",
+        "does the kettle work with apple home",
+    ],
+)
+def test_things_we_sell_or_compatibility_are_no_unsold_mentions(text):
+    assert unsold_mention(text, CATALOG) is None
+
+
+def test_every_catalog_product_is_sold():
+    for product in CATALOG:
+        assert unsold_mention(product.name, CATALOG, include_compatibility=True) is None
+
+
+def test_closest_alternatives():
+    ps5 = unsold_mention("the PS5", CATALOG)
+    assert [p.sku for p in closest_alternatives(ps5, CATALOG)][:2] == ["AUR-G9", "QUI-SSD1T"]
+    xbox = unsold_mention("an xbox", CATALOG)
+    # The G9 says "not compatible with Xbox": it is not suggested for being compatible.
+    assert closest_alternatives(xbox, CATALOG)[0].sku == "QUI-SSD1T"
+    tv = unsold_mention("a TV", CATALOG)
+    assert "LUM-BAR31" in [p.sku for p in closest_alternatives(tv, CATALOG)]
+    bose = unsold_mention("bose headphones", CATALOG)
+    assert all(
+        p.category == "headphones" and p.stock > 0 for p in closest_alternatives(bose, CATALOG)
+    )
+    assert closest_alternatives(unsold_mention("a drone", CATALOG), CATALOG) == []
+
+
+def test_mentions_ignores_negated_statements():
+    assert mentions("Lighter Pulse 3 without built-in GPS", "built-in gps") is False
+    assert mentions("gps: none; sensors: heart rate", "gps") is False
+    assert mentions("works with PC; not compatible with Xbox", "xbox") is False
+    assert mentions("gps: built-in dual-band", "gps: built-in") is True
+
+
+def test_add_months():
+    assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
+    assert add_months(date(2026, 10, 16), 24) == date(2028, 10, 16)
+    assert add_months(date(2026, 11, 30), 3) == date(2027, 2, 28)
