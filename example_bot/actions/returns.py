@@ -46,6 +46,8 @@ from rasa_llm_components.repair.choices import choice_message
 UTTER_RETURN_INCOMPLETE = "utter_return_incomplete"
 UTTER_ASK_RETURN_REASON_AGAIN = "utter_ask_return_reason_again"
 UTTER_EXCHANGE_POLICY = "utter_exchange_policy"
+UTTER_OFFER_HANDOFF = "utter_offer_handoff"
+REQUESTED_SLOT = "requested_slot"
 MIN_REASON_LENGTH = 3
 
 
@@ -120,8 +122,7 @@ def warranty_text(order: OrderView, item: ItemView, customer: CustomerView) -> s
     if dates.today() > warranty_end:
         return (
             f"{head} Its {product.warranty_months}-month warranty also ended on "
-            f"{dates.format_date(warranty_end)}. If you'd still like a colleague to look into it, "
-            'just say "talk to a person".'
+            f"{dates.format_date(warranty_end)}."
         )
     free_shipping = (
         " Shipping both ways is free for warranty claims within the United States."
@@ -134,8 +135,7 @@ def warranty_text(order: OrderView, item: ItemView, customer: CustomerView) -> s
         f"warranty claim our support team needs the order number ({order.id}) and a short "
         "description of the problem (photos help); they answer within 2 business days and "
         f"complete the repair or replacement within 14 business days after it reaches us."
-        f"{free_shipping} Would you like me to connect you with a colleague for the claim? Just "
-        'say "talk to a person". Or, if you meant another order, tell me its number.'
+        f"{free_shipping}"
     )
 
 
@@ -211,11 +211,14 @@ class ValidateReturnForm(OrderFormValidation):
             customer = verified_customer(dispatcher, repository, tracker)
             if customer is None:
                 return {"return_item": None}
+            asked = tracker.get_slot(REQUESTED_SLOT) == "return_item"
             if order_id is None:
-                return _item_from_history(dispatcher, repository, customer, item_query)
+                return _item_from_history(dispatcher, repository, customer, item_query, asked)
             check = repository.check_return(customer.id, order_id, item_query, dates.today())
         if check.outcome == "ok":
             return {"return_item": check.item.product.name}
+        if check.outcome == "item_not_found" and not asked:
+            return {"return_item": None}  # the request named no item; the form asks for it
         _utter_check_problem(dispatcher, check, order_id, item_query)
         if check.outcome in ("item_not_found", "item_already_returned"):
             return {"return_item": None}
@@ -240,6 +243,7 @@ def _item_from_history(
     repository: ShopRepository,
     customer: CustomerView,
     item_query: str,
+    asked: bool = True,
 ) -> dict[str, Any]:
     """The order of an item named before the order ("i want to return my kettle").
 
@@ -250,6 +254,8 @@ def _item_from_history(
     orders = repository.recent_orders(customer.id, limit=ORDER_LOOKBACK)
     resolution = resolve_item(item_query, [item for order in orders for item in order.items])
     if resolution.kind == "none":
+        if not asked:  # the words of the request name none of their items: ask for the order
+            return {"return_item": None}
         returnable = [order for order in orders if is_returnable(order)]
         intro = f'I couldn\'t find "{echo(item_query)}" in your orders.'
         if returnable:
@@ -291,6 +297,9 @@ def _item_from_history(
     if check.outcome == "outside_window":
         item = next(item for item in order.items if item.product.name == resolution.match.value)
         dispatcher.utter_message(text=warranty_text(order, item, customer))
+        # The return ends here with the offer of a colleague (yes -> handoff, by the repair layer).
+        dispatcher.utter_message(response=UTTER_OFFER_HANDOFF)
+        return {"order_id": None, "return_item": None, REQUESTED_SLOT: None}
     else:
         _utter_check_problem(dispatcher, check, order.id, resolution.match.value)
     return {"order_id": None, "return_item": None}

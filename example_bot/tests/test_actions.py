@@ -355,7 +355,8 @@ def test_return_form_rejects_other_customers_order_like_unknown_one():
 
 def test_return_form_rejects_item_not_in_order_and_already_returned_item():
     messages, events = validate_return(
-        EMMA, {"order_id": "ORD-10001"}, {"return_item": "coffee grinder"}
+        EMMA, {"order_id": "ORD-10001", "requested_slot": "return_item"},
+        {"return_item": "coffee grinder"},
     )
     assert slot_events(events)["return_item"] is None
     assert "The order contains" in texts(messages)

@@ -27,7 +27,12 @@ from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.constants import (
+    ACTION_LISTEN_NAME,
+    USER_INTENT_BACK,
+    USER_INTENT_RESTART,
+    USER_INTENT_SESSION_START,
+)
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -38,6 +43,7 @@ from rasa_llm_components.repair.plans import (
     Plan,
     failed_action,
     fallback_plan,
+    form_ended_incomplete,
     plan_turn,
 )
 from rasa_llm_components.repair.settings import (
@@ -51,6 +57,7 @@ from rasa_llm_components.repair.turn import read_turn
 logger = logging.getLogger(__name__)
 
 LEARNED_FILE = "learned_responses.json"
+RASA_CONTROL_INTENTS = frozenset({USER_INTENT_RESTART, USER_INTENT_BACK, USER_INTENT_SESSION_START})
 DOMAIN_SNIPPET = "rasa_llm_components/repair/domain.yml"
 
 
@@ -199,8 +206,8 @@ class ConversationRepairPolicy(Policy):
         """Predicts the next step of the turn's repair plan, or nothing."""
         turn = read_turn(tracker)
         probabilities = self._default_predictions(domain)
-        if turn is None:
-            return self._prediction(probabilities)
+        if turn is None or turn.intent in RASA_CONTROL_INTENTS:
+            return self._prediction(probabilities)  # /restart, /back: Rasa's own actions
         settings = self._effective_settings()
         facts = domain_facts(domain)
 
@@ -211,6 +218,11 @@ class ConversationRepairPolicy(Policy):
             return self._predict(domain, error_response, 1.0, [], "internal_error")
         if turn.actions and turn.actions[-1] == error_response:
             return self._predict(domain, ACTION_LISTEN_NAME, 1.0, [], "internal_error")
+
+        if form_ended_incomplete(turn, tracker, facts):
+            # A form validator ended the form (e.g. "past the return window"): what it said is
+            # the answer; the form's follow-up (submitting it) must not run without its slots.
+            return self._predict(domain, ACTION_LISTEN_NAME, 1.0, [], "form_ended")
 
         plan = plan_turn(turn, settings, facts)
         confidence = 1.0

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, REQUESTED_SLOT
 from rasa.shared.core.events import Event, SlotSet
+from rasa.shared.core.trackers import DialogueStateTracker
 
 from rasa_llm_components.repair.settings import TASK_SLOT, RepairSettings
 from rasa_llm_components.repair.turn import BotTurn, Turn
@@ -102,7 +103,7 @@ def _offered_handoff(turn: Turn, settings: RepairSettings) -> bool:
     if previous is None or not previous.actions:
         return False
     offers = {settings.response("offer_handoff"), settings.response("fallback_handoff")}
-    return previous.actions[-1] in offers or (
+    return previous.actions[-1] in offers or previous.last_response in offers or (
         previous.actions[-1] == settings.answer_action and _is_miss(previous, settings)
     )
 
@@ -284,6 +285,14 @@ def failed_action(turn: Turn, facts: DomainFacts) -> str | None:
     if last in facts.custom_actions or facts.is_form(last):
         return last
     return None
+
+
+def form_ended_incomplete(turn: Turn, tracker: DialogueStateTracker, facts: DomainFacts) -> bool:
+    """Whether a form just ended itself with required slots still empty."""
+    form = turn.actions[-1] if turn.actions else None
+    if not facts.is_form(form) or tracker.active_loop_name:
+        return False
+    return any(tracker.get_slot(slot) is None for slot in facts.form_slots.get(form, []))
 
 
 def plan_turn(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> Plan | None:

@@ -45,6 +45,11 @@ class BotTurn:
     def last_action(self) -> str | None:
         return self.actions[-1] if self.actions else None
 
+    @property
+    def last_response(self) -> str | None:
+        """The domain response the bot's last message came from (also when an action sent it)."""
+        return self.messages[-1].get("response") if self.messages else None
+
 
 @dataclass
 class Turn:
@@ -115,7 +120,8 @@ def _bot_turns(events: list[Event]) -> list[BotTurn]:
             if event.action_name not in (ACTION_LISTEN_NAME, None):
                 actions.append(event.action_name)
         elif isinstance(event, BotUttered) and started:
-            messages.append({"text": event.text, "data": event.data or {}})
+            response = (event.metadata or {}).get("utter_action")
+            messages.append({"text": event.text, "data": event.data or {}, "response": response})
     if started:
         turns.append(BotTurn(tuple(actions), tuple(messages)))
     return turns

@@ -179,3 +179,11 @@ def test_handoff_inside_a_form_leaves_the_form(chat: Chat) -> None:
     chat.say("/book_table")
     assert chat.say("/human_handoff") == ["I'm passing you to a colleague now."]
     assert chat.tracker().active_loop_name is None
+
+
+def test_restart_inside_a_form_restarts(chat: Chat) -> None:
+    chat.say("/book_table")
+    chat.say("/restart")
+    tracker = chat.tracker()
+    assert tracker.active_loop_name is None
+    assert chat.say("/greet") == ["Hello! I can book you a table."]

@@ -1,0 +1,155 @@
+"""The one place where tests talk to the running bot over Rasa's REST channel.
+
+Every conversation test goes through `ChatClient.conversation(customer_id)`. Today the customer's
+identity is the REST `sender` field (the sender id is the customer id, e.g. "C1001"; any other
+sender is an anonymous visitor). When identity moves to signed tokens, only `ChatClient.identity`
+and `ChatClient._payload` need to change.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+REQUEST_TIMEOUT_S = 60
+RESTART_COMMAND = "/restart"  # an intent message: skips NLU and starts a fresh conversation
+
+# Actions Rasa runs around every user message; `last_bot_actions` leaves them out.
+IMPLICIT_ACTIONS = frozenset({"action_listen", "action_extract_slots", "action_session_start"})
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who talks to the bot: the REST sender id and the customer it stands for (None: visitor)."""
+
+    sender: str
+    customer_id: str | None
+
+
+def message_texts(messages: list[dict[str, Any]]) -> list[str]:
+    """The non-empty texts of bot messages (buttons, images and custom payloads left out)."""
+    return [str(message["text"]) for message in messages if str(message.get("text") or "").strip()]
+
+
+@dataclass
+class Exchange:
+    """One customer message and the bot messages that answered it."""
+
+    user: str
+    messages: list[dict[str, Any]]
+
+    @property
+    def texts(self) -> list[str]:
+        """The bot's texts for this message."""
+        return message_texts(self.messages)
+
+
+@dataclass
+class Conversation:
+    """A conversation of one customer (or visitor) with the bot, started fresh."""
+
+    client: ChatClient
+    identity: Identity
+    history: list[Exchange] = field(default_factory=list)
+
+    @property
+    def sender(self) -> str:
+        """The REST sender id of this conversation."""
+        return self.identity.sender
+
+    def say(self, text: str) -> list[dict[str, Any]]:
+        """Sends one customer message; returns the bot messages (text, buttons, custom, ...)."""
+        messages = self.client.send(self.identity, text)
+        self.history.append(Exchange(text, messages))
+        return messages
+
+    @property
+    def texts(self) -> list[str]:
+        """The texts of the bot's latest answer."""
+        return self.history[-1].texts if self.history else []
+
+    def restart(self) -> None:
+        """Starts over with a fresh tracker (not recorded in the history).
+
+        Sends "/restart" as a front end would; fails when the bot did not restart, so that no
+        conversation inherits another one's form or slots.
+        """
+        self.client.send(self.identity, RESTART_COMMAND)
+        if not is_fresh(self.tracker()):
+            raise RuntimeError(f"{RESTART_COMMAND} did not restart the conversation {self.sender}")
+
+    def tracker(self) -> dict[str, Any]:
+        """The current tracker of this conversation."""
+        return self.client.tracker(self.sender)
+
+    def last_bot_actions(self) -> list[str]:
+        """The actions the bot ran after the latest user message (implicit actions left out)."""
+        return last_bot_actions(self.tracker())
+
+
+def is_fresh(tracker: dict[str, Any]) -> bool:
+    """Whether a tracker was just restarted: no active form and no user message since the
+    last restart (the tracker endpoint only returns the events after the last restart)."""
+    if (tracker.get("active_loop") or {}).get("name"):
+        return False
+    return not any(event.get("event") == "user" for event in tracker.get("events", []))
+
+
+def last_bot_actions(tracker: dict[str, Any]) -> list[str]:
+    """The actions after the last user event of a tracker, without the implicit ones."""
+    actions: list[str] = []
+    for event in tracker.get("events", []):
+        if event.get("event") == "user":
+            actions = []
+        elif event.get("event") == "action" and event.get("name") not in IMPLICIT_ACTIONS:
+            actions.append(event["name"])
+    return actions
+
+
+class ChatClient:
+    """Talks to a Rasa server started with the REST channel and `--enable-api`."""
+
+    def __init__(self, base_url: str, timeout: float = REQUEST_TIMEOUT_S) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+
+    def identity(self, customer_id: str | None) -> Identity:
+        """The identity for a customer; a visitor gets a sender id no customer has."""
+        if customer_id:
+            return Identity(sender=customer_id, customer_id=customer_id)
+        return Identity(sender=f"visitor-{uuid.uuid4().hex[:12]}", customer_id=None)
+
+    def conversation(self, customer_id: str | None) -> Conversation:
+        """A fresh conversation as `customer_id` (None: an anonymous visitor)."""
+        conversation = Conversation(self, self.identity(customer_id))
+        conversation.restart()
+        return conversation
+
+    def _payload(self, identity: Identity, text: str) -> dict[str, Any]:
+        return {"sender": identity.sender, "message": text}
+
+    def send(self, identity: Identity, text: str) -> list[dict[str, Any]]:
+        """Posts one message to the REST webhook; returns the bot messages."""
+        response = self.session.post(
+            f"{self.base_url}/webhooks/rest/webhook",
+            json=self._payload(identity, text),
+            timeout=self.timeout,
+        )
+        response.raise_for_status()
+        return list(response.json() or [])
+
+    def tracker(self, sender: str) -> dict[str, Any]:
+        """`GET /conversations/{sender}/tracker` (needs `rasa run --enable-api`)."""
+        response = self.session.get(
+            f"{self.base_url}/conversations/{sender}/tracker", timeout=self.timeout
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def close(self) -> None:
+        """Closes the HTTP session."""
+        self.session.close()

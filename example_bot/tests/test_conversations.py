@@ -1,0 +1,202 @@
+"""The customer conversation suite (conversations/*.yml) against the real bot over REST.
+
+Every conversation is its own test case (parametrised by its id). The servers, the model and the
+shop database are the shared session fixtures of conftest.py; the database is restored to its
+seeded state before each conversation. A failure shows the whole transcript: what the customer
+said, what the bot answered and which expectation failed.
+
+Run: `EXAMPLE_BOT_MODEL=/tmp/suite_models/suite.tar.gz .venv/bin/pytest -m integration
+example_bot/tests/test_conversations.py` (the figures alone: `python -m
+benchmarks.conversation_suite`).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from chat_client import ChatClient
+from conversation_suite import (
+    BOT_DIR,
+    BotServers,
+    ConversationSpec,
+    ShopDatabase,
+    TurnSpec,
+    check_turn,
+    load_conversations,
+    run_conversation,
+)
+
+pytestmark = pytest.mark.integration
+
+CONVERSATIONS = load_conversations()
+MIN_CONVERSATIONS = 150
+
+# Every form flow must be tried with every repair case (at least one conversation each).
+FORM_FLOWS = ("cancel_order", "change_address", "return")
+REPAIR_CASES = (
+    "cancel",
+    "digression",
+    "correction",
+    "clarification",
+    "not_understood",
+    "skip",
+    "chitchat",
+    "frustration",
+    "handoff",
+)
+# Flows outside the forms and the cases that apply to them.
+OTHER_FLOWS = {
+    "order_status": ("clarification", "correction", "foreign_order", "frustration", "typo"),
+    "refund": ("foreign_order", "frustration", "typo"),
+    "product": ("not_sold", "negation", "typo", "multi_sentence"),
+    "policy": ("zip_code", "typo", "multi_sentence"),
+    "smalltalk": ("not_understood", "chitchat"),
+    "anonymous": ("order_status", "cancel_order", "return", "change_address", "product"),
+}
+
+# The bot's own training and test data: the suite must not copy customer messages from it.
+BOT_DATA_FILES = ("data/nlu.yml", "data/stories.yml", "data/rules.yml", "tests/test_stories.yml")
+MIN_WORDS_FOR_COPY_CHECK = 4  # "yes", "stop" or "no keep it" are no copies
+ANNOTATION = re.compile(r"\[([^\]]*)\](\([^)]*\)|\{[^}]*\})")
+
+
+@pytest.mark.parametrize("spec", CONVERSATIONS, ids=[spec.id for spec in CONVERSATIONS])
+def test_conversation(
+    spec: ConversationSpec,
+    chat_client: ChatClient,
+    shop_database: ShopDatabase,
+    bot_servers: BotServers,
+) -> None:
+    result = run_conversation(chat_client, spec, shop_database, bot_servers)
+    if not result.passed:
+        pytest.fail("\n" + result.transcript(), pytrace=False)
+
+
+def test_database_reset_is_seen_by_the_running_action_server(
+    chat_client: ChatClient, shop_database: ShopDatabase
+) -> None:
+    """The suite's restore (SQLite backup API) works while the action server is running."""
+    shop_database.reset()
+    with sqlite3.connect(shop_database.path) as connection:
+        connection.execute("UPDATE orders SET status = 'cancelled' WHERE id = 'ORD-10003'")
+    conversation = chat_client.conversation("C1001")
+    conversation.say("status of order 10003")
+    assert re.search(r"cancell?ed", " ".join(conversation.texts), re.I), conversation.texts
+
+    shop_database.reset()
+    assert shop_database.query("SELECT status FROM orders WHERE id = 'ORD-10003'") == [("paid",)]
+    conversation = chat_client.conversation("C1001")
+    conversation.say("status of order 10003")
+    assert not re.search(r"cancell?ed", " ".join(conversation.texts), re.I), conversation.texts
+    assert "ORD-10003" in " ".join(conversation.texts)
+
+
+# --- the suite itself (no servers needed) --------------------------------------------------------
+def test_the_suite_is_large_enough_and_valid() -> None:
+    assert len(CONVERSATIONS) >= MIN_CONVERSATIONS
+    customers = {spec.customer for spec in CONVERSATIONS}
+    assert None in customers  # anonymous visitors
+    assert {f"C{1000 + number}" for number in range(1, 13)} <= customers
+    assert any(spec.needs_action_server_down for spec in CONVERSATIONS)
+
+
+def test_every_flow_meets_every_repair_case() -> None:
+    tag_sets = [set(spec.tags) for spec in CONVERSATIONS]
+    missing = [
+        f"{flow} x {case}"
+        for flow in FORM_FLOWS
+        for case in REPAIR_CASES
+        if not any({flow, case} <= tags for tags in tag_sets)
+    ]
+    missing += [
+        f"{flow} x {case}"
+        for flow, cases in OTHER_FLOWS.items()
+        for case in cases
+        if not any({flow, case} <= tags for tags in tag_sets)
+    ]
+    assert not missing, f"no conversation covers: {missing}"
+
+
+def test_a_silent_turn_always_fails() -> None:
+    silent = check_turn(TurnSpec("hi"), [{"recipient_id": "C1001", "buttons": []}])
+    assert silent.silent and silent.failures == ["silent turn: the bot sent no text"]
+    answered = check_turn(
+        TurnSpec("where is 10002", expect=("ORD-10002", "shipped"), forbid=("cancelled",)),
+        [{"text": "Order ORD-10002 SHIPPED yesterday."}],
+    )
+    assert not answered.silent and answered.failures == []
+    wrong = check_turn(
+        TurnSpec("x", expect=("RMA-\\d{6}",), forbid=("cancelled",)), [{"text": "Cancelled."}]
+    )
+    assert len(wrong.failures) == 2
+
+
+def test_database_checks_and_reset(tmp_path: Path) -> None:
+    database = ShopDatabase.seed(tmp_path / "shop.db")
+    checks = [
+        {"order": "ORD-10003", "status": "paid", "address_unchanged": True},
+        {"returns": 0},
+        {"tickets": 0},
+        {"unchanged": True},
+    ]
+    assert database.check(checks, transcript="") == []
+    with sqlite3.connect(database.path) as connection:
+        connection.execute("UPDATE orders SET status = 'cancelled' WHERE id = 'ORD-10003'")
+    failures = database.check(checks, transcript="")
+    assert any("ORD-10003 status is 'cancelled'" in failure for failure in failures)
+    assert any("table orders changed" in failure for failure in failures)
+    database.reset()
+    assert database.check(checks, transcript="") == []
+
+
+def _normalise(text: str) -> str:
+    text = ANNOTATION.sub(r"\1", text).lower()
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+
+
+def _bot_data_messages(node: Any, found: set[str]) -> None:
+    """Collects the customer messages of the bot's training and test data files."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "examples" and isinstance(value, str):
+                for line in value.splitlines():
+                    if line.strip().startswith("- "):
+                        found.add(_normalise(line.strip()[2:]))
+            elif key == "user" and isinstance(value, str):
+                found.add(_normalise(value))
+            else:
+                _bot_data_messages(value, found)
+    elif isinstance(node, list):
+        for item in node:
+            _bot_data_messages(item, found)
+
+
+def _bot_data() -> set[str]:
+    found: set[str] = set()
+    for relative in BOT_DATA_FILES:
+        path: Path = BOT_DIR / relative
+        if path.is_file():
+            _bot_data_messages(yaml.safe_load(path.read_text(encoding="utf-8")), found)
+    return found
+
+
+@pytest.fixture(scope="module")
+def bot_data_messages() -> Iterator[set[str]]:
+    yield _bot_data()
+
+
+def test_no_customer_message_is_copied_from_the_bot_data(bot_data_messages: set[str]) -> None:
+    copied = sorted(
+        f"{spec.id}: {turn.user!r}"
+        for spec in CONVERSATIONS
+        for turn in spec.turns
+        if len(_normalise(turn.user).split()) >= MIN_WORDS_FOR_COPY_CHECK
+        and _normalise(turn.user) in bot_data_messages
+    )
+    assert not copied, f"customer messages copied from the bot's own data: {copied}"
