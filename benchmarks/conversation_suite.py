@@ -1,13 +1,16 @@
 """Runs the customer conversation suite against real servers and prints the figures.
 
     python -m benchmarks.conversation_suite [--model MODEL.tar.gz] [--json out.json]
-        [--tag TAG ...] [--id ID ...] [--show-failures] [--keep-dir DIR]
+        [--conversations DIR] [--tag TAG ...] [--id ID ...] [--show-failures] [--keep-dir DIR]
 
 Trains the example bot (or takes `--model`, or $EXAMPLE_BOT_MODEL), seeds a temporary shop
 database, starts `rasa run actions` and `rasa run --enable-api` on free loopback ports, holds
 every conversation of example_bot/tests/conversations/*.yml over the REST channel and prints:
 conversations passed / total (%), customer turns, silent turns (no bot text at all) and the pass
-rate per tag. `--json` writes every conversation's transcript and failures.
+rate per tag. `--json` writes every conversation's transcript and failures. `--conversations`
+runs another folder, e.g. the held-out set that nobody tunes on:
+
+    python -m benchmarks.conversation_suite --conversations example_bot/tests/conversations_heldout
 
 All the logic lives in example_bot/tests/conversation_suite.py (shared with the pytest suite
 example_bot/tests/test_conversations.py); this is only the command line around it.
@@ -41,7 +44,11 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--model", help=f"trained model (default: ${suite.MODEL_ENV} or train)")
     parser.add_argument("--json", type=Path, help="write the details to this JSON file")
     parser.add_argument(
-        "--conversations", type=Path, default=suite.CONVERSATIONS_DIR, help="folder of *.yml"
+        "--conversations",
+        type=Path,
+        default=suite.CONVERSATIONS_DIR,
+        help="folder of conversation *.yml files (default: the tuning suite; the held-out set: "
+        "example_bot/tests/conversations_heldout)",
     )
     parser.add_argument("--tag", action="append", default=[], help="only these tags")
     parser.add_argument("--id", action="append", default=[], help="only these conversation ids")

@@ -1,6 +1,8 @@
 """The customer conversation suite: loading, running and checking conversations against the bot.
 
-The conversations live in `conversations/*.yml`, written the way customers type. Each one has an
+The conversations live in `conversations/*.yml` (the suite the bot is tuned on) and in
+`conversations_heldout/*.yml` (a smaller held-out set, written blind and never tuned on; ids start
+with `ho-`), written the way customers type. Each one has an
 `id`, a `customer` (a customer id such as C1001, or null for an anonymous visitor), `tags` (the
 flow and the repair cases it covers), `turns` and optional `db` checks:
 
@@ -56,6 +58,8 @@ from chat_client import ChatClient, message_texts
 
 BOT_DIR = Path(__file__).resolve().parent.parent
 CONVERSATIONS_DIR = Path(__file__).resolve().parent / "conversations"
+# The held-out set: written blind, never tuned on; only for reporting (same format and runner).
+HELDOUT_CONVERSATIONS_DIR = Path(__file__).resolve().parent / "conversations_heldout"
 RASA = str(Path(sys.executable).parent / "rasa")
 MODEL_ENV = "EXAMPLE_BOT_MODEL"
 TRAIN_TIMEOUT_S = 900

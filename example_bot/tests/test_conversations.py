@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +66,20 @@ MIN_WORDS_FOR_COPY_CHECK = 4  # "yes", "stop" or "no keep it" are no copies
 ANNOTATION = re.compile(r"\[([^\]]*)\](\([^)]*\)|\{[^}]*\})")
 
 
+def hold_conversation(
+    spec: ConversationSpec,
+    chat_client: ChatClient,
+    shop_database: ShopDatabase,
+    bot_servers: BotServers,
+) -> None:
+    """Holds one conversation with the running bot; fails the test with the whole transcript.
+
+    Shared with test_conversations_heldout.py."""
+    result = run_conversation(chat_client, spec, shop_database, bot_servers)
+    if not result.passed:
+        pytest.fail("\n" + result.transcript(), pytrace=False)
+
+
 @pytest.mark.parametrize("spec", CONVERSATIONS, ids=[spec.id for spec in CONVERSATIONS])
 def test_conversation(
     spec: ConversationSpec,
@@ -73,9 +87,7 @@ def test_conversation(
     shop_database: ShopDatabase,
     bot_servers: BotServers,
 ) -> None:
-    result = run_conversation(chat_client, spec, shop_database, bot_servers)
-    if not result.passed:
-        pytest.fail("\n" + result.transcript(), pytrace=False)
+    hold_conversation(spec, chat_client, shop_database, bot_servers)
 
 
 def test_database_reset_is_seen_by_the_running_action_server(
@@ -106,20 +118,26 @@ def test_the_suite_is_large_enough_and_valid() -> None:
     assert any(spec.needs_action_server_down for spec in CONVERSATIONS)
 
 
+def uncovered(
+    conversations: Iterable[ConversationSpec],
+    form_flows: Iterable[str],
+    repair_cases: Iterable[str],
+    other_flows: Mapping[str, Iterable[str]],
+) -> list[str]:
+    """The "flow x case" pairs that no conversation is tagged with (every form flow with every
+    repair case, every other flow with its cases). Shared with test_conversations_heldout.py."""
+    tag_sets = [set(spec.tags) for spec in conversations]
+    pairs = [(flow, case) for flow in form_flows for case in repair_cases]
+    pairs += [(flow, case) for flow, cases in other_flows.items() for case in cases]
+    return [
+        f"{flow} x {case}"
+        for flow, case in pairs
+        if not any({flow, case} <= tags for tags in tag_sets)
+    ]
+
+
 def test_every_flow_meets_every_repair_case() -> None:
-    tag_sets = [set(spec.tags) for spec in CONVERSATIONS]
-    missing = [
-        f"{flow} x {case}"
-        for flow in FORM_FLOWS
-        for case in REPAIR_CASES
-        if not any({flow, case} <= tags for tags in tag_sets)
-    ]
-    missing += [
-        f"{flow} x {case}"
-        for flow, cases in OTHER_FLOWS.items()
-        for case in cases
-        if not any({flow, case} <= tags for tags in tag_sets)
-    ]
+    missing = uncovered(CONVERSATIONS, FORM_FLOWS, REPAIR_CASES, OTHER_FLOWS)
     assert not missing, f"no conversation covers: {missing}"
 
 
@@ -155,7 +173,8 @@ def test_database_checks_and_reset(tmp_path: Path) -> None:
     assert database.check(checks, transcript="") == []
 
 
-def _normalise(text: str) -> str:
+def normalise(text: str) -> str:
+    """A message without entity annotations, case and punctuation, for the copy checks."""
     text = ANNOTATION.sub(r"\1", text).lower()
     return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
 
@@ -167,9 +186,9 @@ def _bot_data_messages(node: Any, found: set[str]) -> None:
             if key == "examples" and isinstance(value, str):
                 for line in value.splitlines():
                     if line.strip().startswith("- "):
-                        found.add(_normalise(line.strip()[2:]))
+                        found.add(normalise(line.strip()[2:]))
             elif key == "user" and isinstance(value, str):
-                found.add(_normalise(value))
+                found.add(normalise(value))
             else:
                 _bot_data_messages(value, found)
     elif isinstance(node, list):
@@ -177,7 +196,8 @@ def _bot_data_messages(node: Any, found: set[str]) -> None:
             _bot_data_messages(item, found)
 
 
-def _bot_data() -> set[str]:
+def bot_data() -> set[str]:
+    """The normalised customer messages of the bot's training and test data files."""
     found: set[str] = set()
     for relative in BOT_DATA_FILES:
         path: Path = BOT_DIR / relative
@@ -188,15 +208,21 @@ def _bot_data() -> set[str]:
 
 @pytest.fixture(scope="module")
 def bot_data_messages() -> Iterator[set[str]]:
-    yield _bot_data()
+    yield bot_data()
+
+
+def copied_messages(conversations: Iterable[ConversationSpec], messages: set[str]) -> list[str]:
+    """The conversations' customer messages (of a few words at least) found in `messages`
+    (normalised). Shared with test_conversations_heldout.py."""
+    return sorted(
+        f"{spec.id}: {turn.user!r}"
+        for spec in conversations
+        for turn in spec.turns
+        if len(normalise(turn.user).split()) >= MIN_WORDS_FOR_COPY_CHECK
+        and normalise(turn.user) in messages
+    )
 
 
 def test_no_customer_message_is_copied_from_the_bot_data(bot_data_messages: set[str]) -> None:
-    copied = sorted(
-        f"{spec.id}: {turn.user!r}"
-        for spec in CONVERSATIONS
-        for turn in spec.turns
-        if len(_normalise(turn.user).split()) >= MIN_WORDS_FOR_COPY_CHECK
-        and _normalise(turn.user) in bot_data_messages
-    )
+    copied = copied_messages(CONVERSATIONS, bot_data_messages)
     assert not copied, f"customer messages copied from the bot's own data: {copied}"
