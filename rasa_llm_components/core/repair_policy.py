@@ -40,11 +40,11 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa_llm_components.repair.learned import learn_responses
 from rasa_llm_components.repair.plans import (
     DomainFacts,
-    Plan,
     failed_action,
     fallback_plan,
     form_ended_incomplete,
     plan_turn,
+    rejected_plan,
 )
 from rasa_llm_components.repair.settings import (
     TASK_SLOT,
@@ -89,7 +89,8 @@ class ConversationRepairPolicy(Policy):
             "frustration_intents": ["complaint"],
             "exit_intents": ["goodbye"],
             "slot_intents": ["inform"],
-            "answer_intents": ["faq", "product_question", "out_of_scope"],
+            "answer_intents": ["faq", "product_question"],
+            "question_only_intents": ["out_of_scope"],
             "fallback_intent": "nlu_fallback",
             "handoff_action": "action_handoff",
             "answer_action": "utter_llm_answer",
@@ -227,18 +228,15 @@ class ConversationRepairPolicy(Policy):
         plan = plan_turn(turn, settings, facts)
         confidence = 1.0
         if plan is None and turn.loop and turn.loop_rejected:
-            plan = Plan("not_understood", [settings.response("not_understood"), turn.loop],
-                        listen_after=False)
+            plan = rejected_plan(turn, settings)
         if plan is None and not turn.loop:
             plan = fallback_plan(turn, settings)
             if not turn.actions:
                 confidence = settings.fallback_confidence
-        if plan is None:
+        step = plan.next_step(turn.actions) if plan else None
+        if step is None:
             return self._prediction(probabilities)
-        action = plan.next_action(turn.actions)
-        if action is None:
-            return self._prediction(probabilities)
-        events = plan.events if not turn.actions else []
+        action, events = step
         return self._predict(domain, action, confidence, events, plan.case)
 
     def _predict(

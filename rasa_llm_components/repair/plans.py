@@ -27,6 +27,13 @@ from rasa_llm_components.repair.settings import TASK_SLOT, RepairSettings
 from rasa_llm_components.repair.turn import BotTurn, Turn
 
 DEACTIVATE_LOOP = "action_deactivate_loop"
+_CORRECTION_CUE = re.compile(
+    r"\b(actually|sorry|oops|wait|meant|instead|rather|wrong|my bad|correction|typo)\b"
+    r"|\bno\s*,|\bnot that\b",
+    re.IGNORECASE,
+)
+# A value that is most of the message ("10009", "the mouse") is a correction without a cue.
+_DOMINANT_VALUE_SHARE = 0.5
 _QUESTION = re.compile(
     r"\?\s*$|^\s*(what|where|when|why|how|which|who|whose|can|could|do|does|did|is|are|will|"
     r"would|should|may)\b",
@@ -48,21 +55,26 @@ class DomainFacts:
 
 @dataclass
 class Plan:
-    """Actions for this turn (after the user message), and events applied with the first one."""
+    """Actions for this turn (after the user message), with events applied before some steps.
+
+    `events[i]` are applied with step `i` (Rasa applies a prediction's events before the
+    predicted action runs), e.g. slot resets with the first step, or restoring the form's slots
+    before the form resumes.
+    """
 
     case: str
     actions: list[str]
-    events: list[Event] = field(default_factory=list)
+    events: dict[int, list[Event]] = field(default_factory=dict)
     listen_after: bool = True
 
-    def next_action(self, done: list[str]) -> str | None:
-        """The plan's next action given the actions already run this turn, if on track."""
+    def next_step(self, done: list[str]) -> tuple[str, list[Event]] | None:
+        """The plan's next action and its events, given the actions already run this turn."""
         if done[: len(self.actions)] != self.actions[: len(done)]:
             return None
         if len(done) < len(self.actions):
-            return self.actions[len(done)]
+            return self.actions[len(done)], self.events.get(len(done), [])
         if len(done) == len(self.actions) and self.listen_after:
-            return ACTION_LISTEN_NAME
+            return ACTION_LISTEN_NAME, []
         return None
 
 
@@ -132,25 +144,44 @@ def _reset_form(turn: Turn, facts: DomainFacts, keep: set[str] | None = None) ->
     ]
 
 
-def _handoff(turn: Turn, settings: RepairSettings) -> Plan | None:
+def _handoff(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> Plan | None:
     if not settings.handoff_action:
         return None
-    prefix = [DEACTIVATE_LOOP] if turn.loop else []
-    return Plan("handoff", [*prefix, settings.handoff_action], listen_after=True)
+    if not turn.loop:
+        return Plan("handoff", [settings.handoff_action])
+    reset = _reset_form(turn, facts)
+    return Plan("handoff", [DEACTIVATE_LOOP, settings.handoff_action], {0: reset})
 
 
-def _offer(turn: Turn, settings: RepairSettings, case: str, first: str) -> Plan:
+def _offer(case: str, first: str, settings: RepairSettings) -> Plan:
     return Plan(case, [first, settings.response("offer_handoff")])
 
 
-def _resume(turn: Turn, settings: RepairSettings) -> tuple[list[str], list[Event]]:
-    """The actions that bring the customer back to the form's pending question."""
+def _frustrated(turn: Turn, settings: RepairSettings) -> bool:
+    return turn.sentiment is not None and turn.sentiment <= settings.frustration_threshold
+
+
+def _resume(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> tuple[list, list]:
+    """The actions that bring the customer back to the form's pending question, and the events
+    before them: the form's slots as they were before this message (a digression's answer may
+    have set them, e.g. the order it talked about)."""
     if not turn.loop:
         return [], []
+    slots = [*facts.form_slots.get(turn.loop, []), REQUESTED_SLOT]
+    restore = [SlotSet(slot, turn.slots_before.get(slot)) for slot in slots]
     return (
         [settings.response("resume"), turn.loop],
-        [SlotSet(TASK_SLOT, settings.form_title(turn.loop))],
+        [*restore, SlotSet(TASK_SLOT, settings.form_title(turn.loop))],
     )
+
+
+def _with_resume(case: str, answer: list[str], turn: Turn, settings: RepairSettings,
+                 facts: DomainFacts, first_events: list[Event]) -> Plan:
+    resume, resume_events = _resume(turn, settings, facts)
+    events = {0: first_events}
+    if resume:
+        events[len(answer)] = resume_events
+    return Plan(case, [*answer, *resume], events, listen_after=not resume)
 
 
 def _digression_answer(
@@ -165,96 +196,131 @@ def _digression_answer(
         return None
     if learned and not facts.is_form(learned[0]):
         return list(learned)
+    question = looks_like_question(turn.text)
     if settings.answer_action and (
         intent in settings.answer_intents
-        or (intent == settings.fallback_intent and looks_like_question(turn.text))
+        or (intent in settings.question_only_intents and question)
+        or (intent == settings.fallback_intent and question)
     ):
         return [settings.answer_action]
     return None
 
 
+def _is_correction(turn: Turn, corrected: list[str]) -> bool:
+    """Whether the message means to change a value the form already has."""
+    if _CORRECTION_CUE.search(turn.text):
+        return True
+    values = [str(turn.slots_filled.get(slot) or "") for slot in corrected]
+    text = re.sub(r"\W+", " ", turn.text).strip()
+    covered = sum(len(value) for value in values if value.lower() in turn.text.lower())
+    return bool(text) and covered >= _DOMINANT_VALUE_SHARE * len(text)
+
+
+def _leave_form(turn: Turn, settings: RepairSettings, facts: DomainFacts, case: str,
+                then: list[str] | None = None, keep: set[str] | None = None) -> Plan:
+    title = SlotSet(TASK_SLOT, settings.form_title(turn.loop or ""))
+    return Plan(
+        case,
+        [DEACTIVATE_LOOP, settings.response("cancelled"), *(then or [])],
+        {0: [*_reset_form(turn, facts, keep), title]},
+        listen_after=not then or not facts.is_form(then[-1]),
+    )
+
+
 def _plan_in_form(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> Plan | None:
     form = turn.loop or ""
     intent = turn.intent or ""
-    title_event = SlotSet(TASK_SLOT, settings.form_title(form))
-    reset = _reset_form(turn, facts)
+    offered = _offered_handoff(turn, settings)
+    if intent in settings.deny_intents and offered:
+        return _with_resume("handoff_declined", [settings.response("no_handoff")], turn,
+                            settings, facts, [])
     if intent in settings.cancel_intents or (
         intent in settings.deny_intents and not _asked_confirmation(turn, settings)
     ):
-        if _offered_handoff(turn, settings) and intent in settings.deny_intents:
-            actions, events = _resume(turn, settings)
-            return Plan("handoff_declined", [settings.response("no_handoff"), *actions], events,
-                        listen_after=False)
-        return Plan(
-            "cancel",
-            [DEACTIVATE_LOOP, settings.response("cancelled")],
-            [*reset, title_event],
-        )
+        return _leave_form(turn, settings, facts, "cancel")
     if intent in settings.exit_intents:
         goodbye = [settings.goodbye_action] if settings.goodbye_action else []
-        return Plan(
-            "cancel", [DEACTIVATE_LOOP, settings.response("cancelled"), *goodbye],
-            [*reset, title_event],
-        )
-    if intent in settings.handoff_intents or (
-        intent in settings.affirm_intents and _offered_handoff(turn, settings)
-    ):
-        plan = _handoff(turn, settings)
-        if plan:
-            plan.events = reset
-        return plan
+        return _leave_form(turn, settings, facts, "cancel", goodbye)
+    if intent in settings.handoff_intents or (intent in settings.affirm_intents and offered):
+        return _handoff(turn, settings, facts)
+
     form_slots = facts.form_slots.get(form, [])
     requested = turn.requested_slot
     corrected = [slot for slot in turn.changed_slots() if slot in form_slots and slot != requested]
-    if corrected:
-        return Plan("correction", [form], _restore(turn, [requested] if requested else []),
-                    listen_after=False)
+    if corrected and _is_correction(turn, corrected):
+        # Only the corrected value changes: the message is not also the answer to the question.
+        restore = _restore(turn, [requested] if requested else [])
+        return Plan("correction", [form], {0: restore}, listen_after=False)
 
     learned = settings.digressions.get(intent)
+    if intent in settings.frustration_intents or (
+        _frustrated(turn, settings) and intent in {settings.fallback_intent}
+        | settings.question_only_intents
+    ):
+        return _offer("frustration", settings.response("empathy"), settings)
     answer = _digression_answer(turn, settings, facts, learned)
     if answer:
-        resume, resume_events = _resume(turn, settings)
         # A question is not a slot value: undo what the message wrote into the form's slots.
-        return Plan("digression", [*answer, *resume],
-                    [*_restore(turn, form_slots), *resume_events], listen_after=False)
-    if requested and turn.slots_filled.get(requested) is not None:
-        return None  # an answer to the form's question: the form validates it
-    if any(turn.slots_filled.get(slot) is not None for slot in form_slots):
-        return None  # a value for one of the form's next questions
-    if learned and facts.is_form(learned[0]) and learned[0] != form:
-        keep = set(turn.slots_filled)
-        return Plan(
-            "switch", [DEACTIVATE_LOOP, settings.response("cancelled"), learned[0]],
-            [*_reset_form(turn, facts, keep), title_event], listen_after=False,
-        )
-    if intent in settings.frustration_intents:
-        return _offer(turn, settings, "frustration", settings.response("empathy"))
+        return _with_resume("digression", answer, turn, settings, facts,
+                            _restore(turn, form_slots))
+    if learned and facts.is_form(learned[0]) and learned[0] != form and not (
+        requested and turn.slots_filled.get(requested) is not None
+    ):
+        return _leave_form(turn, settings, facts, "switch", [learned[0]], set(turn.slots_filled))
+    return None  # the form validates the message; a rejection is handled by `rejected_plan`
+
+
+def rejected_plan(turn: Turn, settings: RepairSettings) -> Plan:
+    """Inside a form, a message the form could not use (it rejected it)."""
     if misses_in_a_row(turn, settings) + 1 >= settings.misses_before_handoff:
-        return _offer(turn, settings, "repeated_miss", settings.response("not_understood"))
-    if turn.sentiment is not None and turn.sentiment <= settings.frustration_threshold:
-        return _offer(turn, settings, "frustration", settings.response("empathy"))
-    return Plan("not_understood", [settings.response("not_understood"), form],
+        return _offer("repeated_miss", settings.response("not_understood"), settings)
+    if _frustrated(turn, settings):
+        return _offer("frustration", settings.response("empathy"), settings)
+    return Plan("not_understood", [settings.response("not_understood"), turn.loop or ""],
                 listen_after=False)
+
+
+def _confirmation_plan(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> Plan | None:
+    """A message at a yes/no confirmation that is neither yes nor no."""
+    intent = turn.intent or ""
+    question = turn.previous.last_action if turn.previous else None
+    if not question or intent in (
+        settings.affirm_intents | settings.deny_intents | settings.cancel_intents
+    ):
+        return None
+    changed = set(turn.changed_slots())
+    form = next(
+        (
+            action
+            for previous in reversed(turn.previous_turns)
+            for action in reversed(previous.actions)
+            if changed & set(facts.form_slots.get(action, []))
+        ),
+        None,
+    )
+    if form:  # "wait, i meant order 10006": the form checks the new value and asks again
+        return Plan("correction", [form], listen_after=False)
+    answer = _digression_answer(turn, settings, facts, settings.digressions.get(intent))
+    if answer:  # a question: answer it, then ask for the confirmation again
+        return Plan("digression", [*answer, question], {0: _restore(turn, list(changed))})
+    return None
 
 
 def _plan_outside_form(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> Plan | None:
     intent = turn.intent or ""
     if intent in settings.handoff_intents:
-        return _handoff(turn, settings)
+        return _handoff(turn, settings, facts)
     if _offered_handoff(turn, settings):
         if intent in settings.affirm_intents:
-            return _handoff(turn, settings)
+            return _handoff(turn, settings, facts)
         if intent in settings.deny_intents | settings.cancel_intents:
             return Plan("handoff_declined", [settings.response("no_handoff")])
     if intent in settings.frustration_intents:
-        return _offer(turn, settings, "frustration", settings.response("empathy"))
-    if _asked_confirmation(turn, settings) and intent not in (
-        settings.affirm_intents | settings.deny_intents | settings.cancel_intents
-    ):
-        # A question at a yes/no confirmation: answer it, then ask for the confirmation again.
-        answer = _digression_answer(turn, settings, facts, settings.digressions.get(intent))
-        if answer:
-            return Plan("digression", [*answer, turn.previous.last_action])
+        return _offer("frustration", settings.response("empathy"), settings)
+    if _asked_confirmation(turn, settings):
+        plan = _confirmation_plan(turn, settings, facts)
+        if plan:
+            return plan
     if intent == settings.fallback_intent and not looks_like_question(turn.text):
         return fallback_plan(turn, settings)  # not a question for the knowledge base either
     return None
@@ -262,8 +328,8 @@ def _plan_outside_form(turn: Turn, settings: RepairSettings, facts: DomainFacts)
 
 def fallback_plan(turn: Turn, settings: RepairSettings) -> Plan:
     """The low-confidence reply when nothing else answers a turn outside a form."""
-    if turn.sentiment is not None and turn.sentiment <= settings.frustration_threshold:
-        return _offer(turn, settings, "frustration", settings.response("empathy"))
+    if _frustrated(turn, settings):
+        return _offer("frustration", settings.response("empathy"), settings)
     if misses_in_a_row(turn, settings) + 1 >= settings.misses_before_handoff:
         return Plan("repeated_miss", [settings.response("fallback_handoff")])
     return Plan("fallback", [settings.response("fallback")])

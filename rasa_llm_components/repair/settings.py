@@ -37,6 +37,7 @@ INTENT_LIST_OPTIONS = (
     "exit_intents",
     "slot_intents",
     "answer_intents",
+    "question_only_intents",
 )
 
 
@@ -51,7 +52,8 @@ class RepairSettings:
     frustration_intents: frozenset[str] = frozenset({"complaint"})
     exit_intents: frozenset[str] = frozenset({"goodbye"})
     slot_intents: frozenset[str] = frozenset({"inform"})
-    answer_intents: frozenset[str] = frozenset({"faq", "product_question", "out_of_scope"})
+    answer_intents: frozenset[str] = frozenset({"faq", "product_question"})
+    question_only_intents: frozenset[str] = frozenset({"out_of_scope"})
     fallback_intent: str = "nlu_fallback"
     handoff_action: str | None = "action_handoff"
     answer_action: str | None = "utter_llm_answer"
