@@ -42,6 +42,7 @@ from actions.formatting import (
     returnable_items_text,
 )
 from rasa_llm_components.repair.choices import choice_message
+from rasa_llm_components.repair.cues import looks_like_correction
 
 UTTER_RETURN_INCOMPLETE = "utter_return_incomplete"
 UTTER_ASK_RETURN_REASON_AGAIN = "utter_ask_return_reason_again"
@@ -63,7 +64,7 @@ def _check_problem_text(check: ReturnCheck, item_query: str | None) -> str:
             )
         names = "; ".join(item_label(item) for item in order.items)
         return (
-            f'I couldn\'t tell which item of order {order.id} you mean by "{item_query}". '
+            f'Sorry, I didn\'t catch which item of order {order.id} you mean by "{item_query}". '
             f"The order contains: {names}. Which one would you like to return?"
         )
     if check.outcome == "item_already_returned":
@@ -235,7 +236,28 @@ class ValidateReturnForm(OrderFormValidation):
         if len(reason) < MIN_REASON_LENGTH:
             dispatcher.utter_message(response=UTTER_ASK_RETURN_REASON_AGAIN)
             return {"return_reason": None}
+        other_item = _corrected_item(tracker, reason)
+        if other_item:  # "actually the mouse": a new item, not the reason
+            dispatcher.utter_message(text=f"Okay, the {other_item} instead.")
+            return {"return_item": other_item, "return_reason": None}
         return {"return_reason": reason[:500]}
+
+
+def _corrected_item(tracker: Tracker, text: str) -> str | None:
+    """Another returnable item of the order, named with a correction cue ("actually the mouse")."""
+    order_id = normalize_order_id(tracker.get_slot("order_id"))
+    current = text_slot(tracker, "return_item")
+    if order_id is None or not looks_like_correction(text):
+        return None
+    with open_repository() as repository:
+        customer = customer_for(repository, tracker)
+        order = repository.order(customer.id, order_id) if customer else None
+    if order is None:
+        return None
+    resolution = resolve_item(text, order.returnable_items)
+    if resolution.kind == "match" and resolution.match.value != current:
+        return resolution.match.value
+    return None
 
 
 def _item_from_history(
@@ -267,6 +289,9 @@ def _item_from_history(
     containing = [
         order for order in orders if any(item.product.name in names for item in order.items)
     ]
+    returnable = [order for order in containing if is_returnable(order)]
+    if len(returnable) == 1:
+        containing = returnable  # the only order it can still be returned from
     if len(containing) > 1:
         containing.sort(key=lambda order: not is_returnable(order))  # returnable ones first
         intro = (
@@ -277,16 +302,17 @@ def _item_from_history(
         utter_order_choice(dispatcher, intro, containing)
         return {"return_item": resolution.match.value if resolution.match else item_query}
     order = containing[0]
-    if resolution.kind == "ambiguous":  # "the auralis ones" in an order with two Auralis items
+    items = [item for item in order.items if item.product.name in names]
+    if resolution.kind == "ambiguous" and len(items) > 1:  # "the auralis ones": two in one order
         check = repository.check_return(customer.id, order.id, None, dates.today())
         if check.outcome != "ok":
             _utter_check_problem(dispatcher, check, order.id, item_query)
             return {"order_id": None, "return_item": None}
-        items = [item for item in order.items if item.product.name in names]
         check = ReturnCheck("item_not_found", order, candidates=tuple(items))
         _utter_check_problem(dispatcher, check, order.id, item_query)
         return {"order_id": order.id, "return_item": None}
-    check = repository.check_return(customer.id, order.id, resolution.match.value, dates.today())
+    name = resolution.match.value if resolution.match else items[0].product.name
+    check = repository.check_return(customer.id, order.id, name, dates.today())
     if check.outcome == "ok":
         dispatcher.utter_message(
             text=f"That's the {check.item.product.name} from order {order.id}, delivered on "
@@ -295,7 +321,7 @@ def _item_from_history(
         )
         return {"order_id": order.id, "return_item": check.item.product.name}
     if check.outcome == "outside_window":
-        item = next(item for item in order.items if item.product.name == resolution.match.value)
+        item = next(item for item in order.items if item.product.name == name)
         dispatcher.utter_message(text=warranty_text(order, item, customer))
         # The return ends here with the offer of a colleague (yes -> handoff, by the repair layer).
         dispatcher.utter_message(response=UTTER_OFFER_HANDOFF)

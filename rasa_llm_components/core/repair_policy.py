@@ -18,6 +18,7 @@ form: the policy learns that from the training rules and stories at `rasa train`
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from typing import Any
@@ -47,6 +48,7 @@ from rasa_llm_components.repair.plans import (
     rejected_plan,
 )
 from rasa_llm_components.repair.settings import (
+    DEFAULT_CONFIG,
     TASK_SLOT,
     RepairConfigError,
     RepairSettings,
@@ -79,31 +81,8 @@ class ConversationRepairPolicy(Policy):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {
-            # Above RulePolicy (4), so that a form never swallows a cancel or a question.
-            "priority": 7,
-            "cancel_intents": ["stop"],
-            "deny_intents": ["deny"],
-            "affirm_intents": ["affirm"],
-            "handoff_intents": ["human_handoff"],
-            "frustration_intents": ["complaint"],
-            "exit_intents": ["goodbye"],
-            "slot_intents": ["inform"],
-            "answer_intents": ["faq", "product_question"],
-            "question_only_intents": ["out_of_scope"],
-            "fallback_intent": "nlu_fallback",
-            "handoff_action": "action_handoff",
-            "answer_action": "utter_llm_answer",
-            "goodbye_action": "utter_goodbye",
-            "abstain_answer_kinds": ["abstained", "refused", "failed"],
-            "confirmation_actions": [],
-            "form_titles": {},
-            "digressions": {},
-            "frustration_threshold": -0.3,
-            "misses_before_handoff": 2,
-            "fallback_confidence": 0.3,
-            "responses": {},
-        }
+        # Priority above RulePolicy (4), so that a form never swallows a cancel or a question.
+        return {"priority": 7, **copy.deepcopy(DEFAULT_CONFIG)}
 
     def __init__(
         self,

@@ -23,22 +23,13 @@ from rasa.shared.core.constants import ACTION_LISTEN_NAME, REQUESTED_SLOT
 from rasa.shared.core.events import Event, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from rasa_llm_components.repair.settings import TASK_SLOT, RepairSettings
+from rasa_llm_components.repair.cues import looks_like_correction, looks_like_question
+from rasa_llm_components.repair.settings import CANCEL_RANKING_DEPTH, TASK_SLOT, RepairSettings
 from rasa_llm_components.repair.turn import BotTurn, Turn
 
 DEACTIVATE_LOOP = "action_deactivate_loop"
-_CORRECTION_CUE = re.compile(
-    r"\b(actually|sorry|oops|wait|meant|instead|rather|wrong|my bad|correction|typo)\b"
-    r"|\bno\s*,|\bnot that\b",
-    re.IGNORECASE,
-)
 # A value that is most of the message ("10009", "the mouse") is a correction without a cue.
 _DOMINANT_VALUE_SHARE = 0.5
-_QUESTION = re.compile(
-    r"\?\s*$|^\s*(what|where|when|why|how|which|who|whose|can|could|do|does|did|is|are|will|"
-    r"would|should|may)\b",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True)
@@ -76,10 +67,6 @@ class Plan:
         if len(done) == len(self.actions) and self.listen_after:
             return ACTION_LISTEN_NAME, []
         return None
-
-
-def looks_like_question(text: str) -> bool:
-    return bool(_QUESTION.search(text or ""))
 
 
 def _is_miss(turn: BotTurn, settings: RepairSettings) -> bool:
@@ -208,7 +195,7 @@ def _digression_answer(
 
 def _is_correction(turn: Turn, corrected: list[str]) -> bool:
     """Whether the message means to change a value the form already has."""
-    if _CORRECTION_CUE.search(turn.text):
+    if looks_like_correction(turn.text):
         return True
     values = [str(turn.slots_filled.get(slot) or "") for slot in corrected]
     text = re.sub(r"\W+", " ", turn.text).strip()
@@ -227,6 +214,16 @@ def _leave_form(turn: Turn, settings: RepairSettings, facts: DomainFacts, case: 
     )
 
 
+def _wants_to_cancel(turn: Turn, settings: RepairSettings) -> bool:
+    """A change of mind: the cancel intent, or a cancel phrase the NLU also found plausible."""
+    if turn.intent in settings.cancel_intents:
+        return True
+    top = [name for name, _ in turn.ranking if name != settings.fallback_intent]
+    return bool(set(top[:CANCEL_RANKING_DEPTH]) & settings.cancel_intents) and any(
+        pattern.search(turn.text) for pattern in settings.cancel_patterns
+    )
+
+
 def _plan_in_form(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> Plan | None:
     form = turn.loop or ""
     intent = turn.intent or ""
@@ -234,7 +231,7 @@ def _plan_in_form(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> P
     if intent in settings.deny_intents and offered:
         return _with_resume("handoff_declined", [settings.response("no_handoff")], turn,
                             settings, facts, [])
-    if intent in settings.cancel_intents or (
+    if _wants_to_cancel(turn, settings) or (
         intent in settings.deny_intents and not _asked_confirmation(turn, settings)
     ):
         return _leave_form(turn, settings, facts, "cancel")
@@ -317,6 +314,18 @@ def _plan_outside_form(turn: Turn, settings: RepairSettings, facts: DomainFacts)
             return Plan("handoff_declined", [settings.response("no_handoff")])
     if intent in settings.frustration_intents:
         return _offer("frustration", settings.response("empathy"), settings)
+    learned = settings.digressions.get(intent)
+    if (
+        _frustrated(turn, settings)
+        and learned
+        and not facts.is_form(learned[0])
+        and intent not in settings.affirm_intents | settings.deny_intents | settings.slot_intents
+    ):
+        # An upset customer with a request: empathy, the answer, and the offer of a human.
+        return Plan(
+            "frustration", [settings.response("empathy"), *learned,
+                            settings.response("offer_handoff")]
+        )
     if _asked_confirmation(turn, settings):
         plan = _confirmation_plan(turn, settings, facts)
         if plan:

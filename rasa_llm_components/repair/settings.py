@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from rasa.shared.exceptions import RasaException
@@ -25,6 +26,22 @@ DEFAULT_RESPONSES = {
     "internal_error": "utter_repair_internal_error",
 }
 
+# English phrases of a change of mind. Inside a form, a message with one of them leaves the form
+# when a cancel intent is also among the NLU's top intents: free-text slots (a return reason, an
+# address) must never swallow "oh wait, I changed my mind, I'll keep it".
+DEFAULT_CANCEL_PATTERNS = (
+    r"\bnever\s?mind\b",
+    r"\bnvm\b",
+    r"\bforget (it|that|about it|the whole thing|i asked)\b",
+    r"\bchanged? my mind\b",
+    r"\b(i'?ll|i will|i'?d rather|gonna|going to|let me) keep (it|them|the|my)\b",
+    r"\bleave it\b",
+    r"\bdon'?t (bother|worry about it)\b",
+    r"\bscratch that\b",
+    r"\b(don'?t|do not|no longer) (want|need) to (return|cancel|change)\b",
+)
+CANCEL_RANKING_DEPTH = 3
+
 # Slots the repair layer sets for its templates (declared in the domain snippet).
 TASK_SLOT = "repair_task"
 
@@ -41,31 +58,59 @@ INTENT_LIST_OPTIONS = (
 )
 
 
+# The policy's options and their defaults (`ConversationRepairPolicy.get_default_config`).
+DEFAULT_CONFIG: dict[str, Any] = {
+    "cancel_intents": ["stop"],
+    "deny_intents": ["deny"],
+    "affirm_intents": ["affirm"],
+    "handoff_intents": ["human_handoff"],
+    "frustration_intents": ["complaint"],
+    "exit_intents": ["goodbye"],
+    "slot_intents": ["inform"],
+    "answer_intents": ["faq", "product_question"],
+    "question_only_intents": ["out_of_scope"],
+    "cancel_patterns": list(DEFAULT_CANCEL_PATTERNS),
+    "fallback_intent": "nlu_fallback",
+    "handoff_action": "action_handoff",
+    "answer_action": "utter_llm_answer",
+    "goodbye_action": "utter_goodbye",
+    "abstain_answer_kinds": ["abstained", "refused", "failed"],
+    "confirmation_actions": [],
+    "form_titles": {},
+    "digressions": {},
+    "frustration_threshold": -0.3,
+    "misses_before_handoff": 2,
+    "fallback_confidence": 0.3,
+    "responses": {},
+}
+
+
 @dataclass(frozen=True)
 class RepairSettings:
     """Validated settings of the repair policy (see `ConversationRepairPolicy`)."""
 
-    cancel_intents: frozenset[str] = frozenset({"stop"})
-    deny_intents: frozenset[str] = frozenset({"deny"})
-    affirm_intents: frozenset[str] = frozenset({"affirm"})
-    handoff_intents: frozenset[str] = frozenset({"human_handoff"})
-    frustration_intents: frozenset[str] = frozenset({"complaint"})
-    exit_intents: frozenset[str] = frozenset({"goodbye"})
-    slot_intents: frozenset[str] = frozenset({"inform"})
-    answer_intents: frozenset[str] = frozenset({"faq", "product_question"})
-    question_only_intents: frozenset[str] = frozenset({"out_of_scope"})
-    fallback_intent: str = "nlu_fallback"
-    handoff_action: str | None = "action_handoff"
-    answer_action: str | None = "utter_llm_answer"
-    goodbye_action: str | None = "utter_goodbye"
-    abstain_answer_kinds: frozenset[str] = frozenset({"abstained", "refused", "failed"})
-    confirmation_actions: frozenset[str] = frozenset()
-    form_titles: dict[str, str] = field(default_factory=dict)
-    digressions: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    frustration_threshold: float = -0.3
-    misses_before_handoff: int = 2
-    fallback_confidence: float = 0.3
-    responses: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_RESPONSES))
+    cancel_intents: frozenset[str]
+    deny_intents: frozenset[str]
+    affirm_intents: frozenset[str]
+    handoff_intents: frozenset[str]
+    frustration_intents: frozenset[str]
+    exit_intents: frozenset[str]
+    slot_intents: frozenset[str]
+    answer_intents: frozenset[str]
+    question_only_intents: frozenset[str]
+    cancel_patterns: tuple[re.Pattern, ...]
+    fallback_intent: str
+    handoff_action: str | None
+    answer_action: str | None
+    goodbye_action: str | None
+    abstain_answer_kinds: frozenset[str]
+    confirmation_actions: frozenset[str]
+    form_titles: dict[str, str]
+    digressions: dict[str, tuple[str, ...]]
+    frustration_threshold: float
+    misses_before_handoff: int
+    fallback_confidence: float
+    responses: dict[str, str]
 
     def response(self, key: str) -> str:
         return self.responses[key]
@@ -109,6 +154,22 @@ def _mapping(option: str, value: Any) -> dict[str, Any]:
     return value
 
 
+def _patterns(value: Any) -> tuple[re.Pattern, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str) or not all(isinstance(item, str) for item in value):
+        raise RepairConfigError(
+            "ConversationRepairPolicy option 'cancel_patterns' must be a list of regular "
+            f"expressions, got {value!r}."
+        )
+    try:
+        return tuple(re.compile(pattern, re.IGNORECASE) for pattern in value)
+    except re.error as error:
+        raise RepairConfigError(
+            f"ConversationRepairPolicy option 'cancel_patterns': invalid pattern ({error})."
+        ) from error
+
+
 def _digressions(value: Any) -> dict[str, tuple[str, ...]]:
     digressions = {}
     for intent, actions in _mapping("digressions", value).items():
@@ -132,8 +193,9 @@ def _number(option: str, value: Any, low: float, high: float) -> float:
     return float(value)
 
 
-def repair_settings(config: dict[str, Any]) -> RepairSettings:
+def repair_settings(options: dict[str, Any]) -> RepairSettings:
     """Validates the policy configuration; raises `RepairConfigError` naming the option."""
+    config = {**DEFAULT_CONFIG, **options}
     responses = _mapping("responses", config.get("responses"))
     unknown = sorted(set(responses) - set(DEFAULT_RESPONSES))
     if unknown:
@@ -141,7 +203,7 @@ def repair_settings(config: dict[str, Any]) -> RepairSettings:
             f"ConversationRepairPolicy option 'responses' has unknown key(s) {unknown}; "
             f"the keys are {sorted(DEFAULT_RESPONSES)}."
         )
-    misses = config.get("misses_before_handoff", 2)
+    misses = config.get("misses_before_handoff")
     if isinstance(misses, bool) or not isinstance(misses, int) or misses < 1:
         raise RepairConfigError(
             "ConversationRepairPolicy option 'misses_before_handoff' must be an integer >= 1, "
@@ -149,6 +211,7 @@ def repair_settings(config: dict[str, Any]) -> RepairSettings:
         )
     return RepairSettings(
         **{option: _intent_set(option, config.get(option)) for option in INTENT_LIST_OPTIONS},
+        cancel_patterns=_patterns(config.get("cancel_patterns")),
         fallback_intent=str(config.get("fallback_intent") or "nlu_fallback"),
         handoff_action=_optional_name("handoff_action", config.get("handoff_action")),
         answer_action=_optional_name("answer_action", config.get("answer_action")),
@@ -164,11 +227,11 @@ def repair_settings(config: dict[str, Any]) -> RepairSettings:
         },
         digressions=_digressions(config.get("digressions")),
         frustration_threshold=_number(
-            "frustration_threshold", config.get("frustration_threshold", -0.3), -1.0, 1.0
+            "frustration_threshold", config.get("frustration_threshold"), -1.0, 1.0
         ),
         misses_before_handoff=misses,
         fallback_confidence=_number(
-            "fallback_confidence", config.get("fallback_confidence", 0.3), 0.0, 1.0
+            "fallback_confidence", config.get("fallback_confidence"), 0.0, 1.0
         ),
         responses={**DEFAULT_RESPONSES, **{k: str(v) for k, v in responses.items()}},
     )

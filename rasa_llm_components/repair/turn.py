@@ -29,7 +29,11 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.nlu.constants import INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY
+from rasa.shared.nlu.constants import (
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+)
 
 SENTIMENT_KEY = "sentiment"
 
@@ -59,6 +63,7 @@ class Turn:
     intent: str | None
     confidence: float
     entities: list[dict[str, Any]]
+    ranking: list[tuple[str, float]]
     sentiment: float | None
     loop: str | None
     requested_slot: str | None
@@ -162,6 +167,10 @@ def read_turn(tracker: DialogueStateTracker) -> Turn | None:
         intent=intent.get(INTENT_NAME_KEY),
         confidence=float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0),
         entities=list(message.entities or []),
+        ranking=[
+            (str(item.get(INTENT_NAME_KEY)), float(item.get(PREDICTED_CONFIDENCE_KEY) or 0.0))
+            for item in (message.parse_data or {}).get(INTENT_RANKING_KEY) or []
+        ],
         sentiment=sentiment.get("compound") if isinstance(sentiment, dict) else None,
         loop=_loop_state(before),
         requested_slot=slots_before.get(REQUESTED_SLOT),

@@ -1,0 +1,153 @@
+"""Repair plans decided from trackers built event by event (no trained model needed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    BotUttered,
+    SlotSet,
+    UserUttered,
+)
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from rasa_llm_components.repair.plans import DomainFacts, Plan, plan_turn
+from rasa_llm_components.repair.settings import repair_settings
+from rasa_llm_components.repair.turn import read_turn
+
+SETTINGS = repair_settings(
+    {
+        "digressions": {"check_stock": ["action_check_stock"]},
+        "form_titles": {"return_form": "return"},
+    }
+)
+FACTS = DomainFacts(
+    form_slots={"return_form": ["order_id", "return_item", "return_reason"]},
+    custom_actions=frozenset({"action_check_stock", "action_handoff"}),
+    responses=frozenset(),
+)
+
+
+def _user(text: str, intent: str, ranking: list[tuple[str, float]] | None = None,
+          entities: list[dict[str, Any]] | None = None) -> UserUttered:
+    ranking = ranking or [(intent, 0.9)]
+    return UserUttered(
+        text,
+        {"name": intent, "confidence": ranking[0][1]},
+        entities or [],
+        parse_data={"intent_ranking": [{"name": n, "confidence": c} for n, c in ranking]},
+        message_id="m1",
+    )
+
+
+def _in_return_form(*message_events: Any, asked: str = "return_reason") -> DialogueStateTracker:
+    """A return form that has its order and item and asks for `asked`."""
+    events = [
+        ActionExecuted("action_listen"),
+        _user("i want to return the x200 from 10001", "return_request"),
+        ActionExecuted("return_form"),
+        ActiveLoop("return_form"),
+        SlotSet("order_id", "ORD-10001"),
+        SlotSet("return_item", "Auralis X200 Headphones"),
+        SlotSet("requested_slot", asked),
+        BotUttered("Why are you returning it?"),
+        ActionExecuted("action_listen"),
+        *message_events,
+    ]
+    return DialogueStateTracker.from_events("C1001", events)
+
+
+def _plan(tracker: DialogueStateTracker) -> Plan | None:
+    turn = read_turn(tracker)
+    assert turn is not None
+    return plan_turn(turn, SETTINGS, FACTS)
+
+
+def test_a_change_of_mind_in_a_free_text_slot_leaves_the_form() -> None:
+    text = "oh wait i changed my mind, i'll keep them"
+    tracker = _in_return_form(
+        _user(text, "inform", [("inform", 0.6), ("stop", 0.2), ("deny", 0.1)]),
+        SlotSet("return_reason", text),
+    )
+    plan = _plan(tracker)
+    assert plan is not None and plan.case == "cancel"
+    assert plan.actions == ["action_deactivate_loop", "utter_repair_cancelled"]
+    resets = {event.key: event.value for event in plan.events[0] if isinstance(event, SlotSet)}
+    assert resets["return_reason"] is None and resets["order_id"] is None
+    assert resets["repair_task"] == "return"
+
+
+def test_a_reason_that_mentions_no_change_of_mind_is_the_answer() -> None:
+    text = "i changed nothing, it just broke"
+    tracker = _in_return_form(
+        _user(text, "inform", [("inform", 0.9), ("stop", 0.05)]),
+        SlotSet("return_reason", text),
+    )
+    assert _plan(tracker) is None  # the form validates the reason
+
+
+def test_a_correction_with_a_cue_changes_only_the_corrected_slot() -> None:
+    text = "actually the mouse"
+    tracker = _in_return_form(
+        _user(text, "inform"),
+        SlotSet("return_item", "Kestrel Glide M3 Mouse"),
+        SlotSet("return_reason", text),
+    )
+    plan = _plan(tracker)
+    assert plan is not None and plan.case == "correction"
+    assert plan.actions == ["return_form"]
+    assert plan.events[0] == [SlotSet("return_reason", None)]
+
+
+def test_a_long_answer_that_happens_to_contain_another_value_is_not_a_correction() -> None:
+    text = "the cable is fine but the headset from 10009 crackles on the left side"
+    tracker = _in_return_form(
+        _user(text, "inform"),
+        SlotSet("order_id", "10009"),
+        SlotSet("return_reason", text),
+    )
+    assert _plan(tracker) is None
+
+
+def test_a_question_in_a_form_is_answered_and_the_form_slots_come_back() -> None:
+    tracker = _in_return_form(
+        _user("is the pulse 3 in stock?", "check_stock"), SlotSet("order_id", "ORD-10002")
+    )
+    plan = _plan(tracker)
+    assert plan is not None and plan.case == "digression"
+    assert plan.actions == ["action_check_stock", "utter_repair_resume", "return_form"]
+    assert SlotSet("order_id", "ORD-10001") in plan.events[0]  # undo what the message set
+    restored = {e.key: e.value for e in plan.events[1] if isinstance(e, SlotSet)}
+    assert restored["order_id"] == "ORD-10001"  # and what the answer may have set
+    assert restored["requested_slot"] == "return_reason"
+    assert plan.next_step(["action_check_stock"])[0] == "utter_repair_resume"
+    assert plan.next_step(["action_order_status"]) is None  # another policy took over
+
+
+def test_yes_after_an_offer_sent_by_an_action_hands_over() -> None:
+    events = [
+        ActionExecuted("action_listen"),
+        _user("return my kettle", "return_request"),
+        ActionExecuted("return_form"),
+        BotUttered("The return window closed ...", metadata={"utter_action": None}),
+        BotUttered(
+            "Would you like a colleague?", metadata={"utter_action": "utter_repair_offer_handoff"}
+        ),
+        ActionExecuted("action_listen"),
+        _user("yes please", "affirm"),
+    ]
+    plan = _plan(DialogueStateTracker.from_events("C1001", events))
+    assert plan is not None and plan.actions == ["action_handoff"]
+
+
+def test_an_upset_request_gets_empathy_the_answer_and_the_offer_of_a_human() -> None:
+    message = _user("where is my order, this is ridiculous", "check_stock")
+    events = [ActionExecuted("action_listen"), message]
+    message.parse_data["sentiment"] = {"compound": -0.6}
+    plan = _plan(DialogueStateTracker.from_events("C1001", events))
+    assert plan is not None and plan.case == "frustration"
+    assert plan.actions == [
+        "utter_repair_empathy", "action_check_stock", "utter_repair_offer_handoff"
+    ]
