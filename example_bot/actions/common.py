@@ -266,6 +266,8 @@ ORDER_ANSWER_INTENTS = frozenset(
         "change_address",
     }
 )
+# Requests that start an order form; a return names its item instead (validate_return_item).
+ORDER_TASK_INTENTS = frozenset({"cancel_order", "change_address"})
 ORDER_LOOKBACK = 20  # how many of the customer's most recent orders a description is matched to
 
 
@@ -385,7 +387,11 @@ class OrderFormValidation(ShopFormValidationAction, ABC):
     def extract_order_id(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if tracker.get_slot("requested_slot") != "order_id":
+        requested = tracker.get_slot("requested_slot")
+        # The request that starts the form ("cancel my earbuds order") may describe the order
+        # too: taken only when exactly one order fits, silently otherwise.
+        starting = requested is None and latest_intent(tracker) in ORDER_TASK_INTENTS
+        if requested != "order_id" and not starting:
             return {}
         if "order_id" in tracker.slots_to_validate() or entity_values(tracker, "order_id"):
             return {}  # the slot mapping found an order id (validate_order_id checks it)
@@ -402,6 +408,8 @@ class OrderFormValidation(ShopFormValidationAction, ABC):
             guess = guess_order(repository, customer.id, text, self.order_is_eligible)
         if guess.kind == "match":
             return {"order_id": guess.order.id}
+        if starting:
+            return {}
         if guess.kind == "ambiguous":
             utter_order_choice(dispatcher, "More than one of your orders fits:", guess.options)
             return {"order_id": None}

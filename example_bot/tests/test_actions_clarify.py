@@ -594,3 +594,16 @@ def test_yes_to_the_offer_keeps_the_earlier_problem(answer):
 def test_bare_request_without_any_reason():
     tracker = make_tracker(EMMA, "human please", "human_handoff")
     assert ticket_reason(tracker) == NO_REASON
+
+
+def test_the_request_that_starts_the_cancel_form_may_name_the_order_by_its_item():
+    # Emma's power banks are in ORD-10006 (pending), her only order with them.
+    messages, events = form_turn(
+        ValidateCancelOrderForm(), EMMA, "cancel the power bank order", intent="cancel_order"
+    )
+    assert slot_events(events)["order_id"] == "ORD-10006"
+    # A request that fits no order stays silent: the form asks for the order next.
+    messages, events = form_turn(
+        ValidateCancelOrderForm(), EMMA, "i want to cancel an order", intent="cancel_order"
+    )
+    assert "order_id" not in slot_events(events) and messages == []

@@ -1,17 +1,14 @@
 """The held-out NLU paraphrase set and its accuracy report (benchmarks/nlu_heldout.py).
 
-The data checks are fast. The integration test parses the set through a trained example-bot model:
-the `example_bot_model` fixture where one is visible, else $EXAMPLE_BOT_MODEL, else the bot
-trained into a temp dir (about 3 minutes on 2 CPU cores). Accuracy is reported, never asserted.
+The data checks are fast. The integration test parses the set through the trained example-bot
+model of the session (the `example_bot_model` fixture of the root conftest.py, which honours
+$EXAMPLE_BOT_MODEL). Accuracy is reported, never asserted.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -25,8 +22,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 BOT_DIR = REPO_ROOT / "example_bot"
 HELDOUT = BOT_DIR / "tests" / "nlu_heldout.yml"
 MIN_EXAMPLES_PER_INTENT = 10
-MODEL_ENV = "EXAMPLE_BOT_MODEL"
-TRAIN_TIMEOUT_S = 600
 
 
 def domain_intents() -> list[str]:
@@ -146,36 +141,10 @@ def test_missing_model_or_data_exits_non_zero(tmp_path: Path, capsys) -> None:
 
 
 # --- the report on a trained model ----------------------------------------------------------------
-def train_example_bot(out_dir: Path) -> Path:
-    """Trains the example bot into `out_dir` with Rasa's CLI; returns the model file."""
-    rasa = Path(sys.executable).parent / "rasa"
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false"}
-    command = [str(rasa), "train", "--out", str(out_dir), "--fixed-model-name", "heldout"]
-    result = subprocess.run(
-        command, cwd=BOT_DIR, env=env, capture_output=True, text=True, timeout=TRAIN_TIMEOUT_S
-    )
-    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
-    return out_dir / "heldout.tar.gz"
-
-
-@pytest.fixture(scope="module")
-def trained_model(request: pytest.FixtureRequest, tmp_path_factory) -> Path:
-    """$EXAMPLE_BOT_MODEL, else the shared `example_bot_model` fixture, else a fresh training."""
-    given = os.environ.get(MODEL_ENV)
-    if given:
-        path = Path(given).expanduser().resolve()
-        assert path.is_file(), f"{MODEL_ENV}={given} is not a model file"
-        return path
-    try:
-        return Path(request.getfixturevalue("example_bot_model"))
-    except pytest.FixtureLookupError:
-        return train_example_bot(tmp_path_factory.mktemp("heldout_models"))
-
-
 @pytest.mark.integration
-def test_report_on_the_trained_bot(trained_model: Path, tmp_path: Path, capsys) -> None:
+def test_report_on_the_trained_bot(example_bot_model: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "heldout.json"
-    assert nlu_heldout.main(["--model", str(trained_model), "--json", str(out)]) == 0
+    assert nlu_heldout.main(["--model", str(example_bot_model), "--json", str(out)]) == 0
     report = json.loads(out.read_text(encoding="utf-8"))
     examples = nlu_heldout.load_examples(HELDOUT)
     assert report["total"] == len(examples) == len(report["predictions"])

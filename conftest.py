@@ -1,8 +1,8 @@
-"""Shared test setup for the example bot.
+"""Shared test setup (at the repository root, so that every test folder sees the fixtures).
 
-Makes example_bot/ importable (the `shop` and `actions` packages) and provides the session
-fixtures of the integration tests, so that every test file shares ONE trained model and ONE pair
-of running servers:
+Makes example_bot/ importable (the `shop` and `actions` packages, and the test helpers in
+example_bot/tests/) and provides the session fixtures of the integration tests, so that every
+test file shares ONE trained example-bot model and ONE pair of running servers:
 
 - `example_bot_model`: path of the trained model (.tar.gz): $EXAMPLE_BOT_MODEL, or trained once.
 - `shop_database` / `shop_db`: a freshly seeded temporary SQLite shop database (object / path).
@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-EXAMPLE_BOT_DIR = Path(__file__).resolve().parent.parent
-TESTS_DIR = Path(__file__).resolve().parent
+EXAMPLE_BOT_DIR = Path(__file__).resolve().parent / "example_bot"
+TESTS_DIR = EXAMPLE_BOT_DIR / "tests"
 for _path in (EXAMPLE_BOT_DIR, TESTS_DIR):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
