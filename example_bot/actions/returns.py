@@ -26,6 +26,7 @@ from actions.common import (
     open_repository,
     order_for_value,
     requested_order_id,
+    slot_before_latest_message,
     text_slot,
     utter_order_choice,
     utter_order_not_found,
@@ -246,7 +247,7 @@ class ValidateReturnForm(OrderFormValidation):
 def _corrected_item(tracker: Tracker, text: str) -> str | None:
     """Another returnable item of the order, named with a correction cue ("actually the mouse")."""
     order_id = normalize_order_id(tracker.get_slot("order_id"))
-    current = text_slot(tracker, "return_item")
+    current = slot_before_latest_message(tracker, "return_item")
     if order_id is None or not looks_like_correction(text):
         return None
     with open_repository() as repository:

@@ -70,6 +70,11 @@ def domain_facts(domain: Domain) -> DomainFacts:
         # user_actions also lists the responses; custom actions are the rest
         custom_actions=frozenset(domain.user_actions) - frozenset(domain.responses),
         responses=frozenset(domain.responses),
+        text_slots=frozenset(
+            slot.name
+            for slot in domain.slots
+            if any(mapping.get("type") == "from_text" for mapping in slot.mappings)
+        ),
     )
 
 

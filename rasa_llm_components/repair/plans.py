@@ -39,6 +39,7 @@ class DomainFacts:
     form_slots: dict[str, list[str]]
     custom_actions: frozenset[str]
     responses: frozenset[str]
+    text_slots: frozenset[str] = frozenset()  # slots filled from the message text
 
     def is_form(self, action: str | None) -> bool:
         return action in self.form_slots
@@ -214,24 +215,34 @@ def _leave_form(turn: Turn, settings: RepairSettings, facts: DomainFacts, case: 
     )
 
 
-def _wants_to_cancel(turn: Turn, settings: RepairSettings) -> bool:
-    """A change of mind: the cancel intent, or a cancel phrase the NLU also found plausible."""
-    if turn.intent in settings.cancel_intents:
+def _wants_to_cancel(turn: Turn, settings: RepairSettings, free_text: bool) -> bool:
+    """A change of mind: the cancel intent, or a cancel phrase the NLU also found plausible.
+
+    At a free-text question (a reason, an address) the phrase is needed too: "don't need it
+    anymore" is a return reason, "never mind, I'll keep it" is not.
+    """
+    phrase = any(pattern.search(turn.text) for pattern in settings.cancel_patterns)
+    if turn.intent in settings.cancel_intents and (phrase or not free_text):
         return True
     top = [name for name, _ in turn.ranking if name != settings.fallback_intent]
-    return bool(set(top[:CANCEL_RANKING_DEPTH]) & settings.cancel_intents) and any(
-        pattern.search(turn.text) for pattern in settings.cancel_patterns
-    )
+    return phrase and bool(set(top[:CANCEL_RANKING_DEPTH]) & settings.cancel_intents)
+
+
+def _is_small_talk(answer: list[str] | None, facts: DomainFacts) -> bool:
+    """Answered with responses only (greetings, thanks, "are you a bot?"), not by a task."""
+    return bool(answer) and all(action in facts.responses for action in answer)
 
 
 def _plan_in_form(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> Plan | None:
     form = turn.loop or ""
     intent = turn.intent or ""
+    requested = turn.requested_slot
+    free_text = requested in facts.text_slots
     offered = _offered_handoff(turn, settings)
     if intent in settings.deny_intents and offered:
         return _with_resume("handoff_declined", [settings.response("no_handoff")], turn,
                             settings, facts, [])
-    if _wants_to_cancel(turn, settings) or (
+    if _wants_to_cancel(turn, settings, free_text) or (
         intent in settings.deny_intents and not _asked_confirmation(turn, settings)
     ):
         return _leave_form(turn, settings, facts, "cancel")
@@ -242,20 +253,32 @@ def _plan_in_form(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> P
         return _handoff(turn, settings, facts)
 
     form_slots = facts.form_slots.get(form, [])
-    requested = turn.requested_slot
     corrected = [slot for slot in turn.changed_slots() if slot in form_slots and slot != requested]
-    if corrected and _is_correction(turn, corrected):
+    # At a free-text question the form's validator sees both values ("wait, I meant order 10006"
+    # is no address; "12 Oak Lane, OH 43081" holds a ZIP code, not a new order).
+    if corrected and not free_text and _is_correction(turn, corrected):
         # Only the corrected value changes: the message is not also the answer to the question.
         restore = _restore(turn, [requested] if requested else [])
         return Plan("correction", [form], {0: restore}, listen_after=False)
 
     learned = settings.digressions.get(intent)
+    answer = _digression_answer(turn, settings, facts, learned)
+    if (
+        free_text
+        and not looks_like_question(turn.text)
+        and not _is_small_talk(answer, facts)
+        and intent not in settings.affirm_intents | settings.deny_intents
+    ):
+        # A statement at a free-text question ("too big for my daughter" as the return reason)
+        # answers it, whatever intent it looks like.
+        if turn.slots_filled.get(requested) is not None:
+            return None
+        return Plan("answer", [form], {0: [SlotSet(requested, turn.text)]}, listen_after=False)
     if intent in settings.frustration_intents or (
         _frustrated(turn, settings) and intent in {settings.fallback_intent}
         | settings.question_only_intents
     ):
         return _offer("frustration", settings.response("empathy"), settings)
-    answer = _digression_answer(turn, settings, facts, learned)
     if answer:
         # A question is not a slot value: undo what the message wrote into the form's slots.
         return _with_resume("digression", answer, turn, settings, facts,

@@ -36,7 +36,8 @@ DEFAULT_CANCEL_PATTERNS = (
     r"\bchanged? my mind\b",
     r"\b(i'?ll|i will|i'?d rather|gonna|going to|let me) keep (it|them|the|my)\b",
     r"\bleave it\b",
-    r"\bdon'?t (bother|worry about it)\b",
+    r"\bdon'?t (bother|worry about (it|that|this))\b",
+    r"^\W*(stop|cancel|quit|abort|exit)\b",
     r"\bscratch that\b",
     r"\b(don'?t|do not|no longer) (want|need) to (return|cancel|change)\b",
 )
@@ -78,7 +79,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "confirmation_actions": [],
     "form_titles": {},
     "digressions": {},
-    "frustration_threshold": -0.3,
+    "frustration_threshold": -0.4,
     "misses_before_handoff": 2,
     "fallback_confidence": 0.3,
     "responses": {},

@@ -151,3 +151,35 @@ def test_an_upset_request_gets_empathy_the_answer_and_the_offer_of_a_human() -> 
     assert plan.actions == [
         "utter_repair_empathy", "action_check_stock", "utter_repair_offer_handoff"
     ]
+
+
+TEXT_FACTS = DomainFacts(
+    form_slots=FACTS.form_slots,
+    custom_actions=FACTS.custom_actions,
+    responses=frozenset({"utter_you_are_welcome"}),
+    text_slots=frozenset({"return_reason"}),
+)
+TEXT_SETTINGS = repair_settings(
+    {"digressions": {"check_stock": ["action_check_stock"], "thanks": ["utter_you_are_welcome"]}}
+)
+
+
+def _plan_at_reason(text: str, intent: str, ranking: list[tuple[str, float]] | None = None):
+    turn = read_turn(_in_return_form(_user(text, intent, ranking)))
+    assert turn is not None
+    return plan_turn(turn, TEXT_SETTINGS, TEXT_FACTS)
+
+
+def test_a_statement_at_a_free_text_question_is_the_answer_whatever_its_intent() -> None:
+    plan = _plan_at_reason("too big for my daughter", "check_stock")
+    assert plan is not None and plan.case == "answer"
+    assert plan.actions == ["return_form"]
+    assert plan.events[0] == [SlotSet("return_reason", "too big for my daughter")]
+    # "don't need it anymore" is a reason, although the NLU calls it a change of mind.
+    assert _plan_at_reason("dont need it anymore", "stop").case == "answer"
+
+
+def test_a_question_or_small_talk_at_a_free_text_question_is_not_the_answer() -> None:
+    assert _plan_at_reason("is the pulse 3 in stock?", "check_stock").case == "digression"
+    assert _plan_at_reason("thanks", "thanks").case == "digression"
+    assert _plan_at_reason("never mind, i'll keep them", "stop").case == "cancel"
