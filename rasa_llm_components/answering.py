@@ -132,6 +132,16 @@ class AnswerResult:
     def custom_payload(self) -> dict[str, Any]:
         return {"sources": self.sources, "answer_kind": self.kind}
 
+    def diagnostics(self) -> dict[str, Any]:
+        """Why the turn ended as it did: stored with the bot message, not shown to customers."""
+        return {
+            "answer_kind": self.kind,
+            "retrieval_score": round(float(self.retrieval_score), 4),
+            "reason": self.reason,
+            "unsupported": list(self.unsupported),
+            "sources": [source.get("id") for source in self.sources],
+        }
+
 
 def answer_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Defaults updated with `overrides`; `texts` are merged key by key."""

@@ -50,6 +50,8 @@ from rasa_llm_components.llm_runtime import get_runtime
 
 logger = logging.getLogger(__name__)
 
+ANSWER_METADATA_KEY = "llm_answer"
+
 DEFAULT_NLG_CONFIG: dict[str, Any] = {
     "timeout": 10.0,
     "responses": ["utter_llm_answer"],
@@ -123,11 +125,23 @@ class LLMNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
         if utter_action not in self.llm_responses:
             return await self._from_template(utter_action, tracker, output_channel, kwargs)
         result = await self.answer(tracker)
+        logger.info(
+            "LLM answer for %s: %s (retrieval %.2f)%s",
+            tracker.sender_id,
+            result.kind,
+            result.retrieval_score,
+            f", {result.reason}" if result.reason else "",
+        )
         if result.text is None:
-            return await self._from_template(utter_action, tracker, output_channel, kwargs)
-        message: dict[str, Any] = {"text": result.text}
-        if result.sources:
-            message["custom"] = result.custom_payload()
+            message = await self._from_template(utter_action, tracker, output_channel, kwargs)
+        else:
+            message = {"text": result.text}
+            if result.sources:
+                message["custom"] = result.custom_payload()
+        if message is not None:
+            # Rasa keeps unknown keys of a generated message as the bot event's metadata: stored
+            # in the tracker (for the repair layer and reviews), never sent to the customer.
+            message[ANSWER_METADATA_KEY] = result.diagnostics()
         return message
 
     async def answer(self, tracker: DialogueStateTracker) -> AnswerResult:

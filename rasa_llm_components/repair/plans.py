@@ -30,6 +30,8 @@ from rasa_llm_components.repair.turn import BotTurn, Turn
 DEACTIVATE_LOOP = "action_deactivate_loop"
 # A value that is most of the message ("10009", "the mouse") is a correction without a cue.
 _DOMINANT_VALUE_SHARE = 0.5
+# "wait, I meant order 10006" is a correction; a longer message at a free-text question is not.
+_SHORT_CORRECTION_WORDS = 6
 
 
 @dataclass(frozen=True)
@@ -80,10 +82,7 @@ def _is_miss(turn: BotTurn, settings: RepairSettings) -> bool:
     if any(action in misses for action in turn.actions):
         return True
     if settings.answer_action and turn.actions and turn.actions[-1] == settings.answer_action:
-        kinds = {
-            ((message.get("data") or {}).get("custom") or {}).get("answer_kind")
-            for message in turn.messages
-        }
+        kinds = {message.get("answer_kind") for message in turn.messages}
         return bool(kinds & settings.abstain_answer_kinds)
     return False
 
@@ -254,9 +253,10 @@ def _plan_in_form(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> P
 
     form_slots = facts.form_slots.get(form, [])
     corrected = [slot for slot in turn.changed_slots() if slot in form_slots and slot != requested]
-    # At a free-text question the form's validator sees both values ("wait, I meant order 10006"
-    # is no address; "12 Oak Lane, OH 43081" holds a ZIP code, not a new order).
-    if corrected and not free_text and _is_correction(turn, corrected):
+    # At a free-text question a long message is more likely the answer with a value inside
+    # ("actually it's 12 Oak Lane, OH 43081": a ZIP code, no new order): the validators decide.
+    long_answer = free_text and len(turn.text.split()) > _SHORT_CORRECTION_WORDS
+    if corrected and not long_answer and _is_correction(turn, corrected):
         # Only the corrected value changes: the message is not also the answer to the question.
         restore = _restore(turn, [requested] if requested else [])
         return Plan("correction", [form], {0: restore}, listen_after=False)
@@ -353,7 +353,8 @@ def _plan_outside_form(turn: Turn, settings: RepairSettings, facts: DomainFacts)
         plan = _confirmation_plan(turn, settings, facts)
         if plan:
             return plan
-    if intent == settings.fallback_intent and not looks_like_question(turn.text):
+    unsure = {settings.fallback_intent} | settings.question_only_intents
+    if intent in unsure and not looks_like_question(turn.text):
         return fallback_plan(turn, settings)  # not a question for the knowledge base either
     return None
 

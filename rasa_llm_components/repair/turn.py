@@ -36,6 +36,8 @@ from rasa.shared.nlu.constants import (
 )
 
 SENTIMENT_KEY = "sentiment"
+# The bot message metadata where the LLM NLG records how an answer came about.
+ANSWER_METADATA_KEY = "llm_answer"
 
 
 @dataclass(frozen=True)
@@ -125,8 +127,15 @@ def _bot_turns(events: list[Event]) -> list[BotTurn]:
             if event.action_name not in (ACTION_LISTEN_NAME, None):
                 actions.append(event.action_name)
         elif isinstance(event, BotUttered) and started:
-            response = (event.metadata or {}).get("utter_action")
-            messages.append({"text": event.text, "data": event.data or {}, "response": response})
+            metadata = event.metadata or {}
+            answer = metadata.get(ANSWER_METADATA_KEY) or {}
+            messages.append(
+                {
+                    "text": event.text,
+                    "response": metadata.get("utter_action"),
+                    "answer_kind": answer.get("answer_kind"),
+                }
+            )
     if started:
         turns.append(BotTurn(tuple(actions), tuple(messages)))
     return turns
