@@ -32,6 +32,10 @@ DEACTIVATE_LOOP = "action_deactivate_loop"
 _DOMINANT_VALUE_SHARE = 0.5
 # "wait, I meant order 10006" is a correction; a longer message at a free-text question is not.
 _SHORT_CORRECTION_WORDS = 6
+_SHORT_DENIAL_WORDS = 2
+# Negative reasons are normal at a free-text question ("it arrived broken"); only a very upset
+# message there is taken as frustration (VADER compound score).
+_STRONG_FRUSTRATION = -0.7
 
 
 @dataclass(frozen=True)
@@ -179,7 +183,11 @@ def _digression_answer(
 ) -> list[str] | None:
     """How a question or small talk inside a form is answered, if the message is one."""
     intent = turn.intent or ""
-    if intent in settings.slot_intents | settings.frustration_intents:
+    control = (
+        settings.cancel_intents | settings.deny_intents | settings.affirm_intents
+        | settings.exit_intents | settings.handoff_intents
+    )
+    if intent in settings.slot_intents | settings.frustration_intents | control:
         return None
     if learned and not facts.is_form(learned[0]):
         return list(learned)
@@ -241,10 +249,17 @@ def _plan_in_form(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> P
     if intent in settings.deny_intents and offered:
         return _with_resume("handoff_declined", [settings.response("no_handoff")], turn,
                             settings, facts, [])
+    # "no" is a change of mind; "not needed anymore" at the reason question is a reason.
+    short = len(turn.text.split()) <= _SHORT_DENIAL_WORDS
     if _wants_to_cancel(turn, settings, free_text) or (
-        intent in settings.deny_intents and not _asked_confirmation(turn, settings)
+        intent in settings.deny_intents
+        and not _asked_confirmation(turn, settings)
+        and (short or not free_text)
     ):
         return _leave_form(turn, settings, facts, "cancel")
+    if free_text and turn.sentiment is not None and turn.sentiment <= _STRONG_FRUSTRATION:
+        # "ugh this is so frustrating" answers nothing; a merely negative reason does
+        return _offer("frustration", settings.response("empathy"), settings)
     if intent in settings.exit_intents:
         goodbye = [settings.goodbye_action] if settings.goodbye_action else []
         return _leave_form(turn, settings, facts, "cancel", goodbye)
@@ -267,7 +282,7 @@ def _plan_in_form(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> P
         free_text
         and not looks_like_question(turn.text)
         and not _is_small_talk(answer, facts)
-        and intent not in settings.affirm_intents | settings.deny_intents
+        and intent not in settings.affirm_intents
     ):
         # A statement at a free-text question ("too big for my daughter" as the return reason)
         # answers it, whatever intent it looks like.

@@ -183,3 +183,16 @@ def test_a_question_or_small_talk_at_a_free_text_question_is_not_the_answer() ->
     assert _plan_at_reason("is the pulse 3 in stock?", "check_stock").case == "digression"
     assert _plan_at_reason("thanks", "thanks").case == "digression"
     assert _plan_at_reason("never mind, i'll keep them", "stop").case == "cancel"
+
+
+def test_at_a_free_text_question_only_short_denials_and_strong_anger_are_not_answers() -> None:
+    assert _plan_at_reason("not needed anymore", "deny").case == "answer"
+    assert _plan_at_reason("nope", "deny").case == "cancel"
+    angry = _user("ugh this is so frustrating", "complaint")
+    angry.parse_data["sentiment"] = {"compound": -0.76}
+    turn = read_turn(_in_return_form(angry))
+    assert plan_turn(turn, TEXT_SETTINGS, TEXT_FACTS).case == "frustration"
+    negative = _user("it stopped working after a week, terrible quality", "complaint")
+    negative.parse_data["sentiment"] = {"compound": -0.61}
+    turn = read_turn(_in_return_form(negative))
+    assert plan_turn(turn, TEXT_SETTINGS, TEXT_FACTS).case == "answer"
