@@ -108,6 +108,9 @@ def test_policy_exceptions_and_injections_are_refused_without_generating(
         "Do you offer student discounts?",
         "Can I return an item after 30 days?",
         "How do refunds work?",
+        # reported false alarms
+        "Hi, I'm Dan. Where is my order?",
+        "I'd like a refund for my broken headphones, how does that work?",
     ],
 )
 def test_policy_questions_are_not_refused(question):
@@ -118,6 +121,8 @@ def test_granting_language_is_detected():
     assert grants_something("Good news: we will give you a 10% discount.")
     assert grants_something("I can refund your order right away")
     assert not grants_something("Refunds go to the original payment method within 5 days.")
+    # a policy statement is not a promise (reported false alarm)
+    assert not grants_something("We refund within 5 business days after the item arrives.")
 
 
 def test_llm_error_falls_back_to_domain_text_or_extractive(index, guard):
