@@ -35,10 +35,14 @@ Design:
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, UserUttered
@@ -83,6 +87,24 @@ def conversation_context(
     return ConversationContext(question=question, history=turns[-max_turns:], slots=slots)
 
 
+@contextmanager
+def replayable_variations(tracker: DialogueStateTracker) -> Iterator[None]:
+    """Picks response variations from the conversation id and its length, not at random.
+
+    Rasa draws a response variation with numpy's global generator. Seeding it from the
+    conversation makes a conversation replay with the same replies (tests, `rasa test`, bug
+    reports) while different conversations still see different variations. The templated
+    generator draws synchronously, so no other conversation runs in between.
+    """
+    digest = hashlib.sha256(f"{tracker.sender_id}:{len(tracker.events)}".encode()).digest()
+    state = np.random.get_state()
+    np.random.seed(int.from_bytes(digest[:4], "little"))
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+
+
 class LLMNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
     """Generates grounded answers for the LLM response; templates for everything else."""
 
@@ -110,10 +132,11 @@ class LLMNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
         # Response actions pass the current domain's responses; for custom actions' responses
         # `self.responses` holds the ones `Agent.load_model` set.
         responses = kwargs.get("domain_responses")
-        if responses:
-            generator = TemplatedNaturalLanguageGenerator(responses)
-            return await generator.generate(utter_action, tracker, output_channel, **kwargs)
-        return await super().generate(utter_action, tracker, output_channel, **kwargs)
+        with replayable_variations(tracker):
+            if responses:
+                generator = TemplatedNaturalLanguageGenerator(responses)
+                return await generator.generate(utter_action, tracker, output_channel, **kwargs)
+            return await super().generate(utter_action, tracker, output_channel, **kwargs)
 
     async def generate(
         self,

@@ -35,6 +35,15 @@ from conversation_suite import (
 pytestmark = pytest.mark.integration
 
 CONVERSATIONS = load_conversations()
+# Conversations the bot fails today, each with the reason: they must fail the same way (never
+# with a silent turn); one that starts to pass must be taken off the list. The README reports
+# the pass rate with these failures counted.
+KNOWN_FAILURES_FILE = Path(__file__).resolve().parent / "known_failures.yml"
+KNOWN_FAILURES: dict[str, str] = (
+    yaml.safe_load(KNOWN_FAILURES_FILE.read_text(encoding="utf-8")) or {}
+    if KNOWN_FAILURES_FILE.exists()
+    else {}
+)
 MIN_CONVERSATIONS = 150
 
 # Every form flow must be tried with every repair case (at least one conversation each).
@@ -76,8 +85,16 @@ def hold_conversation(
 
     Shared with test_conversations_heldout.py."""
     result = run_conversation(chat_client, spec, shop_database, bot_servers)
-    if not result.passed:
+    known = KNOWN_FAILURES.get(spec.id)
+    if result.silent_turns or result.error or (not result.passed and known is None):
+        # A silent turn or an error fails even a conversation known to fail.
         pytest.fail("\n" + result.transcript(), pytrace=False)
+    if known is not None:
+        if result.passed:
+            pytest.fail(
+                f"{spec.id} passes now: remove it from {KNOWN_FAILURES_FILE.name}", pytrace=False
+            )
+        pytest.xfail(known)
 
 
 @pytest.mark.parametrize("spec", CONVERSATIONS, ids=[spec.id for spec in CONVERSATIONS])

@@ -6,6 +6,7 @@ import asyncio
 import socket
 import time
 
+import numpy as np
 import pytest
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
@@ -182,3 +183,21 @@ def test_responses_sent_by_custom_actions_use_the_loaded_domain(runtime_with):
     # A custom action's `utter_message(response=...)` reaches the NLG without domain_responses.
     message = asyncio.run(nlg.generate("utter_greet", _tracker("hello"), "rest"))
     assert message["text"] == "Hello X200!"
+
+
+def test_a_conversation_replays_with_the_same_response_variations():
+    variations = {f"utter_v{i}": [{"text": f"variant {i}-{k}"} for k in range(6)] for i in range(4)}
+    nlg = LLMNaturalLanguageGenerator(domain=Domain.from_dict({"responses": variations}))
+
+    def replies(sender: str) -> list[str]:
+        tracker = DialogueStateTracker.from_events(sender, [UserUttered("hi")])
+        return [
+            asyncio.run(nlg.generate(action, tracker, "rest"))["text"]
+            for action in sorted(variations)
+        ]
+
+    assert replies("C1001") == replies("C1001")
+    assert len({tuple(replies(f"visitor-{n}")) for n in range(8)}) > 1  # still varied
+    state = np.random.get_state()[1].copy()
+    replies("C1002")
+    assert (np.random.get_state()[1] == state).all()  # the global generator is left as it was
