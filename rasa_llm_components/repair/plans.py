@@ -229,7 +229,7 @@ def _wants_to_cancel(turn: Turn, settings: RepairSettings, free_text: bool) -> b
     anymore" is a return reason, "never mind, I'll keep it" is not.
     """
     phrase = any(pattern.search(turn.text) for pattern in settings.cancel_patterns)
-    if turn.intent in settings.cancel_intents and (phrase or not free_text):
+    if turn.intent in settings.cancel_intents and (phrase or not free_text or not turn.text):
         return True
     top = [name for name, _ in turn.ranking if name != settings.fallback_intent]
     return phrase and bool(set(top[:CANCEL_RANKING_DEPTH]) & settings.cancel_intents)
@@ -244,7 +244,8 @@ def _plan_in_form(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> P
     form = turn.loop or ""
     intent = turn.intent or ""
     requested = turn.requested_slot
-    free_text = requested in facts.text_slots
+    # Story messages (training, `rasa test`) may have an intent and no text: no text to judge.
+    free_text = requested in facts.text_slots and bool(turn.text.strip())
     offered = _offered_handoff(turn, settings)
     if intent in settings.deny_intents and offered:
         return _with_resume("handoff_declined", [settings.response("no_handoff")], turn,
@@ -369,7 +370,7 @@ def _plan_outside_form(turn: Turn, settings: RepairSettings, facts: DomainFacts)
         if plan:
             return plan
     unsure = {settings.fallback_intent} | settings.question_only_intents
-    if intent in unsure and not looks_like_question(turn.text):
+    if intent in unsure and turn.text.strip() and not looks_like_question(turn.text):
         return fallback_plan(turn, settings)  # not a question for the knowledge base either
     return None
 
