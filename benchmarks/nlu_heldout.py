@@ -219,11 +219,11 @@ def format_report(report: dict[str, Any]) -> str:
     )
 
 
-def missing_inputs(model: Path, data: Path) -> list[str]:
+def missing_inputs(model: Path, data: Path, data_name: str = "Held-out data") -> list[str]:
     """A message for each input file that does not exist."""
     return [
         f"{what} not found: {path}"
-        for what, path in (("Model", model), ("Held-out data", data))
+        for what, path in (("Model", model), (data_name, data))
         if not path.is_file()
     ]
 
@@ -238,24 +238,34 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Runs the benchmark; 0 on success, 1 if the model or the data is missing or empty."""
-    args = parse_args(argv)
-    problems = missing_inputs(args.model, args.data)
+def load_model_and_examples(
+    model: Path, data: Path, data_name: str = "Held-out data"
+) -> tuple[Any, list[Example]] | None:
+    """The loaded Rasa agent and the examples; None after saying what is missing."""
+    problems = missing_inputs(model, data, data_name)
     if problems:
         print("\n".join(problems), file=sys.stderr)
-        return 1
-    examples = load_examples(args.data)
+        return None
+    examples = load_examples(data)
     if not examples:
-        print(f"No intent examples in {args.data}", file=sys.stderr)
-        return 1
+        print(f"No intent examples in {data}", file=sys.stderr)
+        return None
 
     from rasa.core.agent import Agent
 
     from rasa_llm_components.benchmarks.intents import quiet_rasa_logging
 
     quiet_rasa_logging()
-    agent = Agent.load(str(args.model))
+    return Agent.load(str(model)), examples
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs the benchmark; 0 on success, 1 if the model or the data is missing or empty."""
+    args = parse_args(argv)
+    loaded = load_model_and_examples(args.model, args.data)
+    if loaded is None:
+        return 1
+    agent, examples = loaded
     report = summarise(predict(agent, examples), args.top)
     report.update(model=str(args.model), data=str(args.data))
     print(format_report(report))

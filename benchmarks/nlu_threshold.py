@@ -39,7 +39,7 @@ from benchmarks.nlu_heldout import (
     FALLBACK,
     REPO_ROOT,
     Example,
-    load_examples,
+    load_model_and_examples,
     percent,
     table,
 )
@@ -292,15 +292,6 @@ def to_json(scored: Sequence[Scored], rows: Sequence[SweepRow], ambiguity: float
 
 
 # --- command line -----------------------------------------------------------------------------
-def missing_inputs(model: Path, data: Path) -> list[str]:
-    """A message for each input file that does not exist."""
-    return [
-        f"{what} not found: {path}"
-        for what, path in (("Model", model), ("DEV data", data))
-        if not path.is_file()
-    ]
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -323,21 +314,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Runs the sweep; 0 on success, 1 if the model or the data is missing or empty."""
     args = parse_args(argv)
-    problems = missing_inputs(args.model, args.data)
-    if problems:
-        print("\n".join(problems), file=sys.stderr)
+    loaded = load_model_and_examples(args.model, args.data, "DEV data")
+    if loaded is None:
         return 1
-    examples = load_examples(args.data)
-    if not examples:
-        print(f"No intent examples in {args.data}", file=sys.stderr)
-        return 1
-
-    from rasa.core.agent import Agent
-
-    from rasa_llm_components.benchmarks.intents import quiet_rasa_logging
-
-    quiet_rasa_logging()
-    agent = Agent.load(str(args.model))
+    agent, examples = loaded
     scored = parse_all(agent, examples)
     rows = sweep(scored, args.thresholds, args.ambiguity)
     check = consistency_line(scored, model_fallback_config(agent))

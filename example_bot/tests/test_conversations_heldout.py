@@ -26,6 +26,7 @@ from conversation_suite import (
 )
 from test_conversations import (
     CONVERSATIONS,
+    FORM_FLOWS,
     REPAIR_CASES,
     bot_data,
     copied_messages,
@@ -33,6 +34,7 @@ from test_conversations import (
     normalise,
     uncovered,
 )
+from test_conversations import OTHER_FLOWS as SUITE_OTHER_FLOWS
 
 pytestmark = pytest.mark.integration
 
@@ -40,14 +42,8 @@ HELDOUT = load_conversations(HELDOUT_CONVERSATIONS_DIR)
 MIN_HELDOUT = 45
 ID_PREFIX = "ho-"
 
-FORM_FLOWS = ("cancel_order", "change_address", "return")
 OTHER_FLOWS = {
-    "order_status": ("clarification", "correction", "foreign_order", "frustration", "typo"),
-    "refund": ("foreign_order", "frustration", "typo"),
-    "product": ("not_sold", "negation", "typo", "multi_sentence"),
-    "policy": ("zip_code", "typo", "multi_sentence"),
-    "smalltalk": ("not_understood", "chitchat"),
-    "anonymous": ("order_status", "cancel_order", "return", "change_address", "product"),
+    **SUITE_OTHER_FLOWS,
     "return": ("outside_window",),
     "handoff": ("frustration",),
     "complaint": ("handoff",),
