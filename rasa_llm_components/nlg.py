@@ -89,14 +89,16 @@ def conversation_context(
 
 @contextmanager
 def replayable_variations(tracker: DialogueStateTracker) -> Iterator[None]:
-    """Picks response variations from the conversation id and its length, not at random.
+    """Picks response variations from the conversation id and its length (since the latest
+    restart), not at random.
 
     Rasa draws a response variation with numpy's global generator. Seeding it from the
     conversation makes a conversation replay with the same replies (tests, `rasa test`, bug
     reports) while different conversations still see different variations. The templated
     generator draws synchronously, so no other conversation runs in between.
     """
-    digest = hashlib.sha256(f"{tracker.sender_id}:{len(tracker.events)}".encode()).digest()
+    turn = len(tracker.events_after_latest_restart())
+    digest = hashlib.sha256(f"{tracker.sender_id}:{turn}".encode()).digest()
     state = np.random.get_state()
     np.random.seed(int.from_bytes(digest[:4], "little"))
     try:

@@ -117,15 +117,16 @@ class ChatClient:
         self.timeout = timeout
         self.session = requests.Session()
 
-    def identity(self, customer_id: str | None) -> Identity:
-        """The identity for a customer; a visitor gets a sender id no customer has."""
+    def identity(self, customer_id: str | None, visitor: str | None = None) -> Identity:
+        """The identity for a customer; a visitor gets a sender id no customer has (`visitor`
+        names it, so that a conversation replays the same; random otherwise)."""
         if customer_id:
             return Identity(sender=customer_id, customer_id=customer_id)
-        return Identity(sender=f"visitor-{uuid.uuid4().hex[:12]}", customer_id=None)
+        return Identity(sender=f"visitor-{visitor or uuid.uuid4().hex[:12]}", customer_id=None)
 
-    def conversation(self, customer_id: str | None) -> Conversation:
+    def conversation(self, customer_id: str | None, visitor: str | None = None) -> Conversation:
         """A fresh conversation as `customer_id` (None: an anonymous visitor)."""
-        conversation = Conversation(self, self.identity(customer_id))
+        conversation = Conversation(self, self.identity(customer_id, visitor))
         conversation.restart()
         return conversation
 

@@ -542,7 +542,7 @@ def run_conversation(
                 raise RuntimeError("this conversation needs the servers to stop the action server")
             servers.stop_actions()
             stopped_actions = True
-        conversation = client.conversation(spec.customer)
+        conversation = client.conversation(spec.customer, visitor=spec.id)
         for turn in spec.turns:
             result.turns.append(check_turn(turn, conversation.say(turn.user)))
         if spec.db:
