@@ -279,10 +279,12 @@ def _plan_in_form(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> P
 
     learned = settings.digressions.get(intent)
     answer = _digression_answer(turn, settings, facts, learned)
+    other_task = bool(learned) and facts.is_form(learned[0]) and learned[0] != form
     if (
         free_text
         and not looks_like_question(turn.text)
         and not _is_small_talk(answer, facts)
+        and not other_task
         and intent not in settings.affirm_intents
     ):
         # A statement at a free-text question ("too big for my daughter" as the return reason)
@@ -299,9 +301,7 @@ def _plan_in_form(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> P
         # A question is not a slot value: undo what the message wrote into the form's slots.
         return _with_resume("digression", answer, turn, settings, facts,
                             _restore(turn, form_slots))
-    if learned and facts.is_form(learned[0]) and learned[0] != form and not (
-        requested and turn.slots_filled.get(requested) is not None
-    ):
+    if other_task and not (requested and turn.slots_filled.get(requested) is not None):
         return _leave_form(turn, settings, facts, "switch", [learned[0]], set(turn.slots_filled))
     return None  # the form validates the message; a rejection is handled by `rejected_plan`
 

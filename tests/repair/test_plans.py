@@ -196,3 +196,18 @@ def test_at_a_free_text_question_only_short_denials_and_strong_anger_are_not_ans
     negative.parse_data["sentiment"] = {"compound": -0.61}
     turn = read_turn(_in_return_form(negative))
     assert plan_turn(turn, TEXT_SETTINGS, TEXT_FACTS).case == "answer"
+
+
+def test_another_task_at_a_free_text_question_switches_to_it() -> None:
+    settings = repair_settings({"digressions": {"cancel_order": ["cancel_order_form"]}})
+    facts = DomainFacts(
+        form_slots={**FACTS.form_slots, "cancel_order_form": ["order_id"]},
+        custom_actions=FACTS.custom_actions,
+        responses=frozenset(),
+        text_slots=frozenset({"return_reason"}),
+    )
+    message = _user("actually can you cancel order 10003 instead", "cancel_order")
+    turn = read_turn(_in_return_form(message))
+    plan = plan_turn(turn, settings, facts)
+    assert plan is not None and plan.case == "switch"
+    assert plan.actions == ["action_deactivate_loop", "utter_repair_cancelled", "cancel_order_form"]
