@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+from dataclasses import replace
 from typing import Any
 
 from rasa.core.policies.policy import Policy, PolicyPrediction, SupportedData
@@ -51,7 +52,6 @@ from rasa_llm_components.repair.settings import (
     DEFAULT_CONFIG,
     TASK_SLOT,
     RepairConfigError,
-    RepairSettings,
     repair_settings,
 )
 from rasa_llm_components.repair.turn import read_turn
@@ -105,8 +105,15 @@ class ConversationRepairPolicy(Policy):
                 f"Unknown option(s) {unknown} for ConversationRepairPolicy; the options are "
                 f"{sorted(self.get_default_config())}."
             )
-        self.settings = repair_settings(config)
-        self.learned = dict(learned or {})
+        self.configured = repair_settings(config)
+        self._use_learned(learned or {})
+
+    def _use_learned(self, learned: dict[str, tuple[str, ...]]) -> None:
+        """Answers learned from rules and stories, overridden by the configured `digressions`."""
+        self.learned = dict(learned)
+        self.settings = replace(
+            self.configured, digressions={**self.learned, **self.configured.digressions}
+        )
 
     @classmethod
     def supported_data(cls) -> SupportedData:
@@ -121,7 +128,7 @@ class ConversationRepairPolicy(Policy):
     ) -> Resource:
         """Checks the domain and learns how each intent is answered outside forms."""
         self._check_domain(domain)
-        self.learned = learn_responses(training_trackers, domain)
+        self._use_learned(learn_responses(training_trackers, domain))
         with self._model_storage.write_to(self._resource) as directory:
             (directory / LEARNED_FILE).write_text(json.dumps(self.learned), encoding="utf-8")
         logger.info("ConversationRepairPolicy learned answers for %d intents", len(self.learned))
@@ -174,13 +181,6 @@ class ConversationRepairPolicy(Policy):
         return cls(config, model_storage, resource, execution_context, learned=learned)
 
     # -- prediction --------------------------------------------------------------------------
-    def _effective_settings(self) -> RepairSettings:
-        if not self.learned:
-            return self.settings
-        from dataclasses import replace
-
-        return replace(self.settings, digressions={**self.learned, **self.settings.digressions})
-
     def predict_action_probabilities(
         self,
         tracker: DialogueStateTracker,
@@ -193,7 +193,7 @@ class ConversationRepairPolicy(Policy):
         probabilities = self._default_predictions(domain)
         if turn is None or turn.intent in RASA_CONTROL_INTENTS:
             return self._prediction(probabilities)  # /restart, /back: Rasa's own actions
-        settings = self._effective_settings()
+        settings = self.settings
         facts = domain_facts(domain)
 
         error_response = settings.response("internal_error")
