@@ -57,6 +57,8 @@ EXTRACTIVE = "extractive"
 ABSTAINED = "abstained"
 REFUSED = "refused"
 FAILED = "failed"
+# The bot message metadata key under which the NLG stores `AnswerResult.diagnostics()`.
+ANSWER_METADATA_KEY = "llm_answer"
 
 DEFAULT_TEXTS = {
     "abstain": (

@@ -49,12 +49,15 @@ from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from rasa_llm_components.answering import FAILED, AnswerResult, ConversationContext
+from rasa_llm_components.answering import (
+    ANSWER_METADATA_KEY,
+    FAILED,
+    AnswerResult,
+    ConversationContext,
+)
 from rasa_llm_components.llm_runtime import get_runtime
 
 logger = logging.getLogger(__name__)
-
-ANSWER_METADATA_KEY = "llm_answer"
 
 DEFAULT_NLG_CONFIG: dict[str, Any] = {
     "timeout": 10.0,

@@ -8,6 +8,8 @@ from typing import Any
 
 from rasa.shared.exceptions import RasaException
 
+from rasa_llm_components.answering import ABSTAINED, FAILED, REFUSED
+
 
 class RepairConfigError(RasaException, ValueError):
     """The `ConversationRepairPolicy` configuration is invalid."""
@@ -75,7 +77,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "handoff_action": "action_handoff",
     "answer_action": "utter_llm_answer",
     "goodbye_action": "utter_goodbye",
-    "abstain_answer_kinds": ["abstained", "refused", "failed"],
+    "abstain_answer_kinds": [ABSTAINED, REFUSED, FAILED],
     "confirmation_actions": [],
     "form_titles": {},
     "digressions": {},

@@ -35,9 +35,9 @@ from rasa.shared.nlu.constants import (
     PREDICTED_CONFIDENCE_KEY,
 )
 
+from rasa_llm_components.answering import ANSWER_METADATA_KEY
+
 SENTIMENT_KEY = "sentiment"
-# The bot message metadata where the LLM NLG records how an answer came about.
-ANSWER_METADATA_KEY = "llm_answer"
 
 
 @dataclass(frozen=True)
