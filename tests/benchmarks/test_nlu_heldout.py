@@ -47,25 +47,40 @@ def heldout() -> list[Example]:
     return nlu_heldout.load_examples(HELDOUT)
 
 
-def test_heldout_set_is_valid_rasa_nlu_data(heldout: list[Example]) -> None:
+def check_valid_nlu_file(path: Path, examples: list[Example]) -> None:
+    """The file passes Rasa's NLU schema and every example has a text and an intent."""
     from rasa.shared.nlu.training_data.formats.rasa_yaml import NLU_SCHEMA_FILE
     from rasa.shared.utils.validation import validate_yaml_schema
 
-    validate_yaml_schema(HELDOUT.read_text(encoding="utf-8"), NLU_SCHEMA_FILE)
-    assert heldout and all(e.text and e.intent for e in heldout)
+    validate_yaml_schema(path.read_text(encoding="utf-8"), NLU_SCHEMA_FILE)
+    assert examples and all(e.text and e.intent for e in examples)
+
+
+def check_covers_the_domain(examples: list[Example], minimum: int, name: str) -> None:
+    """At least `minimum` examples for every intent of the domain, and no other intents."""
+    counts = Counter(e.intent for e in examples)
+    too_few = {i: counts[i] for i in domain_intents() if counts[i] < minimum}
+    assert not too_few, f"{name} examples per intent below {minimum}: {too_few}"
+    unknown = set(counts) - set(domain_intents())
+    assert not unknown, f"{name} intents not in the domain: {sorted(unknown)}"
+
+
+def check_unique(examples: list[Example], name: str) -> None:
+    """No example twice (compared normalised)."""
+    repeated = [t for t, n in Counter(normalised(e.text) for e in examples).items() if n > 1]
+    assert not repeated, f"repeated {name} examples: {repeated}"
+
+
+def test_heldout_set_is_valid_rasa_nlu_data(heldout: list[Example]) -> None:
+    check_valid_nlu_file(HELDOUT, heldout)
 
 
 def test_every_domain_intent_has_enough_heldout_examples(heldout: list[Example]) -> None:
-    counts = Counter(e.intent for e in heldout)
-    too_few = {i: counts[i] for i in domain_intents() if counts[i] < MIN_EXAMPLES_PER_INTENT}
-    assert not too_few, f"held-out examples per intent below {MIN_EXAMPLES_PER_INTENT}: {too_few}"
-    unknown = set(counts) - set(domain_intents())
-    assert not unknown, f"held-out intents not in the domain: {sorted(unknown)}"
+    check_covers_the_domain(heldout, MIN_EXAMPLES_PER_INTENT, "held-out")
 
 
 def test_heldout_examples_are_unique(heldout: list[Example]) -> None:
-    repeated = [t for t, n in Counter(normalised(e.text) for e in heldout).items() if n > 1]
-    assert not repeated, f"repeated held-out examples: {repeated}"
+    check_unique(heldout, "held-out")
 
 
 def test_no_heldout_example_is_in_the_training_data(heldout: list[Example]) -> None:

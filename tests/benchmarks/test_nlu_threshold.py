@@ -7,7 +7,6 @@ hand (python -m benchmarks.nlu_threshold --model ...): its figures are reported,
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,13 @@ import pytest
 from benchmarks import nlu_threshold
 from benchmarks.nlu_heldout import FALLBACK, Example, load_examples
 from benchmarks.nlu_threshold import Scored, SweepRow
-from tests.benchmarks.test_nlu_heldout import domain_intents, normalised, training_texts
+from tests.benchmarks.test_nlu_heldout import (
+    check_covers_the_domain,
+    check_unique,
+    check_valid_nlu_file,
+    normalised,
+    training_texts,
+)
 
 DEV = nlu_threshold.DEFAULT_DATA
 MIN_EXAMPLES_PER_INTENT = 8
@@ -165,24 +170,15 @@ def dev() -> list[Example]:
 
 
 def test_dev_set_is_valid_rasa_nlu_data(dev: list[Example]) -> None:
-    from rasa.shared.nlu.training_data.formats.rasa_yaml import NLU_SCHEMA_FILE
-    from rasa.shared.utils.validation import validate_yaml_schema
-
-    validate_yaml_schema(DEV.read_text(encoding="utf-8"), NLU_SCHEMA_FILE)
-    assert dev and all(e.text and e.intent for e in dev)
+    check_valid_nlu_file(DEV, dev)
 
 
 def test_every_domain_intent_has_enough_dev_examples(dev: list[Example]) -> None:
-    counts = Counter(e.intent for e in dev)
-    too_few = {i: counts[i] for i in domain_intents() if counts[i] < MIN_EXAMPLES_PER_INTENT}
-    assert not too_few, f"DEV examples per intent below {MIN_EXAMPLES_PER_INTENT}: {too_few}"
-    unknown = set(counts) - set(domain_intents())
-    assert not unknown, f"DEV intents not in the domain: {sorted(unknown)}"
+    check_covers_the_domain(dev, MIN_EXAMPLES_PER_INTENT, "DEV")
 
 
 def test_dev_examples_are_unique_and_not_in_the_training_data(dev: list[Example]) -> None:
-    repeated = [t for t, n in Counter(normalised(e.text) for e in dev).items() if n > 1]
-    assert not repeated, f"repeated DEV examples: {repeated}"
+    check_unique(dev, "DEV")
     trained = training_texts()
     leaked = sorted({e.text for e in dev if normalised(e.text) in trained})
     assert not leaked, f"DEV examples also in the training data: {leaked}"
