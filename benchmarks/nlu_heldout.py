@@ -253,7 +253,7 @@ def load_model_and_examples(
 
     from rasa.core.agent import Agent
 
-    from rasa_llm_components.benchmarks.intents import quiet_rasa_logging
+    from benchmarks.intents import quiet_rasa_logging
 
     quiet_rasa_logging()
     return Agent.load(str(model)), examples

@@ -33,7 +33,7 @@ from typing import Any
 
 import yaml
 
-from rasa_llm_components.request_checks import check_request, grants_something
+from rasa_llm_components.answering.request_checks import check_request, grants_something
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO_ROOT / "data" / "request_checks"

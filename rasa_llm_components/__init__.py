@@ -14,8 +14,8 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "TransformerIntentClassifier": "rasa_llm_components.transformer_intent_classifier",
-    "LLMResponsePolicy": "rasa_llm_components.llm_policy",
-    "LLMNaturalLanguageGenerator": "rasa_llm_components.nlg",
+    "LLMResponsePolicy": "rasa_llm_components.core.llm_policy",
+    "LLMNaturalLanguageGenerator": "rasa_llm_components.core.nlg",
     "ConversationRepairPolicy": "rasa_llm_components.core.repair_policy",
     "SentimentAnalyzer": "rasa_llm_components.nlu.sentiment_analyzer",
 }

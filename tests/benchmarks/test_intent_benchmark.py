@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rasa_llm_components.benchmarks.intent_metrics import out_of_scope_scores, tune_threshold
+from benchmarks.intent_metrics import out_of_scope_scores, tune_threshold
 from tests.intent.conftest import EXAMPLES
 
 pytestmark = pytest.mark.integration
@@ -40,7 +40,7 @@ def write_tiny_datasets(data_dir: Path) -> None:
 def run_script(module: str, *args: str) -> subprocess.CompletedProcess:
     """Runs a benchmark as users do, in its own process (it changes logging and environment)."""
     return subprocess.run(
-        [sys.executable, "-m", f"rasa_llm_components.benchmarks.{module}", *args],
+        [sys.executable, "-m", f"benchmarks.{module}", *args],
         capture_output=True,
         text=True,
         timeout=1200,

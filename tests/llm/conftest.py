@@ -43,14 +43,14 @@ def encoder():
 
 @pytest.fixture(scope="session")
 def index(encoder):
-    from rasa_llm_components.knowledge import KnowledgeIndex, load_passages
+    from rasa_llm_components.retrieval import KnowledgeIndex, load_passages
 
     return KnowledgeIndex.build(load_passages([KNOWLEDGE]), encoder)
 
 
 @pytest.fixture(scope="session")
 def guard(index):
-    from rasa_llm_components.fact_guard import FactGuard
-    from rasa_llm_components.knowledge import known_names
+    from rasa_llm_components.answering.fact_guard import FactGuard
+    from rasa_llm_components.retrieval import known_names
 
     return FactGuard(known_names(index.passages))

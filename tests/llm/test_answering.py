@@ -15,8 +15,8 @@ from rasa_llm_components.answering import (
     ConversationContext,
     GroundedAnswerer,
 )
-from rasa_llm_components.prompting import build_messages, sanitize_user_text
-from rasa_llm_components.request_checks import check_request, grants_something
+from rasa_llm_components.answering.prompt import build_messages, sanitize_user_text
+from rasa_llm_components.answering.request_checks import check_request, grants_something
 from tests.llm.conftest import ScriptedBackend
 
 
@@ -58,10 +58,21 @@ def test_flipped_polarity_is_replaced(index, guard):
     assert "12.99" in result.text
 
 
-def test_answer_missing_the_key_figures_is_replaced(index, guard):
-    result, _ = _answer(index, guard, "Every product has a warranty.", "How long is the warranty?")
-    assert result.kind == EXTRACTIVE
-    assert "24 months" in result.text
+def test_faithful_paraphrase_in_other_notation_is_kept(index, guard):
+    result, _ = _answer(
+        index, guard, "Delivery to Canada usually takes 5–8 business days.",
+        "how long does shipping to canada take",
+    )
+    assert result.kind == GENERATED
+
+
+def test_question_about_a_feature_the_product_lacks_abstains(index, guard):
+    result, _ = _answer(
+        index, guard, "Yes, the Auralis X200 has a built-in FM radio.",
+        "does the auralis x200 have a radio?",
+    )
+    assert result.kind != GENERATED
+    assert "radio" not in result.text.lower()
 
 
 def test_answer_granting_a_refund_is_replaced(index, guard):
@@ -172,8 +183,94 @@ def test_sanitize_user_text_strips_template_tokens_and_truncates():
 
 
 def test_build_messages_puts_instructions_before_passages():
-    from rasa_llm_components.prompting import PromptPassage
+    from rasa_llm_components.answering.prompt import PromptPassage
 
     messages = build_messages("q?", [PromptPassage("faq:a", "A", "alpha")])
     content = messages[0]["content"]
     assert content.index("Rules:") < content.index("[faq:a] A: alpha")
+
+
+@pytest.fixture(scope="module")
+def shop_index(encoder):
+    """The example bot's knowledge, with its catalog."""
+    from pathlib import Path
+
+    from rasa_llm_components.retrieval import KnowledgeIndex, load_passages
+
+    knowledge = Path(__file__).resolve().parents[2] / "example_bot" / "knowledge"
+    return KnowledgeIndex.build(load_passages([knowledge]), encoder)
+
+
+@pytest.fixture(scope="module")
+def shop_guard(shop_index):
+    from rasa_llm_components.answering.fact_guard import FactGuard
+    from rasa_llm_components.retrieval import known_names
+
+    return FactGuard(known_names(shop_index.passages))
+
+
+def test_a_named_product_pins_its_row_and_never_a_similar_one(shop_index, shop_guard):
+    result, backend = _answer(shop_index, shop_guard, "", "how much is the x100?",
+                              mode="extractive")
+    assert result.products == ["Auralis X100 Headphones"]
+    assert "$149.00" in result.text and "249" not in result.text
+    assert backend.calls == []
+
+
+def test_follow_up_is_answered_with_the_earlier_product(shop_index, shop_guard):
+    answerer = GroundedAnswerer(shop_index, None, shop_guard, {"mode": "extractive"})
+    context = ConversationContext(
+        "and how much is it?",
+        history=[("user", "does the x200 have noise cancelling?"),
+                 ("bot", "Yes, it has adaptive noise cancelling.")],
+    )
+    result = asyncio.run(answerer.answer(context))
+    assert result.products == ["Auralis X200 Headphones"]
+    assert "$249.00" in result.text
+
+
+def test_a_policy_question_naming_a_product_is_answered_from_the_policy(shop_index, shop_guard):
+    result, _ = _answer(shop_index, shop_guard, "", "can i still return my x200 after 30 days?",
+                        mode="extractive")
+    assert result.kind == EXTRACTIVE
+    assert result.sources and not result.sources[0]["id"].startswith("catalog:")
+
+
+def test_intent_topic_answers_a_question_far_from_the_wording(shop_index, shop_guard):
+    answerer = GroundedAnswerer(shop_index, None, shop_guard,
+                                {"mode": "extractive", "intent_topics": {"payment_methods":
+                                                                         "payment"}})
+    plain = asyncio.run(answerer.answer(ConversationContext("do you take bitcoin")))
+    routed = asyncio.run(answerer.answer(
+        ConversationContext("do you take bitcoin", intent="payment_methods")))
+    assert routed.kind == EXTRACTIVE
+    assert routed.retrieval_score >= plain.retrieval_score
+
+
+
+def test_a_question_about_a_feature_the_row_lacks_abstains_without_generating(
+    shop_index, shop_guard
+):
+    result, backend = _answer(shop_index, shop_guard, "Yes, it has an FM radio.",
+                              "does the tidewell wave 2 have a radio?")
+    assert result.kind == ABSTAINED
+    assert "Tidewell Wave 2" in result.text
+    assert backend.calls == []
+
+
+@pytest.mark.parametrize(
+    "option, value",
+    [("top_kk", 3), ("mode", "magic"), ("on_model_abstain", "guess"), ("top_k", 0),
+     ("texts", {"unknown_text": "x"}), ("intent_topics", ["payment"])],
+)
+def test_answer_options_are_validated(option, value):
+    from rasa_llm_components.answering.settings import AnswerConfigError, answer_config
+
+    with pytest.raises(AnswerConfigError, match=option.split("_")[0]):
+        answer_config({option: value})
+
+
+def test_shop_name_goes_into_the_instructions():
+    from rasa_llm_components.answering.settings import answer_config
+
+    assert "VoltNest" in answer_config({"shop_name": "VoltNest"})["system_prompt"]

@@ -1,23 +1,49 @@
-"""Evidence helpers: extractive selection, sentence support, unknown product models."""
+"""Evidence, rendering and claim verification, without models."""
 
 from __future__ import annotations
 
 import pytest
 
-from rasa_llm_components.evidence import (
+from rasa_llm_components.answering.evidence import (
     EvidenceSentence,
-    extractive_answer,
-    humanize,
-    sentence_support,
+    row_facts,
     unknown_model_names,
 )
+from rasa_llm_components.answering.fact_guard import FactGuard
+from rasa_llm_components.answering.follow_ups import is_follow_up, resolve
+from rasa_llm_components.answering.rendering import extractive_answer, fact_sentence
+from rasa_llm_components.answering.verification import ClaimVerifier, KnowledgeVocabulary
+from rasa_llm_components.retrieval import Passage
+from rasa_llm_components.retrieval.products import ProductCatalog
 
 
 def _sentence(text: str, score: float, position: int, passage: str = "faq:a") -> EvidenceSentence:
     return EvidenceSentence(passage, "Title", text, score, 0, position)
 
 
-def test_extractive_keeps_lead_in_and_passage_order():
+def _row(sku: str, name: str, **fields: str) -> Passage:
+    fields = {"sku": sku, "name": name, **fields}
+    text = "\n".join(f"{key}: {value}" for key, value in fields.items())
+    return Passage(f"catalog:{sku}", name, text, "catalog.csv", {"kind": "row", "fields": fields})
+
+
+ROWS = [
+    _row("AUR-X200", "Auralis X200 Headphones", brand="Auralis", category="headphones",
+         price="249.00", stock="34", specs="battery_hours: 38; weight: 254 g",
+         features="multipoint pairing with 2 devices; hard case included"),
+    _row("AUR-X100", "Auralis X100 Headphones", brand="Auralis", category="headphones",
+         price="149.00", stock="0", features="active noise cancelling; no multipoint"),
+    _row("NIM-PULSE3", "Nimbra Pulse 3 Smartwatch", brand="Nimbra", category="smartwatches",
+         price="199.00"),
+    _row("NIM-PULSE3L", "Nimbra Pulse 3 Lite Smartwatch", brand="Nimbra",
+         category="smartwatches", price="129.00"),
+]
+FAQ = Passage("faq:canada", "Do you ship to Canada?",
+              "Yes. Shipping to Canada takes 5 to 8 business days and costs $12.99.",
+              "faq.yml", {"kind": "faq"})
+
+
+def test_extractive_answer_does_not_copy_another_questions_opener():
     ranked = [
         _sentence("We share personal data only with carriers and payment providers.", 0.6, 1),
         _sentence("Data is stored in the United States.", 0.3, 2),
@@ -25,38 +51,118 @@ def test_extractive_keeps_lead_in_and_passage_order():
         _sentence("Other passage sentence.", 0.55, 0, "faq:b"),
     ]
     text, ids = extractive_answer(ranked)
-    assert text == "Never. We share personal data only with carriers and payment providers."
+    assert text == "We share personal data only with carriers and payment providers."
     assert ids == ["faq:a"]
 
 
 def test_extractive_short_best_sentence_brings_the_next_one():
     ranked = [
         _sentence("We do not swap items directly.", 0.35, 0),
-        _sentence("Shipping is free.", 0.30, 2),
+        _sentence("Shipping is free.", 0.2, 2),
         _sentence("Return the item and place a new order.", 0.2, 1),
     ]
     text, _ = extractive_answer(ranked)
-    assert text.startswith("We do not swap items directly. Return the item and place a new order.")
-
-
-def test_humanize_table_keys():
-    assert humanize("Soundbar - warranty_months: 36") == "Soundbar - warranty: 36 months"
-    assert humanize("battery_hours: 38; fast_charge: yes") == "battery: 38 hours; fast charge: yes"
+    assert text == "We do not swap items directly. Return the item and place a new order."
 
 
 @pytest.mark.parametrize(
-    "answer, supported",
+    "fact, sentence",
     [
-        ("Shipping to Canada takes 5 to 8 business days.", True),
-        ("We do not ship to Canada.", False),  # polarity flipped
-        ("Shipping to Canada takes 9 business days.", False),  # number not in evidence
-        ("Our shop sells gaming laptops in Berlin.", False),  # not covered by any sentence
-        ("Yes. Shipping to Canada costs $12.99.", True),
+        ("Nimbra Pulse 3 Smartwatch - water_resistance: 5 ATM",
+         "The Nimbra Pulse 3 Smartwatch is water resistant to 5 ATM."),
+        ("Auralis X200 Headphones - price: 249.00", "The Auralis X200 Headphones costs $249.00."),
+        ("Auralis X100 Headphones - stock: 0",
+         "The Auralis X100 Headphones is currently out of stock."),
+        ("Auralis X200 Headphones - features: hard case included",
+         "The Auralis X200 Headphones comes with hard case."),
+        ("Lumora Soundbar 3.1 - warranty_months: 36",
+         "The Lumora Soundbar 3.1 comes with a 36-month warranty."),
+        ("Kettle - capacity: 1.7 L", "The Kettle's capacity is 1.7 L."),
+        ("Shipping is free", "Shipping is free."),
     ],
 )
-def test_sentence_support(answer, supported):
-    evidence = ["Yes. Shipping to Canada takes 5 to 8 business days and costs $12.99."]
-    assert sentence_support(answer, evidence)[0] is supported
+def test_catalog_facts_become_sentences(fact, sentence):
+    assert fact_sentence(fact) == sentence
+
+
+def test_rows_split_into_atomic_facts():
+    facts = row_facts(ROWS[0].metadata["fields"])
+    assert "battery_hours: 38" in facts
+    assert "features: hard case included" in facts
+    assert not any(fact.startswith("name:") for fact in facts)
+
+
+@pytest.mark.parametrize(
+    "text, names",
+    [
+        ("does the pulse 3 lite have gps", ["Nimbra Pulse 3 Lite Smartwatch"]),
+        ("is the pulse 3 waterproof", ["Nimbra Pulse 3 Smartwatch"]),
+        ("x100 or x200?", ["Auralis X100 Headphones", "Auralis X200 Headphones"]),
+        ("AUR-X200 price", ["Auralis X200 Headphones"]),
+        ("do you ship to canada", []),
+    ],
+)
+def test_product_mentions_prefer_the_longest_name(text, names):
+    catalog = ProductCatalog.from_passages(ROWS)
+    assert [mention.name for mention in catalog.mentions(text)] == names
+
+
+def test_follow_up_takes_product_and_topic_from_the_earlier_turn():
+    catalog = ProductCatalog.from_passages(ROWS)
+    history = [("user", "how long does the x200 battery last"), ("bot", "Up to 38 hours.")]
+    query, products = resolve("and how heavy is it?", history, {}, catalog)
+    assert [m.name for m in products] == ["Auralis X200 Headphones"]
+    assert "battery" in query
+    assert is_follow_up("what about germany?")
+    assert not is_follow_up("how long does delivery to the netherlands take for a big order")
+
+
+@pytest.fixture(scope="module")
+def verifier() -> ClaimVerifier:
+    passages = [*ROWS, FAQ]
+    vocabulary = KnowledgeVocabulary.build(f"{p.title}. {p.text}" for p in passages)
+    names = [p.metadata["fields"]["name"] for p in ROWS] + [p.metadata["fields"]["sku"]
+                                                             for p in ROWS]
+    return ClaimVerifier(FactGuard(names), vocabulary)
+
+
+@pytest.mark.parametrize(
+    "answer, ok",
+    [
+        ("Delivery to Canada usually takes 5–8 business days and costs $12.99.", True),
+        ("Yes, we ship to Canada: it takes 5-8 business days.", True),
+        ("We do not ship to Canada.", False),  # polarity flipped
+        ("Shipping to Canada takes 9 business days.", False),  # number
+        ("Shipping to Canada takes 5 to 8 weeks.", False),  # unit
+        ("Shipping to Canada with UPS takes 5 to 8 business days.", False),  # name
+    ],
+)
+def test_claims_of_a_policy_answer(verifier, answer, ok):
+    evidence = [f"{FAQ.title} {FAQ.text}"]
+    assert (verifier.verify(answer, evidence, "do u ship to canada") == []) is ok
+
+
+@pytest.mark.parametrize(
+    "answer, ok",
+    [
+        ("The X200 lasts up to 38 hours and weighs 254 g.", True),
+        ("It pairs with 2 devices at once and comes with a hard case.", True),
+        ("The X200 has a built-in radio.", False),  # invented feature
+        ("The X200 weighs 254 kg.", False),  # unit
+        ("At 254 g it is under the 300 g limit.", True),  # inference within the evidence
+        ("At 254 g it is over the 300 g limit.", False),  # wrong inference
+    ],
+)
+def test_claims_of_a_product_answer(verifier, answer, ok):
+    evidence = [f"{ROWS[0].title}. {ROWS[0].text}", "limit: 300 g"]
+    assert (verifier.verify(answer, evidence, "tell me about the x200") == []) is ok
+
+
+def test_a_feature_denied_in_the_evidence_is_not_support(verifier):
+    evidence = [f"{ROWS[1].title}. {ROWS[1].text}"]
+    assert verifier.verify("Yes, the X100 supports multipoint.", evidence, "multipoint?")
+    assert verifier.verify("Yes, it is in stock.", evidence, "is the x100 in stock")
+    assert not verifier.verify("No, the X100 has no multipoint.", evidence, "multipoint?")
 
 
 @pytest.mark.parametrize(

@@ -13,9 +13,9 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUtt
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from rasa_llm_components import llm_runtime
-from rasa_llm_components.llm_runtime import LLMRuntime
-from rasa_llm_components.nlg import LLMNaturalLanguageGenerator, conversation_context
+from rasa_llm_components.core import runtime as llm_runtime
+from rasa_llm_components.core.nlg import LLMNaturalLanguageGenerator, conversation_context
+from rasa_llm_components.core.runtime import LLMRuntime
 from tests.llm.conftest import ScriptedBackend
 
 FALLBACK = "I'm not sure about that one. Would you like me to connect you with a colleague?"
@@ -49,7 +49,7 @@ def _tracker(question: str) -> DialogueStateTracker:
 
 
 def _nlg(**options) -> LLMNaturalLanguageGenerator:
-    config = EndpointConfig(type="rasa_llm_components.nlg.LLMNaturalLanguageGenerator", **options)
+    config = EndpointConfig(type="rasa_llm_components.LLMNaturalLanguageGenerator", **options)
     # Rasa builds the NLG before the model is loaded, with an empty domain.
     return LLMNaturalLanguageGenerator(config, Domain.empty())
 

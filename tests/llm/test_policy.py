@@ -19,7 +19,7 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from rasa_llm_components.llm_policy import LLMPolicyConfigError, LLMResponsePolicy
+from rasa_llm_components.core.llm_policy import LLMPolicyConfigError, LLMResponsePolicy
 from tests.llm.conftest import KNOWLEDGE
 
 DOMAIN = Domain.from_yaml(
@@ -147,7 +147,7 @@ def test_fingerprint_addon_follows_knowledge_files(tmp_path, monkeypatch):
 
 
 def test_train_persists_index_and_load_registers_runtime(tmp_path, monkeypatch):
-    from rasa_llm_components import llm_runtime
+    from rasa_llm_components.core import runtime as llm_runtime
 
     shutil.copytree(KNOWLEDGE, tmp_path / "knowledge")
     monkeypatch.chdir(tmp_path)

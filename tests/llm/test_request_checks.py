@@ -17,7 +17,7 @@ import pytest
 
 from benchmarks import request_checks as bench
 from benchmarks.request_checks import Item, load_answers, load_attacks, load_ordinary
-from rasa_llm_components.request_checks import (
+from rasa_llm_components.answering.request_checks import (
     POLICY_EXCEPTION,
     PROMPT_INJECTION,
     CategorySettings,

@@ -1,0 +1,531 @@
+"""`GroundedAnswerer`: answers a customer's question from the knowledge base.
+
+`answer(context)` is a coroutine: retrieval and sentence ranking run in a one-thread executor and
+generation through the async `LLMBackend`, under a deadline. Steps:
+
+1. request checks (`request_checks`): prompt-injection attempts and demands for refunds,
+   discounts or exceptions get a fixed refusal; the model is never asked;
+2. the query (`follow_ups`): a follow-up is read with the customer's previous message, and the
+   products it is about come from the question or the earlier turns;
+3. retrieval: the named products' catalog rows are pinned and other products' rows dropped, so
+   a question about one product never gets a similar product's facts; below
+   `min_retrieval_score` the bot abstains. It also abstains, without generating, when the
+   question names a model the knowledge lacks ("iphone 16") or asks whether a named product has
+   a feature its details do not state;
+4. the sentences of the chosen passages are ranked for the question (`evidence`): the best ones
+   form the prompt context and the extractive answer (`rendering`);
+5. generation from the prompt (`prompt`);
+6. the generated answer is kept only if every claim in it is backed by the evidence
+   (`verification.ClaimVerifier`) and it promises nothing outside policy. Otherwise the
+   extractive answer replaces it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rasa_llm_components.answering import figure_checks
+from rasa_llm_components.answering.evidence import (
+    EvidenceSentence,
+    SentenceCache,
+    prompt_context,
+    rank_sentences,
+    unknown_model_names,
+)
+from rasa_llm_components.answering.follow_ups import resolve
+from rasa_llm_components.answering.prompt import PromptPassage, build_messages
+from rasa_llm_components.answering.rendering import extractive_answer
+from rasa_llm_components.answering.request_checks import check_request, grants_something
+from rasa_llm_components.answering.results import (
+    ABSTAINED,
+    EXTRACTIVE,
+    FAILED,
+    GENERATED,
+    REFUSED,
+    AnswerResult,
+    ConversationContext,
+)
+from rasa_llm_components.answering.settings import answer_config
+from rasa_llm_components.answering.verification import (
+    FACT_WORDS,
+    STRICT_COVERAGE,
+    ClaimVerifier,
+    KnowledgeVocabulary,
+    encoder_words,
+    words_of,
+)
+from rasa_llm_components.llm.base import LLMBackend, LLMError
+from rasa_llm_components.retrieval.products import ProductCatalog, ProductMention
+from rasa_llm_components.retrieval.text import tokenize
+
+logger = logging.getLogger(__name__)
+
+# The model saying it cannot answer (not an apology that goes on to answer).
+_IDK = re.compile(
+    r"\b(i don'?t know|i do not know|not (?:mentioned|stated|provided|specified|listed) in"
+    r"|no information|(?:don'?t|do not) have (?:any )?(?:information|details)|cannot find"
+    r"|can'?t find|i'?m not sure|as an ai|(?:i'?m |i am )?unable to (?:provide|answer|help|find)"
+    r"|(?:can'?t|cannot) (?:provide|answer|help with) (?:that|this|a response)"
+    r"|(?:don'?t|doesn'?t|do not|does not) (?:list|say|mention|state|specify|include details)"
+    r"|(?:we )?(?:don'?t|do not) (?:sell|carry|stock) |can'?t tell you"
+    r"|(?:don'?t|do not) have (?:the |a |any )?(?:names?|dates?|restock date|details|"
+    r"information|that information))\b",
+    re.IGNORECASE,
+)
+# "Do you sell fridges?": a question about the range, where "we don't sell that" is the answer.
+_RANGE_QUESTION = re.compile(
+    r"\b(do|does) (you|u|voltnest|the shop|your shop) (sell|carry|stock|have|offer)\b"
+    r"|\bcan i (buy|get|order)\b|\b(you|u) (sell|carry|stock)\b",
+    re.IGNORECASE,
+)
+_GRANT_WORDS = re.compile(r"\b(refund\w*|discount\w*|credit\w*|waive\w*|exception\w*|free|"
+                          r"difference|compensat\w*|voucher\w*)\b", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# A closing offer a fluent model adds ("Anything else I can help with?").
+_OFFER_QUESTION = re.compile(
+    r"(?:^|(?<=[.!]))\s*(?:is there )?(?:anything else|can i help|would you like|do you want|"
+    r"shall i|need anything|let me know)[^.!?]*\?\s*$",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class _Evidence:
+    hits: list[Any]
+    ranked: list[EvidenceSentence]
+    extractive: str
+    extractive_ids: list[str]
+    query: str = ""
+    products: list[ProductMention] = field(default_factory=list)
+    abstain_reason: str = ""
+    abstain_text: str = "abstain"
+
+
+def _topic_of(passage: Any) -> str:
+    """A passage's topic: its `topic` field, else its section or title ("Payments")."""
+    topic = passage.metadata.get("topic")
+    if topic:
+        return str(topic).lower()
+    section = str(passage.metadata.get("section") or passage.title)
+    last = section.split(">")[-1].strip().lower()
+    return last[:-1] if last.endswith("s") and not last.endswith("ss") else last
+
+
+class GroundedAnswerer:
+    """Answers a question from a `KnowledgeIndex` with an `LLMBackend`, checking every claim."""
+
+    def __init__(
+        self,
+        index: Any,
+        backend: LLMBackend | None,
+        guard: Any,
+        config: dict[str, Any] | None = None,
+        executor: concurrent.futures.Executor | None = None,
+        sentence_cache: SentenceCache | None = None,
+    ) -> None:
+        self.index = index
+        self.backend = backend
+        self.guard = guard
+        self.config = answer_config(config)
+        self._executor = executor or concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="retrieval"
+        )
+        if sentence_cache is None and index is not None:
+            sentence_cache = SentenceCache(index.encoder)
+        self.sentences = sentence_cache
+        passages = list(index.passages) if index is not None else []
+        self.catalog = ProductCatalog.from_passages(passages)
+        self.verifier = ClaimVerifier(
+            guard,
+            KnowledgeVocabulary.build(f"{p.title}. {p.text}" for p in passages),
+            common_share=float(self.config["common_term_share"]),
+            english_words=(
+                encoder_words(getattr(index.encoder, "model_path", ""))
+                if index is not None and self.config["claim_check"] == "lenient" else ()
+            ),
+            min_sentence_coverage=STRICT_COVERAGE if self.config["claim_check"] == "strict"
+            else 0.0,
+        )
+
+    # -- retrieval and evidence (blocking, run in the executor) -----------------------------
+    def _choose_hits(
+        self, hits: list[Any], products: list[ProductMention], carried: bool = False
+    ) -> tuple[list[Any], bool]:
+        """(the passages the answer may use, whether the question is about the products).
+
+        Named products' rows are pinned and other products' rows dropped. When a policy
+        passage matches the question better than the products' rows ("can I return the
+        x200?"), it comes first and the rows follow as context.
+        """
+        from rasa_llm_components.retrieval.index import RetrievedPassage
+
+        threshold = self._min_score()
+        if not products:
+            floor = hits[0].score * float(self.config["relative_passage_score"])
+            chosen = [hit for hit in hits if hit.score >= floor]
+            return chosen[: int(self.config["prompt_passages"])] or hits[:1], False
+        pinned_ids = list(dict.fromkeys(mention.passage_id for mention in products))
+        scores = {hit.passage.id: hit.score for hit in hits}
+        pinned = [
+            RetrievedPassage(self.index.get(pid), max(scores.get(pid, 0.0), threshold), 0, 0)
+            for pid in pinned_ids
+            if self.index.get(pid) is not None
+        ][:3]
+        others = [
+            hit for hit in hits
+            if hit.passage.metadata.get("kind") != "row" and hit.passage.id not in pinned_ids
+            and hit.score >= 0.7 * threshold
+        ]
+        best_row = max((scores.get(pid, 0.0) for pid in pinned_ids), default=0.0)
+        if others and others[0].score > best_row and not carried:
+            return others[:2] + pinned, False
+        return pinned + others[:2], True
+
+    def _search(self, context: ConversationContext, query: str) -> tuple[list[Any], Any]:
+        """Hits for the query, the best over its variants (see below)."""
+        query_vector = self.index.encode_query(query)
+        top_k = int(self.config["top_k"])
+        hits = self.index.search(query, top_k=top_k, query_vector=query_vector)
+        # A follow-up is also searched alone, and a message of several sentences ("my son is
+        # turning 4. are the kids headphones ok for him?") sentence by sentence: the context a
+        # customer adds dilutes the question.
+        extra = [context.question] if query != context.question else []
+        sentences = [s for s in _SENTENCE_END.split(context.question) if len(s.split()) >= 3]
+        extra += sentences if len(sentences) > 1 else []
+        if extra:
+            best = {hit.passage.id: hit for hit in hits}
+            for text in extra:
+                for hit in self.index.search(text, top_k=top_k):
+                    if hit.passage.id not in best or hit.score > best[hit.passage.id].score:
+                        best[hit.passage.id] = hit
+            hits = sorted(best.values(), key=lambda hit: -hit.score)[:top_k]
+        if query != context.question:
+            hits = self._prefer_new_terms(hits, context.question, query)
+        return self._on_topic(hits, context.intent, query, query_vector), query_vector
+
+    def _prefer_new_terms(self, hits: list[Any], question: str, query: str) -> list[Any]:
+        """In "and to germany?" after a question about Canada, "germany" is what is asked:
+        passages with the follow-up's own specific terms come first."""
+        from rasa_llm_components.retrieval.index import RetrievedPassage
+
+        earlier = set(tokenize(query[len(question):]))
+        new = {term for term in tokenize(question)
+               if term not in earlier and self.verifier.is_fact_term(term)}
+        if not new:
+            return hits
+        boosted = [
+            RetrievedPassage(hit.passage, min(1.0, hit.score + 0.1), hit.dense, hit.lexical)
+            if new & set(tokenize(f"{hit.passage.title} {hit.passage.text}")) else hit
+            for hit in hits
+        ]
+        return sorted(boosted, key=lambda hit: -hit.score)
+
+    def _gather_evidence(self, context: ConversationContext) -> _Evidence:
+        query, products = resolve(context.question, context.history, context.slots, self.catalog)
+        hits, query_vector = self._search(context, query)
+        top = hits[0].score if hits else 0.0
+        if not products and top < self._min_score():
+            reason_key = "not_sold" if _RANGE_QUESTION.search(context.question) else "abstain"
+            return _Evidence(hits, [], "", [], query, products, "low retrieval score", reason_key)
+        # "is it waterproof?" after a product was named is about that product, whatever else
+        # the words match.
+        carried = bool(products) and not self.catalog.mentions(context.question)
+        chosen, about_products = self._choose_hits(hits, products, carried)
+        texts = [f"{hit.passage.title}. {hit.passage.text}" for hit in chosen]
+        if self.config["abstain_on_unknown_models"]:
+            unknown = unknown_model_names(context.question, texts)
+            if unknown:
+                key = "not_sold" if _RANGE_QUESTION.search(context.question) else "abstain"
+                return _Evidence(chosen, [], "", [], query, products,
+                                 f"unknown product {unknown}", key)
+        if about_products and self.config["abstain_on_unstated_features"]:
+            unstated = self.unstated_terms(context.question, texts)
+            if unstated:
+                return _Evidence(chosen, [], "", [], query, products,
+                                 f"product details do not state {unstated}", "not_stated")
+        # Sentences are ranked for the question itself: in "and how much is it?" the earlier
+        # question only chose the passages.
+        ranking_vector = (
+            query_vector if query == context.question
+            else self.index.encode_query(context.question)
+        )
+        ranked = rank_sentences(
+            context.question, chosen, self.index.encoder, len(chosen),
+            query_vector=ranking_vector, cache=self.sentences,
+        )
+        if about_products and self.config["abstain_on_unstated_features"]:
+            # Nothing in the rows is about what the question asks, in words or in meaning.
+            pinned = {mention.passage_id for mention in products}
+            closest = max((item.cosine for item in ranked if item.passage_id in pinned),
+                          default=0.0)
+            if closest < float(self.config["min_fact_similarity"]) and not (
+                self.verifier.asks_about(context.question, texts, products)
+            ):
+                return _Evidence(chosen, [], "", [], query, products,
+                                 "product details do not state what the question asks about",
+                                 "not_stated")
+        text, ids = self._extractive(ranked, products if about_products else [], context.question)
+        return _Evidence(chosen, ranked, text, ids, query, products)
+
+    def _on_topic(self, hits: list[Any], intent: str | None, query: str, query_vector: Any
+                  ) -> list[Any]:
+        """For an intent mapped to a knowledge topic (`intent_topics`), that topic's best
+        passages come first and count as relevant whatever their score: the classifier already
+        knows that "do you take bitcoin" is about payment."""
+        topic = (self.config["intent_topics"] or {}).get(intent or "")
+        if not topic:
+            return hits
+        from rasa_llm_components.retrieval.index import RetrievedPassage
+
+        wide = self.index.search(query, top_k=4 * int(self.config["top_k"]),
+                                 query_vector=query_vector)
+        on_topic = [hit for hit in wide if _topic_of(hit.passage) == str(topic).lower()]
+        floor = self._min_score()
+        if not on_topic:
+            return hits
+        lifted = [RetrievedPassage(hit.passage, max(hit.score, floor), hit.dense, hit.lexical)
+                  for hit in on_topic[:2]]
+        ids = {hit.passage.id for hit in lifted}
+        return lifted + [hit for hit in hits if hit.passage.id not in ids]
+
+    def unstated_terms(self, question: str, texts: Sequence[str]) -> list[str]:
+        """Features the question asks about that the evidence never mentions ("radio")."""
+        evidence_terms = set(tokenize(" ".join(texts)))
+        return [
+            surface for surface, term in dict.fromkeys(words_of(question))
+            if surface in FACT_WORDS and not self.verifier.supported_term(term, evidence_terms)
+        ]
+
+    def _extractive(
+        self, ranked: list[EvidenceSentence], products: list[ProductMention], question: str
+    ) -> tuple[str, list[str]]:
+        currency = str(self.config["currency_symbol"])
+        if len(products) < 2:
+            # About a product: its own facts, not a policy sentence that shares a word.
+            pinned = {mention.passage_id for mention in products}
+            own = [item for item in ranked if item.passage_id in pinned] or ranked
+            return extractive_answer(own, currency=currency, question=question)
+        # A comparison: the best fact of each product named.
+        parts, ids = [], []
+        for mention in products[:3]:
+            own = [item for item in ranked if item.passage_id == mention.passage_id]
+            if own:
+                text, _ = extractive_answer(own, max_sentences=1, currency=currency)
+                parts.append(text)
+                ids.append(mention.passage_id)
+        return " ".join(parts), ids
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _text(self, key: str, products: Sequence[ProductMention] = ()) -> str:
+        text = self.config["texts"][key]
+        product = products[0].name if products else "product"
+        return text.replace("{product}", product)
+
+    @staticmethod
+    def _sources(hits: Sequence[Any], ids: Sequence[str]) -> list[dict[str, str]]:
+        by_id = {hit.passage.id: hit for hit in hits}
+        return [
+            {"id": by_id[i].passage.id, "title": by_id[i].passage.title} for i in ids if i in by_id
+        ]
+
+    def _clean(self, text: str) -> str:
+        text = text.strip().strip('"').strip()
+        text = re.sub(r"\[[\w:#./-]+\]\s*", "", text)  # passage ids in brackets
+        text = re.split(r"\n\s*\n", text)[0]  # the REST channel splits text on blank lines
+        text = re.sub(r"\s+", " ", text).strip()
+        text = _OFFER_QUESTION.sub("", text).strip()
+        limit = int(self.config["max_answer_chars"])
+        if len(text) > limit:
+            text = text[:limit]
+        # A generation cut by max_tokens ends mid-sentence: drop the unfinished tail.
+        if text and text[-1] not in ".!?)":
+            end = max(text.rfind(". "), text.rfind("! "), text.rfind("? "))
+            text = text[: end + 1] if end > 0 else ""
+        return text
+
+    @staticmethod
+    def _guard_evidence(evidence: _Evidence, context: ConversationContext) -> list[str]:
+        texts = [f"{hit.passage.title}. {hit.passage.text}" for hit in evidence.hits]
+        texts += [text for speaker, text in context.history if speaker == "bot" and text]
+        texts += [f"{name}: {value}" for name, value in context.slots.items() if value]
+        return texts
+
+    def check_answer(
+        self, answer: str, evidence: _Evidence, context: ConversationContext
+    ) -> list[str]:
+        """The reasons a generated answer cannot be shown (empty when it can)."""
+        texts = self._guard_evidence(evidence, context)
+        if grants_something(answer) and not self._stated_policy(answer, texts):
+            return ["promises a refund, discount or exception"]
+        if "?" in answer:
+            return ["asks or echoes a question instead of answering"]
+        if self._small_model():
+            # A small model often says something true but beside the point, or nothing at all.
+            if not self.verifier.answers_from_evidence(answer, texts, context.question):
+                return ["says nothing the evidence states"]
+            if not self.verifier.addresses(answer, context.question, texts, evidence.products):
+                return ["does not answer what the question asks"]
+        problems = self.verifier.verify(answer, texts, context.question)
+        required = self.config["require_key_numbers"]
+        if required == "auto":
+            required = self._small_model()
+        if not problems and required and evidence.ranked:
+            best = set(figure_checks.figures(evidence.ranked[0].text))
+            missing = best - set(figure_checks.figures(answer))
+            if missing:
+                problems = [f"leaves out the figures {sorted(missing)} of the best evidence"]
+        return problems
+
+    def _min_score(self) -> float:
+        if self.backend is not None and self.config["mode"] == "generate" and (
+            self._trusts_abstention()
+        ):
+            return float(self.config["trusted_model_min_score"])
+        return float(self.config["min_retrieval_score"])
+
+    def _small_model(self) -> bool:
+        """The embedded and local models (small by default) get the stricter checks."""
+        return getattr(self.backend, "name", "") in ("llamacpp", "huggingface")
+
+    def _trusts_abstention(self) -> bool:
+        setting = self.config["on_model_abstain"]
+        if setting == "auto":
+            return not self._small_model()
+        return setting == "abstain"
+
+    def _stated_policy(self, answer: str, texts: list[str]) -> bool:
+        """Whether each sentence that grants something restates a passage ("we refund the
+        difference once, on request" where the price-drop policy says so)."""
+        passages = [text for text in texts if grants_something(text) or _GRANT_WORDS.search(text)]
+        for sentence in _SENTENCE_END.split(answer):
+            if not grants_something(sentence):
+                continue
+            grants = set(_GRANT_WORDS.findall(sentence.lower()))
+            if not any(grants <= set(_GRANT_WORDS.findall(text.lower())) for text in passages):
+                return False
+            if self.verifier.verify(sentence, texts):
+                return False
+        return True
+
+    def _extractive_result(self, evidence: _Evidence, reason: str, **extra: Any) -> AnswerResult:
+        top = evidence.hits[0].score if evidence.hits else 0.0
+        common = {"retrieval_score": top, "query": evidence.query,
+                  "products": [m.name for m in evidence.products]}
+        if not evidence.extractive:
+            return AnswerResult(self._text("abstain"), ABSTAINED, reason=reason, **common, **extra)
+        return AnswerResult(
+            evidence.extractive,
+            EXTRACTIVE,
+            sources=self._sources(evidence.hits, evidence.extractive_ids),
+            reason=reason,
+            evidence=[f"{hit.passage.title}. {hit.passage.text}" for hit in evidence.hits],
+            **common,
+            **extra,
+        )
+
+    # -- entry point -----------------------------------------------------------------------
+    async def answer(
+        self, context: ConversationContext, deadline: float | None = None
+    ) -> AnswerResult:
+        """Produces the reply for `context.question`; `deadline` is a `time.monotonic()` value."""
+        started = time.perf_counter()
+        timings: dict[str, float] = {}
+        check = check_request(context.question)
+        if check.refused:
+            return AnswerResult(self._text(check.category), REFUSED, reason=check.category)
+
+        loop = asyncio.get_running_loop()
+        evidence = await loop.run_in_executor(self._executor, self._gather_evidence, context)
+        timings["retrieval"] = time.perf_counter() - started
+        if not evidence.ranked:
+            return AnswerResult(
+                self._text(evidence.abstain_text, evidence.products),
+                ABSTAINED,
+                retrieval_score=evidence.hits[0].score if evidence.hits else 0.0,
+                reason=evidence.abstain_reason or "no evidence",
+                timings=timings,
+                query=evidence.query,
+                products=[m.name for m in evidence.products],
+            )
+        if self.config["mode"] == "extractive" or self.backend is None:
+            result = self._extractive_result(evidence, "extractive mode", timings=timings)
+            timings["total"] = time.perf_counter() - started
+            return result
+
+        result = await self._generate(context, evidence, deadline, timings)
+        timings["total"] = time.perf_counter() - started
+        result.timings = timings
+        return result
+
+    async def _generate(
+        self,
+        context: ConversationContext,
+        evidence: _Evidence,
+        deadline: float | None,
+        timings: dict[str, float],
+    ) -> AnswerResult:
+        passages = prompt_context(
+            evidence.ranked, evidence.hits, int(self.config["sentences_per_passage"])
+        )
+        messages = build_messages(
+            context.question,
+            [PromptPassage(pid, title, text) for pid, title, text in passages],
+            history=context.history,
+            slots=context.slots,
+            system_prompt=str(self.config["system_prompt"]),
+            max_history_turns=int(self.config["max_history_turns"]),
+        )
+        generation_started = time.perf_counter()
+        try:
+            remaining = None if deadline is None else max(0.05, deadline - time.monotonic())
+            raw = await asyncio.wait_for(self.backend.generate(messages), remaining)
+        except (LLMError, asyncio.TimeoutError) as error:
+            timings["generation"] = time.perf_counter() - generation_started
+            reason = f"llm error: {error!r}"
+            logger.warning("LLM generation failed: %r", error)
+            if self.config["on_llm_error"] == "extractive":
+                return self._extractive_result(evidence, reason)
+            return AnswerResult(None, FAILED, retrieval_score=evidence.hits[0].score,
+                                reason=reason, query=evidence.query)
+        timings["generation"] = time.perf_counter() - generation_started
+
+        text = self._clean(raw)
+        if not text or _IDK.search(text):
+            if self._trusts_abstention():
+                # The model's own honest "I don't know" is kept when it states no fact the
+                # evidence lacks; otherwise the stock text.
+                own = text and not grants_something(text) and not self.verifier.verify(
+                    text, self._guard_evidence(evidence, context), context.question
+                )
+                return AnswerResult(
+                    text if own else self._text("abstain"), ABSTAINED,
+                    retrieval_score=evidence.hits[0].score, reason="model abstained",
+                    generated=raw, query=evidence.query,
+                    products=[m.name for m in evidence.products],
+                )
+            return self._extractive_result(evidence, "model abstained", generated=raw)
+        problems = self.check_answer(text, evidence, context)
+        if problems:
+            return self._extractive_result(
+                evidence, "generation rejected", generated=raw, unsupported=problems
+            )
+        used = list(dict.fromkeys(
+            [m.passage_id for m in evidence.products] + [evidence.ranked[0].passage_id]
+        ))
+        return AnswerResult(
+            text,
+            GENERATED,
+            sources=self._sources(evidence.hits, used),
+            retrieval_score=evidence.hits[0].score,
+            generated=raw,
+            evidence=[f"{hit.passage.title}. {hit.passage.text}" for hit in evidence.hits],
+            query=evidence.query,
+            products=[m.name for m in evidence.products],
+        )

@@ -1,0 +1,278 @@
+"""Checks of the figures in an answer beyond "is this number in the evidence".
+
+- units: "3 ft" where the evidence says "3 m", "14 business days" where it says "14 days";
+- ranges: "ages 3 to 12" needs the range 3-12 in the evidence, not just a 3 and a 12 somewhere;
+- stock: "in stock" against a row whose stock is 0;
+- comparisons: "74 Wh is under the 100 Wh limit", "cheaper at $129 versus $79";
+- arithmetic: "$30 more" must be the difference of the two prices it compares, "48 months in
+  total" the sum of its parts; differences, totals and percentages of evidence figures are
+  accepted as derived figures where the answer compares or adds;
+- thresholds: "iOS 15 or later, so iOS 14 is fine" and "after 7 days ..., so at 5 days we can"
+  draw a conclusion the threshold does not allow.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from rasa_llm_components.answering.numbers import parse_number
+
+FIGURE = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w])")
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s?%")
+_FIGURE_TEXT = r"(?<![\w.])\$?\d+(?:[.,]\d+)*(?![\w])"
+_BETWEEN = r"\s*[a-zA-Z%$ ]{0,25}?\b"
+_COMPARE_LESS = re.compile(
+    rf"({_FIGURE_TEXT}){_BETWEEN}(?:under|below|less than|fewer than|lower than|cheaper than|"
+    rf"shorter than|lighter than|smaller than)\b[a-zA-Z ]{{0,25}}?({_FIGURE_TEXT})",
+    re.IGNORECASE,
+)
+_COMPARE_MORE = re.compile(
+    rf"({_FIGURE_TEXT}){_BETWEEN}(?:over|above|more than|greater than|higher than|exceeds?|"
+    rf"longer than|heavier than|bigger than|larger than|pricier than|more expensive than)\b"
+    rf"[a-zA-Z ]{{0,25}}?({_FIGURE_TEXT})",
+    re.IGNORECASE,
+)
+# "cheaper at $129, versus $79": the first figure belongs to the thing said to be cheaper.
+_LOWER_AT = re.compile(
+    rf"\b(?:cheaper|less expensive|lighter|smaller|shorter|slower)\b[^.;]{{0,20}}?"
+    rf"({_FIGURE_TEXT})[^.;]{{0,40}}?\b(?:versus|vs\.?|compared (?:to|with)|against|than|while)"
+    rf"[^.;\d$]{{0,40}}({_FIGURE_TEXT})",
+    re.IGNORECASE,
+)
+_HIGHER_AT = re.compile(
+    rf"\b(?:more expensive|pricier|heavier|bigger|larger|longer|faster)\b[^.;]{{0,20}}?"
+    rf"({_FIGURE_TEXT})[^.;]{{0,40}}?\b(?:versus|vs\.?|compared (?:to|with)|against|than|while)"
+    rf"[^.;\d$]{{0,40}}({_FIGURE_TEXT})",
+    re.IGNORECASE,
+)
+ARITHMETIC = re.compile(r"\b(more|less|cheaper|difference|extra|total|together|combined|plus|"
+                        r"saves?|saving|adds?|on top|per|each|altogether)\b", re.IGNORECASE)
+_DIFFERENCE = re.compile(rf"({_FIGURE_TEXT})\s+(?:more|less|cheaper|extra)\b", re.IGNORECASE)
+_TOTAL = re.compile(
+    rf"({_FIGURE_TEXT})\s*(?:[a-z]+\s+){{0,2}}?(?:\([^)]*\)\s*)?(?:in total|total|altogether|"
+    rf"combined)\b|\b(?:total of|totals?|altogether|combined)\s+({_FIGURE_TEXT})",
+    re.IGNORECASE,
+)
+_RANGE = re.compile(
+    r"(?<![\w.$])\$?(\d+(?:[.,]\d+)?)\s*(?:-|–|—|to|and)\s*\$?(\d+(?:[.,]\d+)?)(?![\w.])"
+)
+_BETWEEN_RANGE = re.compile(r"\bbetween\s+\$?(\d+(?:[.,]\d+)?)\b[^.;\d]{0,20}?\s+and\s+\$?"
+                            r"(\d+(?:[.,]\d+)?)", re.IGNORECASE)
+_MIN_THRESHOLD = re.compile(
+    r"(\d+(?:\.\d+)?)\s*(?:\w+\s+)?(?:or|and)\s+(?:later|newer|above|up|higher|more)\b"
+    r"|\b(?:once|after|at least|minimum of|from)\s+[^.;,]{0,30}?\b(\d+(?:\.\d+)?)\b",
+    re.IGNORECASE,
+)
+_MAX_THRESHOLD = re.compile(
+    r"\b(?:within|up to|until|at most|maximum of|no more than|limit of)\s+(?:the\s+)?"
+    r"(?:first\s+)?\$?(\d+(?:[.,]\d+)?)",
+    re.IGNORECASE,
+)
+_CONCLUSION = re.compile(r"\b(?:so|which means|therefore|meaning)\b\s*(.*)$", re.IGNORECASE)
+_POSITIVE = re.compile(r"\b(can|could|qualif\w*|eligible|fine|supported|works?|within|still|"
+                       r"open|ok|okay|covered|in time|allowed)\b", re.IGNORECASE)
+_NEGATIVE = re.compile(r"\b(no|not|can't|cannot|isn't|won't|doesn't|too late|past|closed|"
+                       r"expired|over|beyond|outside|too|unsupported)\b|n't\b", re.IGNORECASE)
+
+
+def figures(text: str) -> list[float]:
+    values = []
+    for match in FIGURE.finditer(text):
+        value = parse_number(match.group(0))
+        if value is not None:
+            values.append(value)
+    return values
+
+
+def _number(text: str) -> float | None:
+    return parse_number(text.lstrip("$"))
+
+
+def check_figures(answer: str, clauses: Sequence[str], evidence: Sequence[str],
+                  question: str) -> list[str]:
+    """All figure problems of an answer (see the module docstring)."""
+    problems = measures(answer, [*evidence, question])
+    problems += stock(answer, evidence)
+    problems += ranges(answer, [*evidence, question])
+    for sentence in re.split(r"(?<=[.!?])\s+", answer):
+        problems += arithmetic(sentence)
+        problems += thresholds(sentence, question)
+    for clause in clauses:
+        problems += comparison(clause)
+    return problems
+
+
+def comparison(clause: str) -> list[str]:
+    """A clause comparing two figures ("74 Wh is under the 100 Wh limit") must hold."""
+    checks = (
+        (_COMPARE_LESS, lambda a, b: a <= b), (_COMPARE_MORE, lambda a, b: a >= b),
+        (_LOWER_AT, lambda a, b: a <= b), (_HIGHER_AT, lambda a, b: a >= b),
+    )
+    for pattern, holds in checks:
+        for match in pattern.finditer(clause):
+            first, second = _number(match.group(1)), _number(match.group(2))
+            if first is not None and second is not None and not holds(first, second):
+                return [f"wrong comparison: '{match.group(0)}'"]
+    return []
+
+
+def arithmetic(sentence: str) -> list[str]:
+    """"$30 more" between $89 and $49, or "36 months in total" from 24 + 24, must add up."""
+    values = figures(sentence.replace("$", " "))
+    amounts = [_number(m.group(0)) for m in re.finditer(r"\$\d+(?:[.,]\d+)*", sentence)]
+    problems = []
+    for match in _DIFFERENCE.finditer(sentence):
+        claimed = _number(match.group(1))
+        pool = amounts if match.group(1).startswith("$") else values
+        others = [value for value in pool if value != claimed]
+        if claimed is not None and len(others) == 2 and abs(abs(others[0] - others[1])
+                                                             - claimed) > 0.005:
+            problems.append(f"wrong difference: '{match.group(0)}'")
+    for match in _TOTAL.finditer(sentence):
+        claimed = _number(match.group(1) or match.group(2))
+        parts = list(values)
+        if claimed in parts:
+            parts.remove(claimed)
+        if claimed is not None and len(parts) >= 2 and abs(sum(parts) - claimed) > 0.005 \
+                and claimed not in parts:
+            problems.append(f"wrong total: '{match.group(0)}'")
+    return problems
+
+
+def thresholds(sentence: str, question: str = "") -> list[str]:
+    """A conclusion ("so iOS 14 is fine") must respect the threshold stated before it."""
+    conclusion = _CONCLUSION.search(sentence)
+    if not conclusion:
+        return []
+    premise, result = sentence[: conclusion.start()], conclusion.group(1)
+    values = [value for value in figures(result)]
+    if len(values) != 1:
+        return []
+    value = values[0]
+    negative = bool(_NEGATIVE.search(result))
+    positive = bool(_POSITIVE.search(result)) and not negative
+    for match in _MIN_THRESHOLD.finditer(premise):
+        limit = _number(match.group(1) or match.group(2))
+        if limit is None:
+            continue
+        if (value < limit and positive) or (value >= limit and negative and "past" not in
+                                            result.lower()):
+            return [f"wrong conclusion from the threshold {limit:g}: '{result.strip()}'"]
+    for match in _BETWEEN_RANGE.finditer(premise):
+        low, high = _number(match.group(1)), _number(match.group(2))
+        if low is None or high is None:
+            continue
+        inside = low <= value <= high
+        if (not inside and positive) or (inside and negative):
+            return [f"wrong conclusion from the range {low:g}-{high:g}: '{result.strip()}'"]
+    for match in _MAX_THRESHOLD.finditer(premise):
+        limit = _number(match.group(1))
+        if limit is None:
+            continue
+        if (value > limit and positive) or (value <= limit and negative):
+            return [f"wrong conclusion from the limit {limit:g}: '{result.strip()}'"]
+    return []
+
+
+def _ranges(text: str) -> set[tuple[float, float]]:
+    found = set()
+    for pattern in (_RANGE, _BETWEEN_RANGE):
+        for match in pattern.finditer(text):
+            low, high = _number(match.group(1)), _number(match.group(2))
+            if low is not None and high is not None and low < high:
+                found.add((low, high))
+    return found
+
+
+def ranges(answer: str, texts: Sequence[str]) -> list[str]:
+    """A range "3 to 12" must be a range of the evidence (or the customer's own words)."""
+    stated = set().union(*(_ranges(text) for text in texts)) if texts else set()
+    problems = []
+    for low, high in _ranges(answer):
+        if (low, high) in stated:
+            continue
+        # "$100 and $1,500" also appears as the range's two ends; "5 and 7" of a list is not
+        # a range: only flag numbers that do form a different range in the evidence.
+        if any(low == s_low or high == s_high for s_low, s_high in stated):
+            problems.append(f"wrong range: {low:g} to {high:g}")
+    return problems
+
+
+def derived_figures(texts: Sequence[str]) -> list[str]:
+    """Differences, totals and percentages of evidence figures, for answers that compute."""
+    values = sorted({value for text in texts for value in figures(text) if value >= 1})[:40]
+    percents = {float(m.group(1)) for text in texts for m in _PERCENT.finditer(text)}
+    derived = set()
+    for index, a in enumerate(values):
+        for b in values[index + 1:]:
+            derived.add(round(b - a, 2))
+            derived.add(round(a + b, 2))
+            derived.add(round(b / a, 2))
+        for percent in percents:
+            derived.add(round(a * percent / 100, 2))
+    units = ("", "$", " days", " months", " hours", " years", " weeks")
+    return [
+        ", ".join(f"{unit}{value:g}" if unit == "$" else f"{value:g}{unit}" for unit in units)
+        for value in sorted(derived)
+    ]
+
+
+_MEASURE = re.compile(
+    r"(?<![\w.])(\d+(?:[.,]\d+)?)\s?-?\s?(business days?|working days?|calendar days?|"
+    r"ft|feet|foot|lbs?|pounds?|kg|g|grams?|cm|mm|m|metres?|meters?|inch(?:es)?|in\b|\"|"
+    r"wh|mah|w|watts?|hz|khz|ghz|gb|tb|mb/s|gb/s|atm|db|l|litres?|liters?|ml|oz|mph|km|miles?|"
+    r"v|volts?|°c|c|°f|f)(?![\w/])",
+    re.IGNORECASE,
+)
+_MEASURE_UNITS = {
+    "feet": "ft", "foot": "ft", "lb": "lbs", "pound": "lbs", "pounds": "lbs", "gram": "g",
+    "grams": "g", "metre": "m", "metres": "m", "meter": "m", "meters": "m", "inch": "in",
+    "inches": "in", '"': "in", "watt": "w", "watts": "w", "litre": "l", "litres": "l",
+    "liter": "l", "liters": "l", "mile": "miles", "volt": "v", "volts": "v", "°c": "c",
+    "°f": "f", "business day": "business days", "working day": "business days",
+    "working days": "business days", "calendar day": "days", "calendar days": "days",
+}
+
+
+def _measure_unit(unit: str) -> str:
+    unit = re.sub(r"\s+", " ", unit.lower())
+    return _MEASURE_UNITS.get(unit, unit)
+
+
+def measures(answer: str, texts: Sequence[str]) -> list[str]:
+    """Figures with a unit ("3 ft", "5 metres", "14 business days") need the same unit."""
+    stated: set[tuple[float, str]] = set()
+    for text in texts:
+        for match in _MEASURE.finditer(text):
+            value = parse_number(match.group(1))
+            if value is not None:
+                stated.add((value, _measure_unit(match.group(2))))
+    problems = []
+    for match in _MEASURE.finditer(answer):
+        value = parse_number(match.group(1))
+        unit = _measure_unit(match.group(2))
+        if value is None or (value, unit) in stated:
+            continue
+        if unit == "days" and (value, "business days") in stated:
+            continue
+        if any(number == value for number, _ in stated):
+            problems.append(f"wrong unit: '{match.group(0)}'")
+    return problems
+
+
+_IN_STOCK = re.compile(r"\b(in stock|available now|ready to ship|available to order)\b", re.I)
+_OUT_OF_STOCK = re.compile(r"\b(out of stock|sold out|not in stock|unavailable)\b", re.I)
+_STOCK_FIELD = re.compile(r"\bstock:\s*(\d+)")
+
+
+def stock(answer: str, texts: Sequence[str]) -> list[str]:
+    """"In stock" against a row whose stock is 0, and "out of stock" against one with stock."""
+    levels = [int(match.group(1)) for text in texts for match in _STOCK_FIELD.finditer(text)]
+    if len(levels) != 1:
+        return []
+    if levels[0] == 0 and _IN_STOCK.search(answer) and not _OUT_OF_STOCK.search(answer):
+        return ["says in stock, but the stock is 0"]
+    if levels[0] > 0 and _OUT_OF_STOCK.search(answer):
+        return ["says out of stock, but it is in stock"]
+    return []

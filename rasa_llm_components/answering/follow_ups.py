@@ -1,0 +1,85 @@
+"""Follow-up questions: "and to germany?" or "is it waterproof?" read with the earlier turn."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from rasa_llm_components.retrieval.products import ProductCatalog, ProductMention
+from rasa_llm_components.retrieval.text import tokenize
+
+_FOLLOW_UP_START = re.compile(
+    r"^\W*(and|also|or|but|what about|how about|what of|same for|then|ok(ay)? (and|so|what)|so)\b",
+    re.IGNORECASE,
+)
+_REFERENCE = re.compile(
+    r"\b(it|its|it's|they|them|their|that|this|those|these|one|ones|there|that way|same)\b",
+    re.IGNORECASE,
+)
+# A reference to a product ("is it waterproof", "the cheaper one", "both"), not to a topic
+# ("before that", "is there ...").
+_PRODUCT_REFERENCE = re.compile(
+    r"\b(it|its|it's|they|them|their|this one|that one|the other one|both|either|each|"
+    r"the (?:cheaper|pricier|lighter|bigger|smaller|first|second|other|same) one)\b"
+    r"|^\W*(?:and|what about|how about|same for)\b(?![^?]*\b(?:to|in|for)\s+[a-z]+\W*$)",
+    re.IGNORECASE,
+)
+SHORT_QUESTION_TERMS = 3
+
+
+def is_follow_up(question: str) -> bool:
+    """Whether a question leans on the earlier turn (a lead word, a reference, or very short)."""
+    return bool(
+        _FOLLOW_UP_START.search(question)
+        or _REFERENCE.search(question)
+        or len(tokenize(question)) <= SHORT_QUESTION_TERMS
+    )
+
+
+def _variant(
+    question: str, products: list[ProductMention], catalog: ProductCatalog
+) -> list[ProductMention]:
+    """ "and the lite one?" after the Pulse 3: the product named by the earlier one's short name
+    and a word of the question ("pulse 3 lite")."""
+    words = [word for word in re.findall(r"[a-z0-9]+", question.lower()) if len(word) > 1]
+    for mention in products:
+        for word in words:
+            for candidate in (f"{mention.alias} {word}", f"{word} {mention.alias}"):
+                found = catalog.mentions(candidate)
+                if len(found) == 1 and found[0].passage_id != mention.passage_id:
+                    return found
+    return []
+
+
+def resolve(
+    question: str,
+    history: Sequence[tuple[str, str]],
+    slots: dict[str, Any],
+    catalog: ProductCatalog | None,
+) -> tuple[str, list[ProductMention]]:
+    """(retrieval query, the products the question is about).
+
+    Products named in the question win. A follow-up that names none but refers to a product
+    ("is it waterproof?") is about the products of the customer's latest message that named
+    some, else of the bot's latest reply, or the `product` slot, and its
+    query carries the customer's previous message for the topic.
+    """
+    products = catalog.mentions(question) if catalog else []
+    previous = next((text for speaker, text in reversed(history) if speaker == "user"), "")
+    follow_up = bool(history) and is_follow_up(question)
+    query = f"{question} {previous}".strip() if follow_up and previous else question
+    if products or not follow_up or catalog is None or not _PRODUCT_REFERENCE.search(question):
+        return query, products
+    for speaker, text in reversed(history):
+        products = catalog.mentions(text) if speaker == "user" else []
+        if products:
+            return query, _variant(question, products, catalog) or products
+    last_bot = next((text for speaker, text in reversed(history) if speaker == "bot"), "")
+    products = catalog.mentions(last_bot)
+    if products:
+        return query, products
+    slot = slots.get("product")
+    if slot:
+        return query, catalog.mentions(str(slot))
+    return query, []

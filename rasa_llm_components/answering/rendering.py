@@ -1,0 +1,173 @@
+"""Readable answers from evidence sentences, without the LLM.
+
+Catalog rows are stored as ``"<field>: <value>"`` facts; `fact_sentence` turns each into a sentence
+about the product ("The Nimbra Pulse 3 Smartwatch is water resistant to 5 ATM."), with templates
+per well-known field name and a plain "The X's field is value." for any other. Prose passages are
+used as written. `extractive_answer` picks the best sentence and close runners-up of the same
+passage, so an answer never mixes two products' facts or copies another question's opener.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from rasa_llm_components.answering.evidence import FACT_SEPARATOR, EvidenceSentence
+
+_KEYED_UNIT = re.compile(r"^([a-z ]+?)[ _](minutes|hours|days|weeks|months|years)$")
+
+
+def _price(name: str, value: str, currency: str) -> str:
+    amount = value.strip()
+    if re.fullmatch(r"\d+(?:\.\d+)?", amount):
+        amount = f"{currency}{float(amount):,.2f}"
+    return f"The {name} costs {amount}."
+
+
+def _stock(name: str, value: str, currency: str) -> str:
+    if value.strip() in ("0", "0.0", "no", "false", "out of stock"):
+        return f"The {name} is currently out of stock."
+    if value.strip().isdigit():
+        return f"The {name} is in stock ({value.strip()} available)."
+    return f"The {name} stock: {value.strip()}."
+
+
+def _feature(name: str, value: str, currency: str) -> str:
+    item = value.strip()
+    included = re.sub(r"\s+included$", "", item, flags=re.IGNORECASE)
+    if included != item:
+        return f"The {name} comes with {included}."
+    if item.lower().startswith("no "):
+        return f"The {name} has {item}."
+    return f"The {name} has {item}."
+
+
+def _compatibility(name: str, value: str, currency: str) -> str:
+    item = value.strip()
+    if re.match(r"(works|fits)\b", item, re.IGNORECASE):
+        return f"The {name} {item}."
+    if re.match(r"(not |compatible\b|only\b)", item, re.IGNORECASE):
+        return f"The {name} is {item}."
+    return f"The {name} works with {item}."
+
+
+FIELD_TEMPLATES: dict[str, Callable[[str, str, str], str]] = {
+    "price": _price,
+    "stock": _stock,
+    "features": _feature,
+    "compatibility": _compatibility,
+    "warranty_months": lambda n, v, c: f"The {n} comes with a {v.strip()}-month warranty.",
+    "battery_hours": lambda n, v, c: f"The {n}'s battery lasts up to {v.strip()} hours.",
+    "weight": lambda n, v, c: f"The {n} weighs {v.strip()}.",
+    "water_resistance": lambda n, v, c: f"The {n} is water resistant to {v.strip()}.",
+    "colours": lambda n, v, c: f"The {n} comes in {_list(v)}.",
+    "colors": lambda n, v, c: f"The {n} comes in {_list(v)}.",
+    "description": lambda n, v, c: _finish(v),
+    "category": lambda n, v, c: f"The {n} is in our {v.strip()} range.",
+    "brand": lambda n, v, c: f"The {n} is made by {v.strip()}.",
+    "sku": lambda n, v, c: f"The {n} has the item code {v.strip()}.",
+    "type": lambda n, v, c: f"The {n} is {_article(v.strip())} {v.strip()} model.",
+}
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+def _list(value: str) -> str:
+    items = [item.strip() for item in re.split(r"\s*/\s*|\s*,\s*", value) if item.strip()]
+    if len(items) > 1:
+        return ", ".join(items[:-1]) + f" and {items[-1]}"
+    return value.strip()
+
+
+def _finish(sentence: str) -> str:
+    sentence = sentence.strip()
+    if sentence and sentence[0].islower():
+        sentence = sentence[0].upper() + sentence[1:]
+    return sentence if sentence.endswith((".", "!", "?")) else sentence + "."
+
+
+def fact_sentence(sentence: str, currency: str = "$") -> str:
+    """A catalog fact ``"<name> - <field>: <value>"`` as a sentence; other text unchanged."""
+    if FACT_SEPARATOR not in sentence:
+        return _finish(sentence)
+    name, fact = sentence.split(FACT_SEPARATOR, 1)
+    field, _, value = fact.partition(":")
+    key = field.strip().lower()
+    if not value.strip():
+        return _finish(sentence.replace(FACT_SEPARATOR, ": "))
+    template = FIELD_TEMPLATES.get(key)
+    if template is not None:
+        return template(name.strip(), value, currency)
+    keyed = _KEYED_UNIT.match(key.replace("_", " "))
+    label = key.replace("_", " ")
+    if keyed:
+        label, unit = keyed.group(1), keyed.group(2)
+        return f"The {name.strip()}'s {label} is {value.strip()} {unit}."
+    return f"The {name.strip()}'s {label} is {value.strip()}."
+
+
+_LEAD_IN = re.compile(r"^(yes|no|never|not|only|sure|none)\b[^.!?]{0,40}[.!?]?$", re.IGNORECASE)
+# A sentence that leans on the one before it ("Card refunds then take ...", "It is free ...").
+_OPENER = re.compile(r"^(?:yes|no|never|sure)[.!]\s+(?=\S)", re.IGNORECASE)
+_LEANS_BACK = re.compile(r"^(it|this|that|they|these|those|then|also|however|but|otherwise)\b"
+                         r"|\bthen\b", re.IGNORECASE)
+_YES_NO_QUESTION = re.compile(r"^\W*(do|does|did|is|are|can|could|will|would|r|have|has)\b",
+                              re.IGNORECASE)
+
+
+def _answers_the_faq(question: str, title: str) -> bool:
+    """Whether a yes/no question asks what a FAQ entry asks (so its "Yes."/"Never." fits)."""
+    from rasa_llm_components.retrieval.text import tokenize
+
+    if not _YES_NO_QUESTION.search(question):
+        return False
+    asked, faq = set(tokenize(question)), set(tokenize(title))
+    return bool(faq) and len(asked & faq) / len(faq) >= 0.5
+
+
+def extractive_answer(
+    ranked: Sequence[EvidenceSentence],
+    max_sentences: int = 3,
+    margin: float = 0.1,
+    currency: str = "$",
+    question: str = "",
+) -> tuple[str, list[str]]:
+    """The best evidence sentence plus close runners-up of the same passage, as readable text.
+
+    A short best sentence ("We do not swap items directly.") brings the sentence after it, and
+    one that leans on the sentence before it ("Card refunds then take ...") brings that one.
+    A FAQ's "Yes."/"Never." opener is kept only when the question asks what the FAQ asks.
+    Returns (text, [the passage id]).
+    """
+    if not ranked:
+        return "", []
+    best = ranked[0]
+    same_passage = [item for item in ranked if item.passage_id == best.passage_id]
+    chosen = [best]
+    for item in same_passage[1:]:
+        if len(chosen) >= max_sentences:
+            break
+        if item.score >= best.score - margin:
+            chosen.append(item)
+    prose = FACT_SEPARATOR not in best.text
+    if prose and len(best.text.split()) < 8:
+        following = [item for item in same_passage if item.position == best.position + 1]
+        if following and following[0] not in chosen:
+            chosen.append(following[0])
+    if prose and _LEANS_BACK.search(best.text):
+        previous = [item for item in same_passage if item.position == best.position - 1]
+        if previous and previous[0] not in chosen:
+            chosen.append(previous[0])
+    lead = [item for item in same_passage if item.position == 0 and item not in chosen]
+    if lead and _LEAD_IN.match(lead[0].text.strip()) and _answers_the_faq(question, best.title):
+        chosen.append(lead[0])
+    chosen.sort(key=lambda item: item.position)
+    sentences = [fact_sentence(item.text, currency) for item in chosen]
+    if not _answers_the_faq(question, best.title):
+        # "No. We currently do not ship to ..." answered another question's "No".
+        sentences = [_OPENER.sub("", sentence) or sentence for sentence in sentences]
+        sentences = [sentence for sentence in sentences if not _LEAD_IN.match(sentence)]
+    text = " ".join(sentences)
+    return text, [best.passage_id]

@@ -1,0 +1,495 @@
+"""Claim verification: every claim of an answer must be backed by the evidence, not just its words.
+
+`ClaimVerifier.verify` splits the answer into clauses and checks each claim in it:
+
+- numbers, amounts, durations and ranges in any notation, names, ids, e-mails ... (`FactGuard`);
+- terms that carry facts (features, included items, places, payment methods, policy words such as
+  "receipt" or "free"): each must occur in the evidence, possibly as a known synonym. Generic
+  wording ("happy to help", "typically", "handy") is free; a term is fact-bearing when it is in
+  `FACT_TERMS`, is rare in the knowledge base, or appears nowhere in it;
+- polarity: a clause that denies what its best-matching evidence sentence affirms (or the reverse)
+  is a contradiction, and a leading "yes" to a question about something the evidence does not
+  state is unsupported;
+- comparisons between two figures ("at 74 Wh it is under the 100 Wh limit") must hold, and a
+  difference or total of two evidence figures is accepted where the clause compares or adds.
+
+It is deliberately lexical: the embedded models cannot judge entailment reliably on 2 CPU cores,
+and a lexical rule is explainable in the turn's diagnostics ("unsupported term 'radio'").
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rasa_llm_components.answering import figure_checks
+from rasa_llm_components.answering.fact_guard import FactGuard
+from rasa_llm_components.answering.numbers import WORD_NUMBER
+from rasa_llm_components.retrieval.text import stem, tokenize
+
+# Terms that state a fact about a product or a policy whenever they are used.
+FACT_WORDS = frozenset("""
+    radio fm am dab wifi wi-fi bluetooth nfc gps lte cellular esim alexa siri google assistant
+    homekit matter zigbee thread airplay chromecast spotify microphone mic mics camera app apps
+    waterproof water-resistant dustproof shockproof rechargeable battery batteries charger
+    adapter cable cables case pouch remote display screen touchscreen aux jack usb hdmi ethernet
+    stereo anc multipoint wireless wired solar voice heart oxygen ecg sleep calls speakerphone
+    receipt receipts free gift wrap wrapping insurance signature pickup collect
+    install installation assembly lifetime overnight same-day weekend weekends saturday sunday
+    holiday holidays discount discounts coupon coupons code codes student military loyalty points
+    subscription trial paypal klarna afterpay affirm crypto bitcoin cash invoice cheque check
+    refund refunds exchange exchanges replacement repair repairs restocking fee fees deposit
+    international worldwide everywhere unlimited guaranteed guarantee
+    waterproof submersible swim
+    dishwasher dishwasher-safe bpa-free organic vegan recycled leather metal glass titanium
+    aluminium steel plastic wood gold silver rose pink red blue green purple yellow orange
+    refurbished second-hand bundle bundled extra spare lens tripod strap band bands
+    ultrasonic thermometer timer clock alarm snooze torch flashlight projector subwoofer
+    equaliser equalizer karaoke party lights rgb backlit backlight mechanical ergonomic foldable
+    portable 4k 8k hdr dolby atmos surround lossless hi-res bass treble noise-cancelling
+""".split())
+FACT_TERMS = frozenset(stem(word) for word in FACT_WORDS)
+
+# Words that carry no fact: discourse, courtesy and hedges a fluent model adds.
+GENERIC_TERMS = frozenset(stem(word) for word in """
+    happy glad help helping great good nice perfect sure certainly definitely absolutely indeed
+    course really quite just simply basically generally usually typically normally around about
+    roughly approximately currently also too well still already actually exactly right okay ok
+    hope enjoy note notes noted keep mind worry let know feel reach ask asked asking question
+    questions answer answers need needs want wants like would love option options choose choice
+    pick find check look see make makes made take takes taking get gets give gives go goes use
+    using used able possible way ways thing things anything something everything else more info
+    information detail details here there handy ideal perfectly fine plenty whether either
+    unfortunately sadly afraid sorry apologies thank thanks welcome great-news good-news news
+    side plus though although however whereas while since because so therefore means meaning
+    come comes coming included includes including include whole entire bit lot lots pretty fairly
+    yes yeah yep nope sure thing certain kind sort type kinds types one ones both two three
+    first second other another each either neither own same such set up quick quicker fast
+    faster slow slower instead via limit limits single longer further shorter total overall
+    rated rating place places possibly possible his her him their theirs qualify qualifies
+    continuous continuously regular regularly separately separate designed design fit fits
+    fitting old function functions hot cold warm year years month months week weeks day days
+    hour hours minute minutes time times whole still even only just unless turn yourself
+    record recording recordings store stores storing europe european pass passed past next
+    under below above over between within inside outside near beyond
+    count counts counted nobody wait last lasts per low call requires require required connect
+    connects cover covers covered manual control controls personal capped cap dollar
+    dollars guest checkout extend extended track tracks listed list lists among
+""".split()) - FACT_TERMS
+
+SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("ship", "shipping", "deliver", "delivery", "delivered", "send", "sent", "arrive", "arrives",
+     "shipped", "post"),
+    ("cost", "costs", "price", "priced", "charge", "charged", "fee", "pay", "paid", "run", "$",
+     "much", "expensive", "cheap", "cheaper"),
+    ("return", "returns", "returned", "send back", "back"),
+    ("refund", "refunds", "refunded", "money", "reimburse"),
+    ("cancel", "cancelled", "cancellation", "canceled"),
+    ("buy", "purchase", "purchased", "order", "ordered", "bought"),
+    ("item", "items", "product", "products", "thing", "stuff"),
+    ("customer", "you", "your"),
+    ("business", "working", "weekday", "weekdays"),
+    ("headphone", "headphones", "headset", "earbuds", "buds", "earphones"),
+    ("watch", "smartwatch"),
+    ("colour", "colours", "color", "colors"),
+    ("water", "water_resistance", "water-resistant", "resistant", "resistance", "splash", "sweat"),
+    ("waterproof", "proof", "ip67", "ip68"),
+    ("tall", "height", "high"),
+    ("noise", "anc", "noise_cancelling", "cancelling", "canceling"),
+    ("battery", "battery_hours", "charge", "runtime", "last", "lasts"),
+    ("compatible", "compatibility", "works", "work", "support", "supports"),
+    ("weight", "weigh", "weighs", "heavy", "light", "lighter", "heavier"),
+    ("colour", "color", "colours", "colors", "black", "white"),
+    ("size", "big", "dimension", "dimensions", "small", "large"),
+    ("fast", "speed", "quick", "mb/s"),
+    ("shower", "rain", "waterproof", "swim", "pool"),
+    ("socket", "plug", "outlet"),
+    ("connected", "multipoint", "pairing", "pair", "devices"),
+    ("stock", "available", "availability", "in-stock"),
+    ("warranty", "guarantee", "coverage", "covered", "cover"),
+    ("business days", "working days"),
+    ("account", "profile", "login", "sign"),
+    ("support", "team", "colleague", "agent", "human", "staff", "someone"),
+    ("email", "e-mail", "mail"),
+    ("password", "pass"),
+    ("usa", "us", "states", "united", "america", "american"),
+    ("uk", "united kingdom", "britain", "england"),
+)
+
+_NEGATION = re.compile(
+    r"\b(no|not|never|none|nothing|cannot|can't|cant|won't|don't|doesn't|didn't|isn't|aren't"
+    r"|wasn't|weren't|haven't|hasn't|without|neither|nor|unavailable|excluded|except)\b|n't\b",
+    re.IGNORECASE,
+)
+_NO_LEAD = re.compile(r"^\W*(no|nope|unfortunately not|sadly not|not really)\b", re.IGNORECASE)
+_YES_LEAD = re.compile(r"^\W*(yes|yep|yeah|sure|absolutely|definitely|of course|it does|they do)\b",
+                       re.IGNORECASE)
+_CLAUSE_BREAK = re.compile(
+    r"(?<=[.!?;])\s+|\s*[;:]\s+|,?\s+\b(?:but|while|whereas|although|though|however|so|"
+    r"instead of)\b\s*|,\s+(?=(?:just |but |and )?not\b|except\b)",
+    re.IGNORECASE,
+)
+_LEAD = re.compile(r"^\W*(?:yes|no|yep|nope|sure|sorry|no need|not quite|unfortunately not|"
+                   r"i'?m sorry|i am sorry|unfortunately|good news|great news)\b"
+                   r"[\s,!.:-]*", re.IGNORECASE)
+def encoder_words(model_path: str | Path) -> list[str]:
+    """The whole words of a WordPiece encoder's vocabulary (``vocab.txt``), if it has one."""
+    vocab = Path(model_path) / "vocab.txt"
+    if not vocab.is_file():
+        return []
+    return [word for word in vocab.read_text(encoding="utf-8").split() if word.isalpha()]
+
+
+@dataclass(frozen=True)
+class KnowledgeVocabulary:
+    """How many passages of the knowledge base use each term: rare terms carry facts."""
+
+    frequencies: dict[str, int]
+    passages: int
+
+    @classmethod
+    def build(cls, texts: Iterable[str]) -> KnowledgeVocabulary:
+        counts: Counter[str] = Counter()
+        total = 0
+        for text in texts:
+            total += 1
+            counts.update(set(tokenize(text)))
+        return cls(dict(counts), total)
+
+    def share(self, term: str) -> float:
+        return self.frequencies.get(term, 0) / max(1, self.passages)
+
+
+class ClaimVerifier:
+    """Checks each claim of an answer against evidence texts; see the module docstring.
+
+    Args:
+        guard: the `FactGuard` for numbers, names and the other typed facts.
+        vocabulary: term frequencies of the knowledge base (None: every term not generic is
+            fact-bearing).
+        common_share: a knowledge-base term used in at least this share of passages is shop
+            vocabulary ("order", "days"), not a fact; in `FACT_TERMS` it is a fact anyway.
+        english_words: ordinary English words (the encoder's word-piece vocabulary): a rare
+            knowledge-base term that is an ordinary word ("size", "wait") is wording, while a
+            technical one ("ldac", "multipoint") is a fact.
+    """
+
+    def __init__(
+        self,
+        guard: FactGuard,
+        vocabulary: KnowledgeVocabulary | None = None,
+        common_share: float = 0.08,
+        synonym_groups: Sequence[Sequence[str]] = SYNONYM_GROUPS,
+        english_words: Iterable[str] = (),
+        min_sentence_coverage: float = 0.0,
+    ) -> None:
+        self.guard = guard
+        self.min_sentence_coverage = min_sentence_coverage
+        self.english = frozenset(stem(word) for word in english_words if word.isalpha())
+        self.vocabulary = vocabulary
+        self.common_share = common_share
+        self._synonyms: dict[str, set[str]] = {}
+        for group in synonym_groups:
+            stems = {term for word in group for term in tokenize(word)} | set(group)
+            for term in stems:
+                self._synonyms.setdefault(term, set()).update(stems)
+
+    # -- terms -------------------------------------------------------------------------------
+    def is_fact_term(self, term: str, surface: str | None = None) -> bool:
+        """Whether a term states a fact; ``surface`` is the word as written, when known."""
+        if surface is not None:
+            if surface in FACT_WORDS or (surface.endswith("s") and surface[:-1] in FACT_WORDS):
+                return True
+            if _NUMBER_WORD.fullmatch(surface):
+                return False
+        elif term in FACT_TERMS:
+            return True
+        if term in GENERIC_TERMS or term.isdigit() or len(term) < 3:
+            return False
+        if self.vocabulary is None:
+            return True
+        # A term the knowledge base never uses is the customer's or the model's own wording;
+        # inventions that matter are listed in FACT_TERMS.
+        return (
+            0.0 < self.vocabulary.share(term) < self.common_share and term not in self.english
+        )
+
+    def supported_term(self, term: str, evidence_terms: set[str]) -> bool:
+        if term in evidence_terms or (term.endswith("e") and term[:-1] in evidence_terms):
+            return True
+        if any(part in evidence_terms for part in re.split(r"[-./]", term) if len(part) > 2):
+            return True
+        if len(term) >= 5 and any(
+            len(other) >= 5 and (other.startswith(term) or term.startswith(other))
+            for other in evidence_terms
+        ):
+            return True  # "replacement" / "replace", "listed" / "listing"
+        return bool(self._synonyms.get(term, set()) & evidence_terms)
+
+    # -- entry point -------------------------------------------------------------------------
+    def verify(self, answer: str, evidence: Sequence[str], question: str = "") -> list[str]:
+        """The problems of ``answer`` (empty when every claim is backed by ``evidence``).
+
+        Facts the customer stated in ``question`` ("my $60 order", "with UPS") may be repeated.
+        """
+        texts = [text for text in evidence if text]
+        units = _units(texts)
+        arithmetic = figure_checks.ARITHMETIC.search(answer)
+        derived = figure_checks.derived_figures(texts) if arithmetic else []
+        problems = [
+            f"unsupported {claim}"
+            for claim in self.guard.check(answer, texts + derived + [question]).unsupported
+            if not _RATE.fullmatch(claim) and not _named_in(claim, texts)
+        ]
+        evidence_terms = set(tokenize(" ".join(texts)))
+        affirmed_terms = _affirmed_terms(units)
+        unit_terms = [self._expand(set(tokenize(unit))) for unit in units]
+        clauses = _clauses(answer)
+        problems += figure_checks.check_figures(answer, clauses, texts, question)
+        for clause in clauses:
+            body = _LEAD.sub("", clause)
+            negated = bool(_NEGATION.search(body))
+            words = [(surface, term) for surface, term in words_of(body)
+                     if not any(ch.isdigit() for ch in term)]
+            terms = list(dict.fromkeys(term for _, term in words))
+            if not negated:
+                # Denying what the evidence never mentions is an inference from what it lists;
+                # affirming it is not, and "no app" in the evidence does not back "an app".
+                problems += [
+                    f"unsupported term '{surface}'" for surface, term in dict.fromkeys(words)
+                    if self.is_fact_term(term, surface)
+                    and not self.supported_term(term, affirmed_terms)
+                ]
+            else:
+                problems += self._denied_but_stated(body, units)
+                problems += self._unbacked_denial(body, terms, units, _NO_LEAD.match(answer))
+            problems += self._polarity(body, negated, terms, units, unit_terms)
+        if self.min_sentence_coverage:
+            problems += self._coverage(answer, units, question)
+        if question and _YES_LEAD.match(answer):
+            problems += [
+                f"says yes to '{term}', which the evidence does not state"
+                for surface, term in dict.fromkeys(words_of(question))
+                if surface in FACT_WORDS and not self.supported_term(term, evidence_terms)
+            ]
+        return list(dict.fromkeys(problems))
+
+    def _coverage(self, answer: str, units: list[str], question: str) -> list[str]:
+        """Each answer sentence must draw `min_sentence_coverage` of its own terms (those not
+        from the question) from one evidence sentence: a paraphrase keeps much of the wording
+        of what it restates, an invented condition rarely does."""
+        asked = set(tokenize(question))
+        unit_terms = [self._expand(set(tokenize(unit))) for unit in units]
+        problems = []
+        for sentence in re.split(r"(?<=[.!?])\s+", answer.strip()):
+            terms = set(tokenize(_LEAD.sub("", sentence))) - asked
+            if not terms:
+                continue
+            best = max((len(terms & candidate) / len(terms) for candidate in unit_terms),
+                       default=0.0)
+            if best < self.min_sentence_coverage:
+                problems.append(f"restates no evidence sentence: '{sentence}'")
+        return problems
+
+    def _denied_but_stated(self, clause: str, units: list[str]) -> list[str]:
+        """A denial of what the evidence states ("Ireland is not one of the countries we ship
+        to" when Ireland is listed): its rare terms are affirmed and never denied there."""
+        if self.vocabulary is None:
+            return []
+        rare = {term for term in tokenize(clause)
+                if 0.0 < self.vocabulary.share(term) < self.common_share / 2}
+        if not rare:
+            return []
+        affirming = [unit for unit in units if rare <= set(tokenize(unit))
+                     and not _NEGATION.search(unit)]
+        denying = [unit for unit in units if rare & set(tokenize(unit)) and _NEGATION.search(unit)]
+        if affirming and not denying:
+            return [f"contradicts the evidence: '{clause.strip()}'"]
+        return []
+
+    def _unbacked_denial(
+        self, clause: str, terms: list[str], units: list[str], answers_no: Any = None
+    ) -> list[str]:
+        """A denial needs a denial in the evidence when the evidence affirms the same thing:
+        "you cannot split the payment" against "orders can be split into 4 payments". Checked
+        for refusals ("cannot", "don't accept") and for answers that start with "No"."""
+        if not (_REFUSAL.search(clause) or answers_no) or re.match(r"\W*not\b", clause, re.I):
+            return []  # "..., not the UK" contrasts; it does not deny
+        names = self.guard.extractor.name_vocabulary
+        facts = self._expand({term for term in terms
+                              if term not in GENERIC_TERMS and term not in names})
+        if len(facts) < 2:
+            return []
+        for unit in units:
+            if _NEGATION.search(unit) and facts & set(tokenize(unit)):
+                return []
+        for unit in units:
+            if len(facts & self._expand(set(tokenize(unit)))) >= 2 and not _NEGATION.search(unit):
+                return [f"denies what the evidence states: '{clause.strip()}'"]
+        return []
+
+    def asks_about(self, question: str, evidence: Sequence[str], products: Sequence[Any]) -> bool:
+        """Whether the evidence mentions any aspect the question asks about ("colours",
+        "weight", "range"); True when the question names no aspect ("is it any good?")."""
+        names = set(self.guard.extractor.name_vocabulary)
+        for product in products:
+            names |= set(tokenize(getattr(product, "alias", "")))
+        aspects = {
+            term for term in tokenize(question)
+            if term not in GENERIC_TERMS and term not in names and not term.isdigit()
+            and term not in _QUESTION_WORDS
+        }
+        if not aspects:
+            return True
+        evidence_terms = set(tokenize(" ".join(evidence)))
+        return any(self.supported_term(term, evidence_terms) for term in aspects)
+
+    def addresses(self, answer: str, question: str, evidence: Sequence[str],
+                  products: Sequence[Any] = ()) -> bool:
+        """Whether the answer speaks to what the question asks, when the evidence has it:
+        "how many speeds?" is not answered by the motor's wattage."""
+        names = set(self.guard.extractor.name_vocabulary)
+        for product in products:
+            names |= set(tokenize(getattr(product, "alias", "")))
+        evidence_terms = set(tokenize(" ".join(evidence)))
+        aspects = {
+            term for term in tokenize(question)
+            if term not in GENERIC_TERMS and term not in names and not term.isdigit()
+            and term not in _QUESTION_WORDS and self.supported_term(term, evidence_terms)
+        }
+        if not aspects:
+            return True
+        answer_terms = self._expand(set(tokenize(answer)))
+        return any(self._expand({term}) & answer_terms for term in aspects)
+
+    def answers_from_evidence(self, answer: str, evidence: Sequence[str], question: str) -> bool:
+        """Whether the answer says something from the evidence beyond the question's words."""
+        evidence_terms = set(tokenize(" ".join(evidence)))
+        asked = set(tokenize(question))
+        return any(
+            term in evidence_terms and term not in asked and term not in GENERIC_TERMS
+            for term in tokenize(answer)
+        )
+
+    def _expand(self, terms: set[str]) -> set[str]:
+        expanded = set(terms)
+        for term in terms:
+            expanded |= self._synonyms.get(term, set())
+        return expanded
+
+    def _polarity(
+        self,
+        clause: str,
+        negated: bool,
+        terms: list[str],
+        units: list[str],
+        unit_terms: list[set[str]],
+    ) -> list[str]:
+        """A clause must keep the polarity of the evidence sentences that state the same thing.
+
+        Product names are left out of the comparison: they match every sentence of a row.
+        """
+        names = self.guard.extractor.name_vocabulary
+        facts = {term for term in terms if term not in GENERIC_TERMS and term not in names}
+        if len(facts) < 3 or re.search(r"\bonly\b", clause, re.IGNORECASE):
+            return []  # "we only ship to X" affirms X and denies the rest
+        overlaps = [len(facts & candidate) / len(facts) for candidate in unit_terms]
+        best = max(overlaps, default=0.0)
+        if best < 0.75:
+            return []
+        close = [
+            bool(_NEGATION.search(unit))
+            for unit, overlap in zip(units, overlaps, strict=True)
+            if overlap >= best - 0.15
+        ]
+        if negated not in close:
+            return [f"contradicts the evidence: '{clause.strip()}'"]
+        return []
+
+
+_NEGATED_SCOPE = re.compile(
+    r"(?:\b(?:no|not|never|none|cannot|can't|won't|don't|doesn't|isn't|aren't|without|neither|"
+    r"nor|excluded|except)\b|n't\b)[^.;!?]*",
+    re.IGNORECASE,
+)
+
+
+def _affirmed_terms(units: Sequence[str]) -> set[str]:
+    """Terms the evidence states positively: outside "no ...", "not ..." scopes and "x: none"."""
+    terms: set[str] = set()
+    for unit in units:
+        if re.search(r":\s*(none|no)\s*$", unit, re.IGNORECASE) or unit.endswith("?"):
+            continue  # "x: none" denies x; a FAQ's question affirms nothing
+        terms.update(tokenize(_NEGATED_SCOPE.sub(" ", unit)))
+    return terms
+
+
+# "you cannot split the payment", "we don't accept PayPal": denials of what can be done.
+_REFUSAL = re.compile(
+    r"\b(?:can'?t|cannot|can not|unable to|not possible|(?:don'?t|do not|doesn'?t|does not) "
+    r"(?:offer|accept|take|have|sell|support|allow|ship|deliver|work|fit|include|come))\b",
+    re.IGNORECASE,
+)
+_QUESTION_WORDS = frozenset(tokenize(
+    "tell know wonder wondering curious thinking buy buying get getting want good ok okay "
+    "nice cool hey hi thanks please really actually many long"
+))
+# The sentence coverage of `claim_check: strict`, chosen on the DEV pairs.
+STRICT_COVERAGE = 0.4
+_RATE = re.compile(r"(?:a|an|per|one) (?:day|week|month|year)", re.IGNORECASE)
+
+
+def _named_in(claim: str, texts: Sequence[str]) -> bool:
+    """A short form of a name the evidence spells out: "UK" for "United Kingdom", "Quillon
+    Rapid SSD" for "Quillon Rapid Portable SSD 1 TB" (its words in order, in one line)."""
+    words = re.findall(r"[A-Za-z0-9]+", claim)
+    if not words:
+        return False
+    for text in texts:
+        for line in re.split(r"[\n.;]", text):
+            tokens = re.findall(r"[A-Za-z0-9]+", line)
+            if len(words) == 1 and words[0].isupper() and 2 <= len(words[0]) <= 4:
+                capitals = [token for token in tokens if token[:1].isupper()]
+                for start in range(len(capitals)):
+                    initials = "".join(token[0] for token in capitals[start:start + len(words[0])])
+                    if initials == words[0]:
+                        return True
+            if len(words) >= 2 and words[0] in tokens:
+                position = tokens.index(words[0])
+                rest = iter(tokens[position + 1 : position + 9])
+                if all(word in rest or word.rstrip("s") in tokens for word in words[1:]):
+                    return True
+    return False
+
+
+_SURFACE_WORD = re.compile(r"[a-z0-9][a-z0-9'’./-]*[a-z0-9]|[a-z0-9]")
+_NUMBER_WORD = re.compile(rf"{WORD_NUMBER}", re.IGNORECASE)
+
+
+def words_of(text: str) -> list[tuple[str, str]]:
+    """(word as written, index term) pairs; a code gives one pair per term ("aur-x200")."""
+    pairs = []
+    for match in _SURFACE_WORD.finditer(text.lower()):
+        surface = match.group(0)
+        for term in tokenize(surface):
+            pairs.append((surface, term))
+    return pairs
+
+
+def _units(texts: Sequence[str]) -> list[str]:
+    units = []
+    for block in texts:
+        for line in re.split(r"(?<=[.!?])\s+|\n|;\s+", block):
+            if line.strip():
+                units.append(line.strip())
+    return units
+
+
+def _clauses(answer: str) -> list[str]:
+    return [part for part in _CLAUSE_BREAK.split(answer.strip()) if part and part.strip()]
+
+

@@ -1,1 +1,0 @@
-"""Benchmarks: answer quality of the grounded LLM responses and concurrency under load."""

@@ -1,0 +1,140 @@
+"""Which catalog products a message names, by full name, short name or code.
+
+"the pulse 3 lite", "Nimbra Pulse 3 Lite", "NIM-PULSE3L" and "pulse 3l" all name the same row;
+the longest matching alias wins, so "pulse 3 lite" never also counts as "pulse 3". Aliases come
+from the rows themselves: the name, the name without its brand and without its trailing category
+words, the SKU and its model part, and model codes such as "x200" or "mh7".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rasa_llm_components.retrieval.names import NAME_FIELDS
+from rasa_llm_components.retrieval.passage import Passage
+
+_WORD = re.compile(r"[a-z0-9]+")
+# Words that never name a product on their own ("the smart one", "pro").
+_TOO_GENERIC = frozenset(
+    """the a an and of for with in on to by smart pro mini lite plus max one home pack wireless
+    portable power sport outdoor party studio classic kids junior precision rapid indoor
+    gaming powered true new""".split()
+)
+# Trailing words dropped to form short names ("Auralis X200 Headphones" -> "x200").
+_KIND_WORDS = frozenset(
+    """speaker speakers headphones headphone headset earbuds buds watch smartwatch band case
+    cable charger stand hub mouse keyboard kettle blender scale bulb plug cam camera doorbell
+    thermostat vacuum sleeve mount tripod pad bank grinder maker machine fryer monitor
+    soundbar""".split()
+)
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower().replace("-", " "))
+
+
+@dataclass(frozen=True)
+class ProductMention:
+    """A product row named in a text, with the alias that named it."""
+
+    passage_id: str
+    name: str
+    alias: str
+
+
+class ProductCatalog:
+    """Aliases of the knowledge base's table rows, for finding the products a message names."""
+
+    def __init__(self, aliases: dict[tuple[str, ...], tuple[str, str]]) -> None:
+        self._aliases = aliases
+        self._longest = max((len(alias) for alias in aliases), default=0)
+
+    @classmethod
+    def from_passages(cls, passages: Iterable[Passage]) -> ProductCatalog:
+        rows = [passage for passage in passages if passage.metadata.get("kind") == "row"]
+        candidates: dict[tuple[str, ...], set[tuple[str, str]]] = {}
+        for row in rows:
+            fields = {str(k).strip().lower(): str(v) for k, v in
+                      (row.metadata.get("fields") or {}).items()}
+            name = row.title or fields.get("name", "")
+            for alias in _aliases_of(name, fields):
+                candidates.setdefault(alias, set()).add((row.id, name))
+        # An alias shared by several rows ("pulse 3" of "Pulse 3" and "Pulse 3 Lite") belongs to
+        # the row whose full name it is closest to; a tie leaves it out.
+        # A single distinctive word of one product's name ("soundbar", "roboclean") names it.
+        word_owners: dict[str, set[tuple[str, str]]] = {}
+        for row in rows:
+            for word in set(_words(row.title)):
+                word_owners.setdefault(word, set()).add((row.id, row.title))
+        for word, owners in word_owners.items():
+            if len(owners) == 1 and len(word) >= 4 and word not in _TOO_GENERIC:
+                candidates.setdefault((word,), set()).update(owners)
+        aliases: dict[tuple[str, ...], tuple[str, str]] = {}
+        for alias, owners in candidates.items():
+            ranked = sorted(owners, key=lambda owner: len(_words(owner[1])))
+            if len(ranked) == 1 or len(_words(ranked[0][1])) < len(_words(ranked[1][1])):
+                aliases[alias] = ranked[0]
+        return cls(aliases)
+
+    def __bool__(self) -> bool:
+        return bool(self._aliases)
+
+    def mentions(self, text: str) -> list[ProductMention]:
+        """The products named in ``text``, in order of appearance, longest alias first."""
+        words = _words(text)
+        found: list[ProductMention] = []
+        seen: set[str] = set()
+        position = 0
+        while position < len(words):
+            for length in range(min(self._longest, len(words) - position), 0, -1):
+                alias = tuple(words[position : position + length])
+                owner = self._aliases.get(alias)
+                if owner is not None:
+                    if owner[0] not in seen:
+                        seen.add(owner[0])
+                        found.append(ProductMention(owner[0], owner[1], " ".join(alias)))
+                    position += length
+                    break
+            else:
+                position += 1
+        return found
+
+
+def _in_category(word: str, category: set[str]) -> bool:
+    return any(word == part or f"{word}s" == part or f"{word}es" == part for part in category)
+
+
+def _aliases_of(name: str, fields: dict[str, str]) -> set[tuple[str, ...]]:
+    words = _words(name)
+    brand = _words(fields.get("brand", ""))
+    category = set(_words(fields.get("category", "")))
+    aliases = {tuple(words)}
+    core = list(words)
+    if brand and core[: len(brand)] == brand:
+        core = core[len(brand):]
+    aliases.add(tuple(core))
+    # "Auralis X200 Headphones" -> "x200"; "Nimbra Pulse 3 Lite Smartwatch" -> "pulse 3 lite".
+    while len(core) > 1 and (core[-1] in _KIND_WORDS or _in_category(core[-1], category)):
+        core = core[:-1]
+        aliases.add(tuple(core))
+        aliases.add(tuple(brand + core))
+    # "Tidewell Boom XL Party Speaker" -> "boom xl".
+    for length in range(2, len(core)):
+        aliases.add(tuple(core[:length]))
+    for key in NAME_FIELDS:
+        value = fields.get(key)
+        if value and key != "name":
+            code = _words(value)
+            aliases.add(tuple(code))
+            aliases.add((("".join(code)),))
+            if len(code) > 1:
+                aliases.add(tuple(code[1:]))
+    for word in words:
+        if re.fullmatch(r"[a-z]+\d+[a-z0-9]*|\d+[a-z]+\d*[a-z]*", word) and word not in brand:
+            aliases.add((word,))
+    return {
+        alias for alias in aliases
+        if alias and not all(part in _TOO_GENERIC or part.isdigit() for part in alias)
+    }
