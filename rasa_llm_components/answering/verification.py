@@ -4,14 +4,16 @@
 
 - numbers, amounts, durations and ranges in any notation, names, ids, e-mails ... (`FactGuard`);
 - terms that carry facts (features, included items, places, payment methods, policy words such as
-  "receipt" or "free"): each must occur in the evidence, possibly as a known synonym. Generic
-  wording ("happy to help", "typically", "handy") is free; a term is fact-bearing when it is in
-  `FACT_TERMS`, is rare in the knowledge base, or appears nowhere in it;
-- polarity: a clause that denies what its best-matching evidence sentence affirms (or the reverse)
-  is a contradiction, and a leading "yes" to a question about something the evidence does not
-  state is unsupported;
-- comparisons between two figures ("at 74 Wh it is under the 100 Wh limit") must hold, and a
-  difference or total of two evidence figures is accepted where the clause compares or adds.
+  "receipt" or "free"): each must occur in the evidence outside a negation ("no app" does not
+  back "it has an app"), possibly as a known synonym. Generic wording ("happy to help",
+  "typically") is free; a term is fact-bearing when it is in `FACT_WORDS` or is rare in the
+  knowledge base (and, with `english_words`, is not an ordinary English word);
+- polarity: a clause that denies what its best-matching evidence sentences affirm (or the
+  reverse), a refusal the evidence contradicts ("you cannot split the payment"), and a leading
+  "yes" to a question about something the evidence does not state;
+- figures (`figure_checks`): units, ranges, stock, comparisons, sums and thresholds;
+- with `min_sentence_coverage` (`claim_check: strict`), each sentence must restate one evidence
+  sentence: that share of its own terms must come from it.
 
 It is deliberately lexical: the embedded models cannot judge entailment reliably on 2 CPU cores,
 and a lexical rule is explainable in the turn's diagnostics ("unsupported term 'radio'").
@@ -43,8 +45,7 @@ FACT_WORDS = frozenset("""
     holiday holidays discount discounts coupon coupons code codes student military loyalty points
     subscription trial paypal klarna afterpay affirm crypto bitcoin cash invoice cheque check
     refund refunds exchange exchanges replacement repair repairs restocking fee fees deposit
-    international worldwide everywhere unlimited guaranteed guarantee
-    waterproof submersible swim
+    international worldwide everywhere unlimited guaranteed guarantee submersible swim
     dishwasher dishwasher-safe bpa-free organic vegan recycled leather metal glass titanium
     aluminium steel plastic wood gold silver rose pink red blue green purple yellow orange
     refurbished second-hand bundle bundled extra spare lens tripod strap band bands
@@ -176,6 +177,8 @@ class ClaimVerifier:
         english_words: ordinary English words (the encoder's word-piece vocabulary): a rare
             knowledge-base term that is an ordinary word ("size", "wait") is wording, while a
             technical one ("ldac", "multipoint") is a fact.
+        min_sentence_coverage: the share of each answer sentence's own terms that one evidence
+            sentence must hold (0: not checked).
     """
 
     def __init__(

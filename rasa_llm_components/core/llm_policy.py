@@ -254,7 +254,9 @@ class LLMResponsePolicy(Policy):
         names = known_names(index.passages) if index is not None else []
         return LLMRuntime(
             index=index,
-            guard=FactGuard(names),
+            guard=FactGuard(
+                names, default_currency=answer_config(config.get("answer"))["default_currency"]
+            ),
             answer_settings=config.get("answer"),
             llm_settings=config.get("llm"),
             fingerprint=fingerprint,
