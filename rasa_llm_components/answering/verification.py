@@ -272,7 +272,7 @@ class ClaimVerifier:
                 problems += self._unbacked_denial(body, terms, units, _NO_LEAD.match(answer))
             problems += self._polarity(body, negated, terms, units, unit_terms)
         if self.min_sentence_coverage:
-            problems += self._coverage(answer, units, question)
+            problems += self._coverage(answer, _coverage_units(texts), question)
         if question and _YES_LEAD.match(answer):
             problems += [
                 f"says yes to '{term}', which the evidence does not state"
@@ -481,6 +481,21 @@ def words_of(text: str) -> list[tuple[str, str]]:
         for term in tokenize(surface):
             pairs.append((surface, term))
     return pairs
+
+
+_FIELD_LINE = re.compile(r"^[A-Za-z][\w ]{0,40}:\s", re.MULTILINE)
+
+
+def _coverage_units(texts: Sequence[str]) -> list[str]:
+    """Prose as sentences; a table row ("field: value" lines) whole, since a sentence about a
+    product often combines several of its fields."""
+    units = []
+    for block in texts:
+        if len(_FIELD_LINE.findall(block)) >= 3:
+            units.append(block)
+        else:
+            units.extend(_units([block]))
+    return units
 
 
 def _units(texts: Sequence[str]) -> list[str]:

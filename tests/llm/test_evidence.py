@@ -180,3 +180,17 @@ def test_a_feature_denied_in_the_evidence_is_not_support(verifier):
 def test_unknown_model_names(question, missing):
     evidence = ["Auralis X200 Headphones. works with iPhone", "Nimbra Pulse 3 Smartwatch"]
     assert unknown_model_names(question, evidence) == missing
+
+
+def test_strict_check_wants_each_sentence_to_restate_the_evidence(verifier):
+    strict = ClaimVerifier(verifier.guard, verifier.vocabulary, min_sentence_coverage=0.4)
+    row = [f"{ROWS[0].title}. {ROWS[0].text}"]
+    faq = [f"{FAQ.title} {FAQ.text}"]
+    # Several facts of one product in one sentence restate its row.
+    assert not strict.verify("The X200 lasts 38 hours, weighs 254 g and comes with a hard case.",
+                             row, "tell me about the x200")
+    # A condition made of ordinary words that no passage states does not.
+    assert strict.verify("Canada orders ship in 5 to 8 business days whenever someone on "
+                         "the team approves the paperwork manually.", faq, "canada?")
+    assert not verifier.verify("Canada orders ship in 5 to 8 business days whenever someone on "
+                               "the team approves the paperwork manually.", faq, "canada?")
