@@ -190,7 +190,7 @@ def test_strict_check_wants_each_sentence_to_restate_the_evidence(verifier):
     assert not strict.verify("The X200 lasts 38 hours, weighs 254 g and comes with a hard case.",
                              row, "tell me about the x200")
     # A condition made of ordinary words that no passage states does not.
-    assert strict.verify("Canada orders ship in 5 to 8 business days whenever someone on "
-                         "the team approves the paperwork manually.", faq, "canada?")
-    assert not verifier.verify("Canada orders ship in 5 to 8 business days whenever someone on "
-                               "the team approves the paperwork manually.", faq, "canada?")
+    invented = ("Orders leave whenever someone on the customs team approves the import "
+                "paperwork and signs the release form by hand.")
+    assert strict.verify(invented, faq, "canada?")
+    assert not verifier.verify(invented, faq, "canada?")
