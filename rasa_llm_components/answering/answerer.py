@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import logging
 import re
 import time
@@ -62,6 +63,7 @@ from rasa_llm_components.answering.verification import (
     words_of,
 )
 from rasa_llm_components.llm.base import LLMBackend, LLMError
+from rasa_llm_components.retrieval.index import RetrievedPassage
 from rasa_llm_components.retrieval.products import ProductCatalog, ProductMention
 from rasa_llm_components.retrieval.text import tokenize
 
@@ -164,8 +166,6 @@ class GroundedAnswerer:
         passage matches the question better than the products' rows ("can I return the
         x200?"), it comes first and the rows follow as context.
         """
-        from rasa_llm_components.retrieval.index import RetrievedPassage
-
         threshold = self._min_score()
         if not products:
             floor = hits[0].score * float(self.config["relative_passage_score"])
@@ -188,9 +188,16 @@ class GroundedAnswerer:
             return others[:2] + pinned, False
         return pinned + others[:2], True
 
-    def _search(self, context: ConversationContext, query: str) -> tuple[list[Any], Any]:
-        """Hits for the query, the best over its variants (see below)."""
+    def _search(
+        self, context: ConversationContext, query: str
+    ) -> tuple[list[Any], Any, Any]:
+        """(hits for the query, the best over its variants (see below); the query's vector; the
+        question's vector)."""
         query_vector = self.index.encode_query(query)
+        question_vector = (
+            query_vector if query == context.question
+            else self.index.encode_query(context.question)
+        )
         top_k = int(self.config["top_k"])
         hits = self.index.search(query, top_k=top_k, query_vector=query_vector)
         # A follow-up is also searched alone, and a message of several sentences ("my son is
@@ -202,26 +209,26 @@ class GroundedAnswerer:
         if extra:
             best = {hit.passage.id: hit for hit in hits}
             for text in extra:
-                for hit in self.index.search(text, top_k=top_k):
+                vector = question_vector if text == context.question else None
+                for hit in self.index.search(text, top_k=top_k, query_vector=vector):
                     if hit.passage.id not in best or hit.score > best[hit.passage.id].score:
                         best[hit.passage.id] = hit
             hits = sorted(best.values(), key=lambda hit: -hit.score)[:top_k]
         if query != context.question:
             hits = self._prefer_new_terms(hits, context.question, query)
-        return self._on_topic(hits, context.intent, query, query_vector), query_vector
+        hits = self._on_topic(hits, context.intent, query, query_vector)
+        return hits, query_vector, question_vector
 
     def _prefer_new_terms(self, hits: list[Any], question: str, query: str) -> list[Any]:
         """In "and to germany?" after a question about Canada, "germany" is what is asked:
         passages with the follow-up's own specific terms come first."""
-        from rasa_llm_components.retrieval.index import RetrievedPassage
-
         earlier = set(tokenize(query[len(question):]))
         new = {term for term in tokenize(question)
                if term not in earlier and self.verifier.is_fact_term(term)}
         if not new:
             return hits
         boosted = [
-            RetrievedPassage(hit.passage, min(1.0, hit.score + 0.1), hit.dense, hit.lexical)
+            dataclasses.replace(hit, score=min(1.0, hit.score + 0.1))
             if new & set(tokenize(f"{hit.passage.title} {hit.passage.text}")) else hit
             for hit in hits
         ]
@@ -229,7 +236,7 @@ class GroundedAnswerer:
 
     def _gather_evidence(self, context: ConversationContext) -> _Evidence:
         query, products = resolve(context.question, context.history, context.slots, self.catalog)
-        hits, query_vector = self._search(context, query)
+        hits, _, question_vector = self._search(context, query)
         top = hits[0].score if hits else 0.0
         if not products and top < self._min_score():
             reason_key = "not_sold" if _RANGE_QUESTION.search(context.question) else "abstain"
@@ -252,13 +259,9 @@ class GroundedAnswerer:
                                  f"product details do not state {unstated}", "not_stated")
         # Sentences are ranked for the question itself: in "and how much is it?" the earlier
         # question only chose the passages.
-        ranking_vector = (
-            query_vector if query == context.question
-            else self.index.encode_query(context.question)
-        )
         ranked = rank_sentences(
             context.question, chosen, self.index.encoder, len(chosen),
-            query_vector=ranking_vector, cache=self.sentences,
+            query_vector=question_vector, cache=self.sentences,
         )
         if about_products and self.config["abstain_on_unstated_features"]:
             # Nothing in the rows is about what the question asks, in words or in meaning.
@@ -282,16 +285,13 @@ class GroundedAnswerer:
         topic = (self.config["intent_topics"] or {}).get(intent or "")
         if not topic:
             return hits
-        from rasa_llm_components.retrieval.index import RetrievedPassage
-
         wide = self.index.search(query, top_k=4 * int(self.config["top_k"]),
                                  query_vector=query_vector)
         on_topic = [hit for hit in wide if _topic_of(hit.passage) == str(topic).lower()]
         floor = self._min_score()
         if not on_topic:
             return hits
-        lifted = [RetrievedPassage(hit.passage, max(hit.score, floor), hit.dense, hit.lexical)
-                  for hit in on_topic[:2]]
+        lifted = [dataclasses.replace(hit, score=max(hit.score, floor)) for hit in on_topic[:2]]
         ids = {hit.passage.id for hit in lifted}
         return lifted + [hit for hit in hits if hit.passage.id not in ids]
 

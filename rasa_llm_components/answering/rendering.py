@@ -37,8 +37,6 @@ def _feature(name: str, value: str, currency: str) -> str:
     included = re.sub(r"\s+included$", "", item, flags=re.IGNORECASE)
     if included != item:
         return f"The {name} comes with {included}."
-    if item.lower().startswith("no "):
-        return f"The {name} has {item}."
     return f"The {name} has {item}."
 
 
