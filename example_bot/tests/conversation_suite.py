@@ -683,10 +683,21 @@ def _model_loaded(url: str) -> Callable[[], bool]:
 class BotServers:
     """`rasa run actions` and `rasa run --enable-api` as subprocesses on free loopback ports."""
 
-    def __init__(self, model: Path, database: ShopDatabase, work_dir: Path) -> None:
+    def __init__(
+        self,
+        model: Path,
+        database: ShopDatabase,
+        work_dir: Path,
+        endpoints_overrides: dict[str, Any] | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.model = Path(model)
         self.database = database
         self.work_dir = Path(work_dir)
+        # Sections of endpoints.yml to replace (tracker_store, lock_store, nlg, ...) and extra
+        # environment variables of both servers.
+        self.endpoints_overrides = dict(endpoints_overrides or {})
+        self.env = {**PROCESS_ENV, **(env or {})}
         self.action_port = free_port()
         self.rasa_port = free_port()
         self.actions: ManagedProcess | None = None
@@ -702,6 +713,7 @@ class BotServers:
         """Starts both servers and waits until the model is loaded."""
         endpoints = yaml.safe_load((BOT_DIR / "endpoints.yml").read_text(encoding="utf-8")) or {}
         endpoints["action_endpoint"] = {"url": f"http://127.0.0.1:{self.action_port}/webhook"}
+        endpoints.update(self.endpoints_overrides)
         endpoints_path = self.work_dir / "endpoints.yml"
         endpoints_path.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
         try:
@@ -716,7 +728,7 @@ class BotServers:
                 ],
                 cwd=BOT_DIR,
                 log_path=self.work_dir / "rasa.log",
-                env=PROCESS_ENV,
+                env=self.env,
             )  # fmt: skip
             self._wait_for_actions()
             self.rasa.wait_until(_model_loaded(self.url), START_TIMEOUT_S, "loaded model")
@@ -735,7 +747,7 @@ class BotServers:
             [RASA, "run", "actions", "--actions", "actions", "--port", str(self.action_port)],
             cwd=BOT_DIR,
             log_path=self.work_dir / f"actions-{self._action_starts}.log",
-            env={**PROCESS_ENV, "SHOP_DATABASE_URL": self.database.url},
+            env={**self.env, "SHOP_DATABASE_URL": self.database.url},
         )
         if wait:
             self._wait_for_actions()
