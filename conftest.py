@@ -8,6 +8,8 @@ test file shares ONE trained example-bot model and ONE pair of running servers:
 - `shop_database` / `shop_db`: a freshly seeded temporary SQLite shop database (object / path).
 - `bot_servers`: `rasa run actions` and `rasa run --enable-api` on free loopback ports.
 - `chat_client`: the REST client (tests/chat_client.py) talking to those servers.
+- `postgres_server` / `redis_server`: PostgreSQL and Redis on free loopback ports
+  (tests/services.py), for tracker and lock stores.
 
 The fixtures are lazy: unit tests that do not ask for them start nothing.
 """
@@ -28,6 +30,7 @@ for _path in (EXAMPLE_BOT_DIR, TESTS_DIR):
 
 from chat_client import ChatClient  # noqa: E402
 from conversation_suite import BotServers, ShopDatabase, resolve_model  # noqa: E402
+from services import PostgresServer, RedisServer  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -81,3 +84,19 @@ def chat_client(bot_servers: BotServers) -> Iterator[ChatClient]:
         yield client
     finally:
         client.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    """A throw-away PostgreSQL server on a free loopback port (`services.PostgresServer`);
+    `tracker_store()` is its endpoints.yml section, `query()` reads it."""
+    with PostgresServer(tmp_path_factory.mktemp("postgres")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A throw-away Redis server on a free loopback port (`services.RedisServer`);
+    `lock_store()` is its endpoints.yml section."""
+    with RedisServer(tmp_path_factory.mktemp("redis")) as server:
+        yield server

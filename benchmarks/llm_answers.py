@@ -91,7 +91,9 @@ def make_backend(
     """Returns (backend, resource to close) for a benchmark backend name."""
     from rasa_llm_components.llm import create_backend
 
-    common = {"max_tokens": args.max_tokens, "n_threads": args.n_threads}
+    common = {"max_tokens": args.max_tokens, "n_threads": args.n_threads,
+              "model_path": args.model_path, "nice": args.worker_nice,
+              "request_timeout": args.request_timeout}
     if name == "extractive":
         return None, None
     if name == "llamacpp":
@@ -105,7 +107,8 @@ def make_backend(
         # generic OpenAI-compatible client, as with vLLM or Ollama.
         from rasa_llm_components.llm.llamacpp import LlamaCppBackend
 
-        server = LlamaCppBackend(n_threads=args.n_threads, mode="process")
+        server = LlamaCppBackend(model_path=args.model_path, n_threads=args.n_threads,
+                                 mode="process")
         server.spawn()
         address = server._wait_for_address()
         client = create_backend(
@@ -429,6 +432,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--api-key-env", default=None)
     parser.add_argument("--max-tokens", type=int, default=40)
     parser.add_argument("--n-threads", type=int, default=1)
+    parser.add_argument(
+        "--model-path", default=None,
+        help="GGUF file of the llamacpp backends (default: the packaged SmolLM2), e.g. a "
+        "fine-tuned model (python -m rasa_llm_components.llm.finetune)",
+    )
+    parser.add_argument("--worker-nice", type=int, default=10,
+                        help="CPU priority the llamacpp worker adds to this process's")
+    parser.add_argument("--request-timeout", type=float, default=10.0,
+                        help="seconds an LLM request may take (llamacpp backends)")
     parser.add_argument(
         "--answer-config",
         type=json.loads,

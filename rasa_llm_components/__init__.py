@@ -18,6 +18,11 @@ _EXPORTS = {
     "LLMNaturalLanguageGenerator": "rasa_llm_components.core.nlg",
     "ConversationRepairPolicy": "rasa_llm_components.core.repair_policy",
     "SentimentAnalyzer": "rasa_llm_components.nlu.sentiment_analyzer",
+    "PIIRedactor": "rasa_llm_components.nlu.pii_redactor",
+    "RedactingSQLTrackerStore": "rasa_llm_components.core.redacting_tracker_store",
+    "AtomicRedisLockStore": "rasa_llm_components.core.redis_lock_store",
+    "SignedRestInput": "rasa_llm_components.channels.rest",
+    "SignedSocketIOInput": "rasa_llm_components.channels.socketio",
 }
 
 __all__ = sorted(_EXPORTS)

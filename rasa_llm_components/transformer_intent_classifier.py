@@ -18,6 +18,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from transformers.utils import logging as transformers_logging
 
+from rasa_llm_components.config_validation import check_known_options, is_cached_output
 from rasa_llm_components.encoders import resolve_model_path
 from rasa_llm_components.intent.predictor import IntentPredictor
 from rasa_llm_components.intent.training import FineTuningSettings
@@ -27,6 +28,10 @@ logger = logging.getLogger(__name__)
 
 class IntentTrainingDataError(RasaException):
     """The NLU training data cannot train an intent classifier."""
+
+
+class IntentClassifierConfigError(RasaException, ValueError):
+    """The `TransformerIntentClassifier` configuration is invalid."""
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
@@ -58,6 +63,12 @@ class TransformerIntentClassifier(GraphComponent, IntentClassifier):
             "random_seed": 42,
             # CPU threads for torch; 0 keeps torch's default.
             "num_threads": 0,
+            # torch threads once the model is loaded to predict (0 keeps the current setting).
+            # Rasa predicts in its event loop, one short message at a time: one thread is about
+            # as fast as two on an idle machine, and several threads on a busy CPU stall every
+            # conversation (a 64-token message took 0.4-1.7 s with 2 threads, 50-75 ms with 1, on
+            # 2 loaded cores).
+            "inference_threads": 1,
             # Intents listed in `intent_ranking`; 0 lists all.
             "ranking_length": 10,
             # Cosine similarity of an implicit "none of these intents" option in the softmax:
@@ -85,36 +96,54 @@ class TransformerIntentClassifier(GraphComponent, IntentClassifier):
         self._model_storage = model_storage
         self._resource = resource
         self._predictor = predictor
-        if self.config["num_threads"] > 0:
-            torch.set_num_threads(int(self.config["num_threads"]))
         transformers_logging.set_verbosity_error()
         transformers_logging.disable_progress_bar()
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> None:
-        """Fails early, with the option name, on values that cannot train a model."""
+        """Fails early, with the option name, on unknown options and unusable values."""
+        defaults = cls.get_default_config()
+        check_known_options(
+            cls.__name__, config, defaults, error=IntentClassifierConfigError
+        )
+        config = {**defaults, **config}
         positive = ["epochs", "batch_size", "learning_rate", "max_length", "scale"]
         for key in positive:
             value = config.get(key)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
-                raise ValueError(
+                raise IntentClassifierConfigError(
                     f"TransformerIntentClassifier: '{key}' must be > 0, got {value!r}."
                 )
-        for key in ["num_threads", "ranking_length"]:
+        for key in ["num_threads", "inference_threads", "ranking_length"]:
             value = config.get(key)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"TransformerIntentClassifier: '{key}' must be an integer >= 0.")
+                raise IntentClassifierConfigError(
+                    f"TransformerIntentClassifier: '{key}' must be an integer >= 0."
+                )
         rejection = config.get("rejection_similarity")
         if rejection is not None and (
             not isinstance(rejection, (int, float))
             or isinstance(rejection, bool)
             or not -1.0 <= rejection <= 1.0
         ):
-            raise ValueError(
+            raise IntentClassifierConfigError(
                 "TransformerIntentClassifier: 'rejection_similarity' must be a number between -1 "
                 f"and 1 or null, got {rejection!r}."
             )
-        resolve_model_path(config.get("model_name_or_path"))
+        try:
+            resolve_model_path(config.get("model_name_or_path"))
+        except (ValueError, OSError) as error:
+            raise IntentClassifierConfigError(
+                f"TransformerIntentClassifier: 'model_name_or_path': {error}"
+            ) from error
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
+        """Validates the options in `rasa train`'s fingerprint run, before anything trains."""
+        if is_cached_output(config):
+            return None
+        cls.validate_config(config)
+        return None
 
     @classmethod
     def create(
@@ -124,9 +153,8 @@ class TransformerIntentClassifier(GraphComponent, IntentClassifier):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> TransformerIntentClassifier:
-        config = {**cls.get_default_config(), **config}
         cls.validate_config(config)
-        return cls(config, model_storage, resource)
+        return cls({**cls.get_default_config(), **config}, model_storage, resource)
 
     def _settings(self) -> FineTuningSettings:
         names = [field.name for field in dataclasses.fields(FineTuningSettings)]
@@ -146,6 +174,8 @@ class TransformerIntentClassifier(GraphComponent, IntentClassifier):
                 f"{len(intents)} ({', '.join(intents) or 'none'}). Add examples to your NLU data "
                 "or remove the classifier from the pipeline."
             )
+        if self.config["num_threads"] > 0:
+            torch.set_num_threads(int(self.config["num_threads"]))
         logger.info(
             "Fine-tuning %s on %d examples of %d intents.",
             resolve_model_path(self.config["model_name_or_path"]),
@@ -175,10 +205,18 @@ class TransformerIntentClassifier(GraphComponent, IntentClassifier):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> TransformerIntentClassifier:
+        check_known_options(
+            cls.__name__, config, cls.get_default_config(), error=IntentClassifierConfigError
+        )
         config = {**cls.get_default_config(), **config}
         try:
             with model_storage.read_from(resource) as directory:
                 predictor = IntentPredictor.load(directory, quantize=bool(config["quantize"]))
+            if config["inference_threads"] > 0:
+                torch.set_num_threads(int(config["inference_threads"]))
+            # Rasa runs `process` in the server's event loop: the first inference (torch's lazy
+            # kernel set-up, a second or more) happens here, at load, not in a customer's turn.
+            predictor.predict(["hello"], config["rejection_similarity"])
         except ValueError:
             logger.warning(
                 "TransformerIntentClassifier found no trained model in resource '%s'; it will not "

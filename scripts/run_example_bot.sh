@@ -26,16 +26,25 @@ if [ "${1:-}" = "--no-shell" ]; then
     exit 0
 fi
 
-echo "== Starting the action server on port $ACTIONS_PORT"
-"$RASA" run actions --port "$ACTIONS_PORT" > actions.log 2>&1 &
+# The action server accepts only calls with this shared secret; Rasa sends it (endpoints.yml).
+if [ -z "${ACTION_SERVER_TOKEN:-}" ]; then
+    ACTION_SERVER_TOKEN="$("$ROOT/.venv/bin/python" -c 'import secrets; print(secrets.token_urlsafe(32))')"
+fi
+export ACTION_SERVER_TOKEN
+
+echo "== Starting the action server on 127.0.0.1:$ACTIONS_PORT (log: example_bot/actions.log)"
+"$ROOT/.venv/bin/python" -m rasa_llm_components.repair.action_server --actions actions \
+    --port "$ACTIONS_PORT" --health-check database=actions.common:check_shop_database \
+    > actions.log 2>&1 &
 actions_pid=$!
 trap 'kill "$actions_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 1 60); do
-    if curl -fs "http://localhost:$ACTIONS_PORT/health" >/dev/null 2>&1; then
+    if curl -fs "http://127.0.0.1:$ACTIONS_PORT/health" >/dev/null 2>&1; then
         break
     fi
     if ! kill -0 "$actions_pid" 2>/dev/null; then
-        echo "The action server stopped; see example_bot/actions.log" >&2
+        echo "The action server stopped:" >&2
+        tail -n 5 actions.log >&2
         exit 1
     fi
     sleep 1

@@ -20,7 +20,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from shop.address import looks_like_address, order_ids_outside_address
-from shop.db import get_engine, session_scope
+from shop.db import check_database, get_engine, resolve_database_url, session_scope
 from shop.ids import find_order_ids, normalize_order_id
 from shop.references import order_candidates, resolve_order
 from shop.repository import CustomerView, OrderView, ShopRepository
@@ -36,6 +36,8 @@ UTTER_ACCOUNT_NOT_FOUND = "utter_account_not_found"
 UTTER_ASK_ORDER_ID = "utter_ask_order_id"
 UTTER_INVALID_ORDER_ID = "utter_invalid_order_id"
 UTTER_ORDER_NOT_FOUND = "utter_order_not_found"
+# Conversation ids of anonymous visitors (signed-in customers' conversation id is their id).
+VISITOR_PREFIX = "visitor-"
 
 
 @contextmanager
@@ -43,6 +45,12 @@ def open_repository() -> Iterator[ShopRepository]:
     """A repository over one transaction on the configured shop database."""
     with session_scope(get_engine()) as session:
         yield ShopRepository(session)
+
+
+def check_shop_database() -> None:
+    """The action server's database check (`--health-check
+    database=actions.common:check_shop_database`): raises when $SHOP_DATABASE_URL is unusable."""
+    check_database(resolve_database_url())
 
 
 def _log_failure(action_name: str, error: Exception) -> None:
@@ -113,10 +121,21 @@ class ShopFormValidationAction(FormValidationAction, ABC):
         return events
 
 
+def is_visitor(tracker: Tracker) -> bool:
+    """Whether the conversation is an anonymous visitor's (conversation id `visitor-...`)."""
+    return (tracker.sender_id or "").strip().startswith(VISITOR_PREFIX)
+
+
 def customer_for(repository: ShopRepository, tracker: Tracker) -> CustomerView | None:
-    """The customer this conversation belongs to (sender_id is the customer id), or None."""
+    """The customer this conversation belongs to, or None (visitor, unknown id).
+
+    The conversation id (sender_id) is the customer id, which the input channel takes from the
+    customer's signed token; a visitor's conversation id is `visitor-<id>`, never an account.
+    """
     sender_id = (tracker.sender_id or "").strip()
-    return repository.customer(sender_id) if sender_id else None
+    if not sender_id or is_visitor(tracker):
+        return None
+    return repository.customer(sender_id)
 
 
 def verified_customer(

@@ -11,6 +11,7 @@ from rasa_sdk.types import DomainDict
 from shop import dates
 
 from actions.common import ShopAction, customer_for, latest_text, open_repository, text_slot
+from rasa_llm_components.nlu.pii_detection import default_detector
 
 UTTER_HANDOFF_FAILED = "utter_handoff_failed"
 MAX_TRANSCRIPT_MESSAGES = 100
@@ -48,6 +49,19 @@ def transcript_from(tracker: Tracker) -> list[dict[str, str]]:
         elif kind == "bot" and text:
             messages.append({"speaker": "bot", "text": text})
     return messages[-MAX_TRANSCRIPT_MESSAGES:]
+
+
+def redacted_transcript(transcript: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The transcript with personal data replaced by placeholders ([CARD], [PHONE], ...): the
+    ticket is read by colleagues and kept; the contact e-mail has its own field."""
+    detector = default_detector()
+    return [{**entry, "text": detector.redact(entry["text"])} for entry in transcript]
+
+
+def _contact_email(tracker: Tracker) -> str | None:
+    """A visitor's e-mail from the email slot (a redacted "[EMAIL]" of an earlier turn: none)."""
+    value = text_slot(tracker, "email")
+    return value if value and "@" in value else None
 
 
 def says_something(text: str) -> bool:
@@ -88,13 +102,15 @@ class ActionHandoff(ShopAction):
     ) -> list[EventType]:
         with open_repository() as repository:
             customer = customer_for(repository, tracker)
-            contact_email = customer.email if customer else text_slot(tracker, "email")
-            transcript = transcript_from(tracker)
+            contact_email = customer.email if customer else _contact_email(tracker)
+            transcript = redacted_transcript(transcript_from(tracker))
+            # A handoff ends the bot's task: a new address the form was holding is not kept.
+            repository.discard_address_draft(tracker.sender_id or "")
             ticket = repository.create_handoff_ticket(
                 sender_id=tracker.sender_id or "unknown",
                 customer_id=customer.id if customer else None,
                 contact_email=contact_email,
-                reason=handoff_reason(transcript, latest_text(tracker)),
+                reason=handoff_reason(transcript, default_detector().redact(latest_text(tracker))),
                 transcript=transcript,
                 now=dates.utc_now(),
             )

@@ -38,6 +38,9 @@ from rasa_llm_components.repair.choices import choice_message
 
 UTTER_CANCEL_NOT_CONFIRMED = "utter_cancel_not_confirmed"
 UTTER_INVALID_ADDRESS = "utter_invalid_address"
+# What the new_address slot holds once the form accepted an address: the address itself waits in
+# the shop database (an address draft of the conversation), so the tracker store never has it.
+PENDING_ADDRESS = "[ADDRESS]"
 
 
 def _already_shipped_text(order: OrderView, what: str) -> str:
@@ -199,7 +202,8 @@ class ActionChangeAddress(ShopAction):
             customer, order_id = _customer_and_order_id(dispatcher, repository, tracker)
             if order_id is None:  # no account: there is no order id to forget
                 return [SlotSet("order_id", None)] if customer else []
-            address = clean_address(text_slot(tracker, "new_address"))
+            address = _new_address(repository, tracker)
+            repository.discard_address_draft(tracker.sender_id)
             if not is_plausible_address(address):
                 dispatcher.utter_message(response=UTTER_INVALID_ADDRESS)
                 return [SlotSet("new_address", None)]
@@ -211,6 +215,15 @@ class ActionChangeAddress(ShopAction):
                 return [SlotSet("order_id", None), SlotSet("new_address", None)]
             dispatcher.utter_message(text=_address_reply(change))
             return [SlotSet("new_address", None)]
+
+
+def _new_address(repository: ShopRepository, tracker: Tracker) -> str:
+    """The address the form accepted: the conversation's address draft when the slot holds the
+    placeholder, else the slot's own text."""
+    value = text_slot(tracker, "new_address")
+    if value == PENDING_ADDRESS:
+        return repository.address_draft(tracker.sender_id) or ""
+    return clean_address(value)
 
 
 class _NotShippedOrderFormValidation(OrderFormValidation, ABC):
@@ -290,8 +303,12 @@ class ValidateChangeAddressForm(_NotShippedOrderFormValidation):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
+        if as_text(slot_value) == PENDING_ADDRESS:  # accepted before, waiting as a draft
+            return {"new_address": PENDING_ADDRESS}
         address = clean_address(as_text(slot_value))
         if not is_plausible_address(address):
             dispatcher.utter_message(response=UTTER_INVALID_ADDRESS)
             return {"new_address": None}
-        return {"new_address": address}
+        with open_repository() as repository:
+            repository.save_address_draft(tracker.sender_id, address, dates.utc_now())
+        return {"new_address": PENDING_ADDRESS}

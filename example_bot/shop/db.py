@@ -18,8 +18,10 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    inspect,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, declarative_base, relationship, sessionmaker
 
 EXAMPLE_BOT_DIR = Path(__file__).resolve().parent.parent
@@ -158,6 +160,20 @@ class HandoffTicket(Base):
     created_at = Column(DateTime, nullable=False)
 
 
+class AddressDraft(Base):
+    """A new delivery address the change-address form accepted, until the change is submitted.
+
+    The raw address lives only here (and, once submitted, on the order): the conversation's slot
+    holds a placeholder, so the tracker store never sees it.
+    """
+
+    __tablename__ = "address_drafts"
+
+    conversation_id = Column(String(120), primary_key=True)
+    address = Column(Text, nullable=False)
+    created_at = Column(DateTime, nullable=False)
+
+
 def resolve_database_url(url: str | None = None) -> str:
     """The database URL: explicit argument, else $SHOP_DATABASE_URL, else the SQLite default."""
     return url or os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL
@@ -214,3 +230,37 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+class ShopDatabaseError(RuntimeError):
+    """The shop database cannot be used: a wrong URL, a server that is down, no shop tables."""
+
+
+def check_database(url: str | None = None) -> None:
+    """Raises ShopDatabaseError, with a one-line reason, when the shop database is unusable.
+
+    Connects and checks that every shop table exists; never creates a SQLite file (SQLite would
+    silently create an empty database for a mistyped path).
+    """
+    resolved = resolve_database_url(url)
+    try:
+        parsed = make_url(resolved)
+    except SQLAlchemyError as error:
+        raise ShopDatabaseError(
+            f"{DATABASE_URL_ENV} is not a database URL (e.g. sqlite:////path/shop.db or "
+            "postgresql://user:password@host/shop)"
+        ) from error
+    shown = f"{DATABASE_URL_ENV}={parsed.render_as_string(hide_password=True)}"
+    seed_hint = "seed it: cd example_bot && python -m shop.seed"
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        if not Path(parsed.database).is_file():
+            raise ShopDatabaseError(f"{shown}: the SQLite file does not exist; {seed_hint}")
+    try:
+        with get_engine(resolved).connect() as connection:
+            tables = set(inspect(connection).get_table_names())
+    except SQLAlchemyError as error:
+        reason = " ".join(str(error).split("(Background on this error")[0].split())
+        raise ShopDatabaseError(f"{shown}: {reason or error.__class__.__name__}") from error
+    missing = sorted(set(Base.metadata.tables) - tables)
+    if missing:
+        raise ShopDatabaseError(f"{shown} has no tables {', '.join(missing)}; {seed_hint}")

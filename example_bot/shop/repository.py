@@ -18,7 +18,16 @@ from sqlalchemy.sql import Select
 
 from shop import dates
 from shop.catalog import parse_specs
-from shop.db import NOT_YET_SHIPPED, Customer, HandoffTicket, Order, OrderItem, Product, Return
+from shop.db import (
+    NOT_YET_SHIPPED,
+    AddressDraft,
+    Customer,
+    HandoffTicket,
+    Order,
+    OrderItem,
+    Product,
+    Return,
+)
 from shop.matching import best_match, rank_products
 from shop.references import resolve_item
 
@@ -301,6 +310,28 @@ class ShopRepository:
         return self._change_order(
             customer_id, order_id, now, shipping_address=address.strip()[:MAX_ADDRESS_LENGTH]
         )
+
+    def save_address_draft(self, conversation_id: str, address: str, now: datetime) -> None:
+        """Keeps the conversation's new address until the change is submitted (replaces one)."""
+        draft = self.session.get(AddressDraft, conversation_id)
+        if draft is None:
+            draft = AddressDraft(conversation_id=conversation_id)
+            self.session.add(draft)
+        draft.address = address.strip()[:MAX_ADDRESS_LENGTH]
+        draft.created_at = now
+        self.session.flush()
+
+    def address_draft(self, conversation_id: str) -> str | None:
+        """The conversation's pending new address, or None."""
+        draft = self.session.get(AddressDraft, conversation_id)
+        return draft.address if draft is not None else None
+
+    def discard_address_draft(self, conversation_id: str) -> None:
+        """Forgets the conversation's pending new address (after the change, or when it is off)."""
+        draft = self.session.get(AddressDraft, conversation_id)
+        if draft is not None:
+            self.session.delete(draft)
+            self.session.flush()
 
     def _change_order(
         self, customer_id: str, order_id: str, now: datetime, **changes: object

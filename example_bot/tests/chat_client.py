@@ -1,18 +1,29 @@
-"""The one place where tests talk to the running bot over Rasa's REST channel.
+"""The one place where tests talk to the running bot over the signed REST channel.
 
-Every conversation test goes through `ChatClient.conversation(customer_id)`. Today the customer's
-identity is the REST `sender` field (the sender id is the customer id, e.g. "C1001"; any other
-sender is an anonymous visitor). When identity moves to signed tokens, only `ChatClient.identity`
-and `ChatClient._payload` need to change.
+Every conversation test goes through `ChatClient.conversation(customer_id)`. A customer is who
+a signed token says: the client mints a customer token (HS256, the shop backend's secret) for
+every message and sends it as `Authorization: Bearer <token>`; the conversation id is then the
+customer id (e.g. "C1001"). A visitor sends no token and a `visitor-...` sender. The tracker
+comes from Rasa's HTTP API, which needs the API token (`?token=`).
+
+Both secrets are random per test process (`TEST_SECRETS`); `BotServers` starts Rasa with them
+unless its `env` names others (then pass those to `ChatClient` too).
 """
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+
+from rasa_llm_components.channels.tokens import mint_token
+
+REST_WEBHOOK = "/webhooks/signed_rest/webhook"
+CUSTOMER_TOKEN_SECRET_ENV = "CUSTOMER_TOKEN_SECRET"
+RASA_API_TOKEN_ENV = "RASA_API_TOKEN"
 
 REQUEST_TIMEOUT_S = 60
 RESTART_COMMAND = "/restart"  # an intent message: skips NLU and starts a fresh conversation
@@ -22,8 +33,26 @@ IMPLICIT_ACTIONS = frozenset({"action_listen", "action_extract_slots", "action_s
 
 
 @dataclass(frozen=True)
+class ServerSecrets:
+    """The secrets a test bot runs with: customer tokens' HS256 secret and the API token."""
+
+    customer_token_secret: str
+    api_token: str
+
+    @classmethod
+    def generate(cls) -> ServerSecrets:
+        """Fresh random secrets."""
+        return cls(secrets.token_urlsafe(32), secrets.token_hex(24))  # argparse: no leading "-"
+
+
+# Generated once per test process, never written anywhere.
+TEST_SECRETS = ServerSecrets.generate()
+
+
+@dataclass(frozen=True)
 class Identity:
-    """Who talks to the bot: the REST sender id and the customer it stands for (None: visitor)."""
+    """Who talks to the bot: the conversation id and the customer it stands for (None: visitor,
+    who sends no token)."""
 
     sender: str
     customer_id: str | None
@@ -57,7 +86,7 @@ class Conversation:
 
     @property
     def sender(self) -> str:
-        """The REST sender id of this conversation."""
+        """The conversation id (Rasa sender id) of this conversation."""
         return self.identity.sender
 
     def say(self, text: str) -> list[dict[str, Any]]:
@@ -110,12 +139,25 @@ def last_bot_actions(tracker: dict[str, Any]) -> list[str]:
 
 
 class ChatClient:
-    """Talks to a Rasa server started with the REST channel and `--enable-api`."""
+    """Talks to a Rasa server started with the signed REST channel and `--enable-api`."""
 
-    def __init__(self, base_url: str, timeout: float = REQUEST_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        timeout: float = REQUEST_TIMEOUT_S,
+        customer_token_secret: str | None = None,
+        api_token: str | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.customer_token_secret = customer_token_secret or TEST_SECRETS.customer_token_secret
+        self.api_token = api_token or TEST_SECRETS.api_token
         self.session = requests.Session()
+
+    @property
+    def webhook_url(self) -> str:
+        """The signed REST channel's webhook."""
+        return f"{self.base_url}{REST_WEBHOOK}"
 
     def identity(self, customer_id: str | None, visitor: str | None = None) -> Identity:
         """The identity for a customer; a visitor gets a sender id no customer has (`visitor`
@@ -130,23 +172,36 @@ class ChatClient:
         conversation.restart()
         return conversation
 
+    def token_for(self, customer_id: str, **claims: Any) -> str:
+        """A customer token as the shop backend signs it (`mint_token` options in `claims`)."""
+        return mint_token(customer_id, self.customer_token_secret, **claims)
+
+    def _headers(self, identity: Identity) -> dict[str, str]:
+        if identity.customer_id is None:
+            return {}
+        return {"Authorization": f"Bearer {self.token_for(identity.customer_id)}"}
+
     def _payload(self, identity: Identity, text: str) -> dict[str, Any]:
         return {"sender": identity.sender, "message": text}
 
     def send(self, identity: Identity, text: str) -> list[dict[str, Any]]:
         """Posts one message to the REST webhook; returns the bot messages."""
         response = self.session.post(
-            f"{self.base_url}/webhooks/rest/webhook",
+            self.webhook_url,
             json=self._payload(identity, text),
+            headers=self._headers(identity),
             timeout=self.timeout,
         )
         response.raise_for_status()
         return list(response.json() or [])
 
     def tracker(self, sender: str) -> dict[str, Any]:
-        """`GET /conversations/{sender}/tracker` (needs `rasa run --enable-api`)."""
+        """`GET /conversations/{sender}/tracker` (needs `rasa run --enable-api`; passes the API
+        token)."""
         response = self.session.get(
-            f"{self.base_url}/conversations/{sender}/tracker", timeout=self.timeout
+            f"{self.base_url}/conversations/{sender}/tracker",
+            params={"token": self.api_token},
+            timeout=self.timeout,
         )
         response.raise_for_status()
         return response.json()

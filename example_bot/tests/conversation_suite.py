@@ -41,6 +41,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shutil
 import sqlite3
 import sys
@@ -54,7 +55,13 @@ from typing import Any
 import requests
 import yaml
 from bot_processes import ManagedProcess, free_port, http_ok, run_checked
-from chat_client import ChatClient, message_texts
+from chat_client import (
+    CUSTOMER_TOKEN_SECRET_ENV,
+    RASA_API_TOKEN_ENV,
+    TEST_SECRETS,
+    ChatClient,
+    message_texts,
+)
 
 BOT_DIR = Path(__file__).resolve().parent.parent
 CONVERSATIONS_DIR = Path(__file__).resolve().parent / "conversations"
@@ -65,6 +72,7 @@ MODEL_ENV = "EXAMPLE_BOT_MODEL"
 TRAIN_TIMEOUT_S = 900
 START_TIMEOUT_S = 300
 SEED_TIMEOUT_S = 120
+ACTION_SERVER_TOKEN_ENV = "ACTION_SERVER_TOKEN"
 
 # Quiet, deterministic subprocesses that never phone home.
 PROCESS_ENV = {
@@ -672,16 +680,26 @@ def resolve_model(work_dir: Path, given: str | None = None) -> Path:
     return train_model(Path(work_dir) / "models", "example_bot")
 
 
-def _model_loaded(url: str) -> Callable[[], bool]:
+def _model_loaded(url: str, api_token: str) -> Callable[[], bool]:
     def check() -> bool:
-        response = requests.get(f"{url}/status", timeout=5)
+        response = requests.get(f"{url}/status", params={"token": api_token}, timeout=5)
         return response.status_code == 200 and bool(response.json().get("model_id"))
 
     return check
 
 
+def action_server_command(port: int) -> list[str]:
+    """The locked-down action server of the example bot (run in BOT_DIR, needs the secret in
+    $ACTION_SERVER_TOKEN); it checks the shop database at start-up and on /health."""
+    return [
+        sys.executable, "-m", "rasa_llm_components.repair.action_server",
+        "--actions", "actions", "--port", str(port),
+        "--health-check", "database=actions.common:check_shop_database",
+    ]  # fmt: skip
+
+
 class BotServers:
-    """`rasa run actions` and `rasa run --enable-api` as subprocesses on free loopback ports."""
+    """The action server and `rasa run --enable-api` as subprocesses on free loopback ports."""
 
     def __init__(
         self,
@@ -698,6 +716,12 @@ class BotServers:
         # environment variables of both servers.
         self.endpoints_overrides = dict(endpoints_overrides or {})
         self.env = {**PROCESS_ENV, **(env or {})}
+        # Customer tokens' secret and the HTTP API token: this test process's random ones
+        # (which ChatClient uses by default) unless `env` names others.
+        self.env.setdefault(CUSTOMER_TOKEN_SECRET_ENV, TEST_SECRETS.customer_token_secret)
+        self.env.setdefault(RASA_API_TOKEN_ENV, TEST_SECRETS.api_token)
+        # The action server's shared secret, which Rasa sends from endpoints.yml.
+        self.env.setdefault(ACTION_SERVER_TOKEN_ENV, secrets.token_urlsafe(32))
         self.action_port = free_port()
         self.rasa_port = free_port()
         self.actions: ManagedProcess | None = None
@@ -709,11 +733,29 @@ class BotServers:
         """Base URL of the Rasa server."""
         return f"http://127.0.0.1:{self.rasa_port}"
 
+    @property
+    def api_token(self) -> str:
+        """The token of Rasa's HTTP API (`rasa run --auth-token`)."""
+        return self.env[RASA_API_TOKEN_ENV]
+
+    @property
+    def customer_token_secret(self) -> str:
+        """The secret the signed channels verify customer tokens with."""
+        return self.env[CUSTOMER_TOKEN_SECRET_ENV]
+
     def start(self) -> BotServers:
         """Starts both servers and waits until the model is loaded."""
         endpoints = yaml.safe_load((BOT_DIR / "endpoints.yml").read_text(encoding="utf-8")) or {}
-        endpoints["action_endpoint"] = {"url": f"http://127.0.0.1:{self.action_port}/webhook"}
+        endpoints["action_endpoint"] = {
+            **(endpoints.get("action_endpoint") or {}),  # keeps the shared secret's header
+            "url": f"http://127.0.0.1:{self.action_port}/webhook",
+        }
         endpoints.update(self.endpoints_overrides)
+        store = endpoints.get("tracker_store") or {}
+        if store.get("dialect") == "sqlite" and not Path(store.get("db", "")).is_absolute():
+            # Conversations go to this work folder, never to the bot's own SQLite file.
+            store = {**store, "db": str(self.work_dir / Path(store.get("db") or "rasa.db").name)}
+            endpoints["tracker_store"] = store
         endpoints_path = self.work_dir / "endpoints.yml"
         endpoints_path.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
         try:
@@ -725,13 +767,16 @@ class BotServers:
                     "--port", str(self.rasa_port), "--interface", "127.0.0.1",
                     "--endpoints", str(endpoints_path),
                     "--credentials", str(BOT_DIR / "credentials.yml"),
+                    f"--auth-token={self.api_token}",  # a token may start with "-"
                 ],
                 cwd=BOT_DIR,
                 log_path=self.work_dir / "rasa.log",
                 env=self.env,
             )  # fmt: skip
             self._wait_for_actions()
-            self.rasa.wait_until(_model_loaded(self.url), START_TIMEOUT_S, "loaded model")
+            self.rasa.wait_until(
+                _model_loaded(self.url, self.api_token), START_TIMEOUT_S, "loaded model"
+            )
         except BaseException:
             self.stop()
             raise
@@ -744,7 +789,7 @@ class BotServers:
         self._action_starts += 1
         self.actions = ManagedProcess(
             "action server",
-            [RASA, "run", "actions", "--actions", "actions", "--port", str(self.action_port)],
+            action_server_command(self.action_port),
             cwd=BOT_DIR,
             log_path=self.work_dir / f"actions-{self._action_starts}.log",
             env={**self.env, "SHOP_DATABASE_URL": self.database.url},

@@ -158,7 +158,11 @@ class GroundedAnswerer:
 
     # -- retrieval and evidence (blocking, run in the executor) -----------------------------
     def _choose_hits(
-        self, hits: list[Any], products: list[ProductMention], carried: bool = False
+        self,
+        hits: list[Any],
+        products: list[ProductMention],
+        carried: bool = False,
+        question: str = "",
     ) -> tuple[list[Any], bool]:
         """(the passages the answer may use, whether the question is about the products).
 
@@ -178,15 +182,45 @@ class GroundedAnswerer:
             for pid in pinned_ids
             if self.index.get(pid) is not None
         ][:3]
-        others = [
+        policies = [
             hit for hit in hits
             if hit.passage.metadata.get("kind") != "row" and hit.passage.id not in pinned_ids
-            and hit.score >= 0.7 * threshold
         ]
+        others = [hit for hit in policies if hit.score >= 0.7 * threshold]
         best_row = max((scores.get(pid, 0.0) for pid in pinned_ids), default=0.0)
-        if others and others[0].score > best_row and not carried:
+        if carried:
+            return pinned + others[:2], True
+        if others and others[0].score > best_row:
             return others[:2] + pinned, False
-        return pinned + others[:2], True
+        policy, named, by_rows = self._policy_naming_more(question, pinned, policies,
+                                                          0.5 * threshold)
+        if policy is None:
+            return pinned + others[:2], True
+        rest = [hit for hit in others if hit is not policy][:1]
+        if named > max(by_rows, 1):
+            # "dropped my pulse 3 and the screen cracked, is that under warranty": the
+            # warranty's exclusions answer it, not the watch's 24 months.
+            return [policy, *rest, *pinned], False
+        # "how much would care+ be on the x200?": the row answers, the policy is context.
+        return [*pinned, policy, *rest], True
+
+    @staticmethod
+    def _policy_naming_more(
+        question: str, pinned: list[Any], policies: list[Any], floor: float
+    ) -> tuple[Any | None, int, int]:
+        """(the policy passage naming the most terms of the question that the named products'
+        rows leave out, how many of the question's terms it names, how many the rows name)."""
+        names = {term for hit in pinned for term in tokenize(hit.passage.title)}
+        asked = set(tokenize(question)) - names
+        rows = {term for hit in pinned for term in tokenize(hit.passage.text)}
+        best, best_named = None, 0
+        for hit in policies:
+            if hit.score < floor:
+                continue
+            terms = set(tokenize(f"{hit.passage.title} {hit.passage.text}"))
+            if (asked & terms) - rows and len(asked & terms) > best_named:
+                best, best_named = hit, len(asked & terms)
+        return best, best_named, len(asked & rows)
 
     def _search(
         self, context: ConversationContext, query: str
@@ -244,7 +278,7 @@ class GroundedAnswerer:
         # "is it waterproof?" after a product was named is about that product, whatever else
         # the words match.
         carried = bool(products) and not self.catalog.mentions(context.question)
-        chosen, about_products = self._choose_hits(hits, products, carried)
+        chosen, about_products = self._choose_hits(hits, products, carried, context.question)
         texts = [f"{hit.passage.title}. {hit.passage.text}" for hit in chosen]
         if self.config["abstain_on_unknown_models"]:
             unknown = unknown_model_names(context.question, texts)
@@ -274,7 +308,13 @@ class GroundedAnswerer:
                 return _Evidence(chosen, [], "", [], query, products,
                                  "product details do not state what the question asks about",
                                  "not_stated")
-        text, ids = self._extractive(ranked, products if about_products else [], context.question)
+        if products and not about_products:
+            # A policy question that names a product: the policy answers it, the rows are context.
+            rows = {mention.passage_id for mention in products}
+            policy = [item for item in ranked if item.passage_id not in rows]
+            text, ids = self._extractive(policy or ranked, [], context.question)
+        else:
+            text, ids = self._extractive(ranked, products, context.question)
         return _Evidence(chosen, ranked, text, ids, query, products)
 
     def _on_topic(self, hits: list[Any], intent: str | None, query: str, query_vector: Any
@@ -437,11 +477,13 @@ class GroundedAnswerer:
         """Produces the reply for `context.question`; `deadline` is a `time.monotonic()` value."""
         started = time.perf_counter()
         timings: dict[str, float] = {}
-        check = check_request(context.question)
+        loop = asyncio.get_running_loop()
+        # The request checks run dozens of regular expressions over the whole message (100 ms
+        # for 2000 characters): off the event loop, like retrieval.
+        check = await loop.run_in_executor(self._executor, check_request, context.question)
         if check.refused:
             return AnswerResult(self._text(check.category), REFUSED, reason=check.category)
 
-        loop = asyncio.get_running_loop()
         evidence = await loop.run_in_executor(self._executor, self._gather_evidence, context)
         timings["retrieval"] = time.perf_counter() - started
         if not evidence.ranked:

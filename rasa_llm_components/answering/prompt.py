@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rasa_llm_components.nlu.pii_detection import default_detector
+
 SYSTEM_PROMPT = (
     "You are the customer-service assistant of an online shop.\n"
     "Rules:\n"
@@ -42,8 +44,9 @@ class PromptPassage:
 
 
 def sanitize_user_text(text: str, max_chars: int = 500) -> str:
-    """Removes control characters, chat-template tokens and fake block headers; truncates."""
-    text = _CONTROL.sub(" ", text or "")
+    """Removes control characters, chat-template tokens and fake block headers, replaces personal
+    data with placeholders (`[CARD]`, `[EMAIL]`: the LLM may be an external service); truncates."""
+    text = _CONTROL.sub(" ", default_detector().redact(text or ""))
     text = _ROLE_MARKERS.sub(" ", text)
     text = _BLOCK_MARKERS.sub("", text)
     text = re.sub(r"\s+", " ", text).strip()

@@ -32,11 +32,18 @@ def _stock(name: str, value: str, currency: str) -> str:
     return f"The {name} stock: {value.strip()}."
 
 
+# A feature that is a quality, not a thing ("foldable", "dishwasher safe", "splash-proof").
+_QUALITY = re.compile(r"^[\w -]*?(?:\b\w{2,}(?:able|ible)|proof|resistant|safe|free)$",
+                      re.IGNORECASE)
+
+
 def _feature(name: str, value: str, currency: str) -> str:
     item = value.strip()
     included = re.sub(r"\s+included$", "", item, flags=re.IGNORECASE)
     if included != item:
         return f"The {name} comes with {included}."
+    if _QUALITY.match(item):
+        return f"The {name} is {item}."
     return f"The {name} has {item}."
 
 
@@ -111,6 +118,9 @@ _LEAD_IN = re.compile(r"^(yes|no|never|not|only|sure|none)\b[^.!?]{0,40}[.!?]?$"
 _OPENER = re.compile(r"^(?:yes|no|never|sure)[.!]\s+(?=\S)", re.IGNORECASE)
 _LEANS_BACK = re.compile(r"^(it|this|that|they|these|those|then|also|however|but|otherwise)\b"
                          r"|\bthen\b", re.IGNORECASE)
+_NEGATED = re.compile(r"\b(?:not|no|never|cannot|can't|isn't|aren't|doesn't|don't|won't)\b",
+                      re.IGNORECASE)
+_YES_OPENER = re.compile(r"^(?:yes|sure)\b[,.!]?\s*", re.IGNORECASE)
 _YES_NO_QUESTION = re.compile(r"^\W*(do|does|did|is|are|can|could|will|would|r|have|has)\b",
                               re.IGNORECASE)
 
@@ -123,6 +133,27 @@ def _answers_the_faq(question: str, title: str) -> bool:
         return False
     asked, faq = set(tokenize(question)), set(tokenize(title))
     return bool(faq) and len(asked & faq) / len(faq) >= 0.5
+
+
+def _capitalised(sentence: str) -> str:
+    return sentence[:1].upper() + sentence[1:]
+
+
+def _covering_sentence(
+    question: str, same_passage: Sequence[EvidenceSentence], chosen: list[EvidenceSentence]
+) -> EvidenceSentence | None:
+    """The best-ranked other sentence of the passage that names a term of the question which
+    the chosen sentences leave out ("... with express to hawaii": the sentence on Hawaii)."""
+    from rasa_llm_components.retrieval.text import tokenize
+
+    said = {token for item in chosen for token in tokenize(item.text)}
+    missing = set(tokenize(question)) - said
+    if not missing:
+        return None
+    for item in same_passage:
+        if item not in chosen and missing & set(tokenize(item.text)):
+            return item
+    return None
 
 
 def extractive_answer(
@@ -158,11 +189,27 @@ def extractive_answer(
         previous = [item for item in same_passage if item.position == best.position - 1]
         if previous and previous[0] not in chosen:
             chosen.append(previous[0])
+    covering = _covering_sentence(question, same_passage, chosen) if question else None
+    if covering is not None:
+        chosen.append(covering)
+    # A question's own term that only a negated sentence names ("not available for ... Hawaii")
+    # turns the FAQ's "Yes" into a wrong answer.
+    denied = covering is not None and bool(_NEGATED.search(covering.text))
     lead = [item for item in same_passage if item.position == 0 and item not in chosen]
-    if lead and _LEAD_IN.match(lead[0].text.strip()) and _answers_the_faq(question, best.title):
+    if (
+        lead
+        and not denied
+        and _LEAD_IN.match(lead[0].text.strip())
+        and _answers_the_faq(question, best.title)
+    ):
         chosen.append(lead[0])
     chosen.sort(key=lambda item: item.position)
+    if denied:
+        chosen = [item for item in chosen if not (_LEAD_IN.match(item.text.strip())
+                                                  and _YES_OPENER.match(item.text.strip()))]
     sentences = [fact_sentence(item.text, currency) for item in chosen]
+    if denied:
+        sentences = [_capitalised(_YES_OPENER.sub("", sentence)) for sentence in sentences]
     if not _answers_the_faq(question, best.title):
         # "No. We currently do not ship to ..." answered another question's "No".
         sentences = [_OPENER.sub("", sentence) or sentence for sentence in sentences]

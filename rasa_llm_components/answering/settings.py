@@ -8,6 +8,7 @@ from rasa.shared.exceptions import RasaException
 
 from rasa_llm_components.answering.prompt import SYSTEM_PROMPT
 from rasa_llm_components.answering.request_checks import POLICY_EXCEPTION, PROMPT_INJECTION
+from rasa_llm_components.config_validation import check_known_options
 from rasa_llm_components.retrieval import DEFAULT_SCORE_THRESHOLD
 
 DEFAULT_TEXTS = {
@@ -101,13 +102,15 @@ class AnswerConfigError(RasaException, ValueError):
 
 def answer_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Defaults updated with `overrides` and validated; `texts` are merged key by key."""
+    check_known_options(
+        "LLMResponsePolicy",
+        overrides,
+        DEFAULT_ANSWER_CONFIG,
+        section="answer",
+        error=AnswerConfigError,
+        allow_rasa_keys=False,
+    )
     overrides = dict(overrides or {})
-    unknown = set(overrides) - set(DEFAULT_ANSWER_CONFIG)
-    if unknown:
-        raise AnswerConfigError(
-            f"Unknown 'answer' option(s) {sorted(unknown)} for LLMResponsePolicy. "
-            f"Known options: {sorted(DEFAULT_ANSWER_CONFIG)}."
-        )
     config = {**DEFAULT_ANSWER_CONFIG, **overrides}
     for key, allowed in _CHOICES.items():
         if config[key] not in allowed:

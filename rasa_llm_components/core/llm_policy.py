@@ -30,6 +30,7 @@ from rasa.shared.exceptions import RasaException
 from rasa.shared.nlu.constants import INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY
 
 from rasa_llm_components.answering.settings import AnswerConfigError, answer_config
+from rasa_llm_components.config_validation import check_known_options, is_cached_output
 from rasa_llm_components.llm import DEFAULT_LLM_CONFIG, LLMConfigError, llm_config
 
 logger = logging.getLogger(__name__)
@@ -60,6 +61,25 @@ def resolve_knowledge_paths(paths: Any) -> list[Path]:
             )
         resolved.append(path)
     return resolved
+
+
+def load_knowledge(paths: list[Path], configured: Any) -> list[Any]:
+    """The passages of the knowledge files; a clear one-line error for broken or empty ones.
+
+    Raises:
+        KnowledgeBaseError: a file is malformed (the message names the file and line).
+        LLMPolicyConfigError: the files hold no passage at all.
+    """
+    from rasa_llm_components.retrieval import load_passages
+
+    passages = load_passages(paths)
+    if not passages:
+        raise LLMPolicyConfigError(
+            f"LLMResponsePolicy: the knowledge paths {configured} contain no passages. Add FAQ "
+            "(YAML/JSON), Markdown or CSV files there, or remove 'knowledge_paths' to let the "
+            "policy abstain."
+        )
+    return passages
 
 
 @DefaultV1Recipe.register(
@@ -103,41 +123,69 @@ class LLMResponsePolicy(Policy):
         featurizer: Any = None,
     ) -> None:
         super().__init__(config, model_storage, resource, execution_context, featurizer)
-        self._validate_config(config)
+        self.validate_config(config)
 
-    @staticmethod
-    def _validate_config(config: dict[str, Any]) -> None:
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> None:
+        """Raises `LLMPolicyConfigError` naming an unknown or unusable option (nested too)."""
+        from dataclasses import fields
+
+        from rasa_llm_components.llm.factory import BACKENDS
+        from rasa_llm_components.retrieval.scoring import RetrievalConfig
+
+        check_known_options(
+            cls.__name__, config, cls.get_default_config(), error=LLMPolicyConfigError
+        )
+        check_known_options(
+            cls.__name__,
+            config.get("retrieval"),
+            [item.name for item in fields(RetrievalConfig)],
+            section="retrieval",
+            error=LLMPolicyConfigError,
+            allow_rasa_keys=False,
+        )
         try:
             answer_config(config.get("answer"))
-        except AnswerConfigError as error:
-            raise LLMPolicyConfigError(str(error)) from error
-        try:
             llm_config(config.get("llm"))
-        except LLMConfigError as error:
+        except (AnswerConfigError, LLMConfigError) as error:
             raise LLMPolicyConfigError(str(error)) from error
         backend = (config.get("llm") or {}).get("backend", DEFAULT_LLM_CONFIG["backend"])
-        from rasa_llm_components.llm.factory import BACKENDS
-
         if backend not in BACKENDS:
             raise LLMPolicyConfigError(
                 f"Unknown LLM backend '{backend}'. Choose one of {list(BACKENDS)}."
             )
-        if not 0.0 <= float(config.get("confidence", 1.0)) <= 1.0:
-            raise LLMPolicyConfigError("'confidence' must lie in [0, 1].")
+        confidence = config.get("confidence", 1.0)
+        if not isinstance(confidence, (int, float)) or not 0.0 <= float(confidence) <= 1.0:
+            raise LLMPolicyConfigError(
+                f"LLMResponsePolicy: 'confidence' must lie in [0, 1], got {confidence!r}."
+            )
+        threshold = config.get("nlu_threshold", 0.0)
+        if threshold is not None and (
+            not isinstance(threshold, (int, float)) or not 0.0 <= float(threshold) <= 1.0
+        ):
+            raise LLMPolicyConfigError(
+                f"LLMResponsePolicy: 'nlu_threshold' must lie in [0, 1], got {threshold!r}."
+            )
 
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
-        """Changes whenever a knowledge file changes, so that `rasa train` rebuilds the index."""
+        """Changes whenever a knowledge file changes, so that `rasa train` rebuilds the index.
+
+        Rasa calls it in the fingerprint run of `rasa train`, before any component trains: the
+        options are validated here so that a typo fails the training at once.
+        """
+        if is_cached_output(config):
+            return None
+        cls.validate_config(config)
         paths = config.get("knowledge_paths")
         if not paths:
             return None
         from rasa_llm_components.retrieval import knowledge_fingerprint
 
-        try:
-            return knowledge_fingerprint(resolve_knowledge_paths(paths))
-        except (LLMPolicyConfigError, OSError, ValueError):
-            # Let `train` report the error with its full message.
-            return None
+        resolved = resolve_knowledge_paths(paths)
+        # Broken knowledge files fail here, before the NLU components spend minutes training.
+        load_knowledge(resolved, paths)
+        return knowledge_fingerprint(resolved)
 
     # -- training --------------------------------------------------------------------------
     def train(
@@ -162,15 +210,9 @@ class LLMResponsePolicy(Policy):
                 (Path(directory) / NO_KNOWLEDGE_MARKER).write_text("", encoding="utf-8")
                 return self._resource
             from rasa_llm_components.encoders import SentenceEncoder
-            from rasa_llm_components.retrieval import (
-                KnowledgeIndex,
-                knowledge_fingerprint,
-                load_passages,
-            )
+            from rasa_llm_components.retrieval import KnowledgeIndex, knowledge_fingerprint
 
-            passages = load_passages(paths)
-            if not passages:
-                raise LLMPolicyConfigError(f"No passages found in knowledge paths {paths}.")
+            passages = load_knowledge(paths, self.config.get("knowledge_paths"))
             encoder = SentenceEncoder(self.config.get("encoder"))
             index = KnowledgeIndex.build(passages, encoder, **(self.config.get("retrieval") or {}))
             index.persist(Path(directory) / INDEX_DIRECTORY)
@@ -220,7 +262,8 @@ class LLMResponsePolicy(Policy):
         from rasa_llm_components.core.runtime import register_runtime
 
         if runtime is not None:
-            register_runtime(runtime)
+            # The runtime lives as long as this policy, i.e. as long as Rasa serves the model.
+            register_runtime(execution_context.model_id, runtime, owner=policy)
             if config.get("warm_up", True):
                 try:
                     runtime.warm_up()

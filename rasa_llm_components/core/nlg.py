@@ -17,8 +17,9 @@ Design:
   LLM is called through an async client (the embedded llama.cpp model runs in its own worker
   process). Other conversations keep being served while an answer is being generated.
 - The knowledge index and the LLM settings belong to the trained model. When the model is loaded,
-  `LLMResponsePolicy.load` registers them as an `LLMRuntime` (see `llm_runtime`); this class
-  reads the current runtime on each call. It therefore works with `rasa run`, `rasa shell` and
+  `LLMResponsePolicy.load` registers them as an `LLMRuntime` under the model id (see
+  `core/runtime.py`); this class looks up the runtime of the tracker's `model_id` on each call.
+  It therefore works with `rasa run`, `rasa shell` and
   model replacement through the HTTP API without passing anything through events.
 - Every other response, and `utter_llm_answer` whenever generation fails, times out or no model
   with the policy is loaded, comes from the domain templates (the domain's text for
@@ -47,6 +48,7 @@ from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import EndpointConfig
 
 from rasa_llm_components.answering import (
@@ -55,7 +57,10 @@ from rasa_llm_components.answering import (
     AnswerResult,
     ConversationContext,
 )
-from rasa_llm_components.core.runtime import get_runtime
+from rasa_llm_components.answering.settings import AnswerConfigError, answer_config
+from rasa_llm_components.config_validation import check_known_options
+from rasa_llm_components.core.runtime import get_runtime, register_generator
+from rasa_llm_components.llm import LLMConfigError, llm_config
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +70,36 @@ DEFAULT_NLG_CONFIG: dict[str, Any] = {
     "llm": {},
     "answer": {},
 }
+NLG_OWNER = "LLMNaturalLanguageGenerator ('nlg' in endpoints.yml)"
+
+
+class NLGConfigError(RasaException, ValueError):
+    """The `nlg:` options of `LLMNaturalLanguageGenerator` in endpoints.yml are invalid."""
+
+
+def nlg_options(options: dict[str, Any] | None) -> dict[str, Any]:
+    """The NLG options over their defaults; raises `NLGConfigError` naming a bad option."""
+    check_known_options(
+        NLG_OWNER, options, DEFAULT_NLG_CONFIG, error=NLGConfigError, allow_rasa_keys=False
+    )
+    merged = {**DEFAULT_NLG_CONFIG, **(options or {})}
+    timeout = merged["timeout"]
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise NLGConfigError(f"{NLG_OWNER}: 'timeout' must be a number of seconds > 0.")
+    responses = merged["responses"]
+    if isinstance(responses, str):
+        responses = [responses]
+    if not isinstance(responses, (list, tuple)) or not all(
+        isinstance(name, str) and name for name in responses
+    ):
+        raise NLGConfigError(f"{NLG_OWNER}: 'responses' must be a list of response names.")
+    merged["responses"] = list(responses)
+    try:
+        llm_config(merged["llm"])
+        answer_config(merged["answer"])
+    except (LLMConfigError, AnswerConfigError) as error:
+        raise NLGConfigError(f"{NLG_OWNER}: {error}") from error
+    return merged
 
 
 def conversation_context(
@@ -123,14 +158,12 @@ class LLMNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
     ) -> None:
         self.domain = domain or Domain.empty()
         super().__init__(self.domain.responses)
-        options = dict(DEFAULT_NLG_CONFIG)
-        if endpoint_config is not None:
-            options.update(endpoint_config.kwargs or {})
+        options = nlg_options(endpoint_config.kwargs if endpoint_config is not None else None)
         self.timeout = float(options["timeout"])
-        responses = options["responses"]
-        self.llm_responses = {responses} if isinstance(responses, str) else set(responses)
+        self.llm_responses = set(options["responses"])
         self.llm_overrides = dict(options.get("llm") or {})
         self.answer_overrides = dict(options.get("answer") or {})
+        register_generator(self)  # a loaded model warms up the LLM this NLG calls
 
     async def _from_template(
         self,
@@ -179,13 +212,13 @@ class LLMNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
 
     async def answer(self, tracker: DialogueStateTracker) -> AnswerResult:
         """Runs the grounded answerer under `timeout`; a failure yields a FAILED result."""
-        runtime = get_runtime()
+        runtime = get_runtime(tracker.model_id)
         if runtime is None or runtime.index is None:
             logger.warning("No LLMResponsePolicy knowledge is loaded; using the domain response.")
             return AnswerResult(None, FAILED, reason="no runtime")
         started = time.monotonic()
         try:
-            answerer = runtime.answerer(self.llm_overrides, self.answer_overrides)
+            answerer = await runtime.answerer_async(self.llm_overrides, self.answer_overrides)
             context = conversation_context(
                 tracker,
                 list(answerer.config.get("slots") or []),

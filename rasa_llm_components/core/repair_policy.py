@@ -39,9 +39,13 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from rasa_llm_components.config_validation import check_known_options, is_cached_output
+from rasa_llm_components.nlu.pii_detection import CARD_DATA_KINDS
+from rasa_llm_components.nlu.pii_redactor import PII_KEY
 from rasa_llm_components.repair.learned import learn_responses
 from rasa_llm_components.repair.plans import (
     DomainFacts,
+    Plan,
     failed_action,
     fallback_plan,
     form_ended_incomplete,
@@ -52,9 +56,10 @@ from rasa_llm_components.repair.settings import (
     DEFAULT_CONFIG,
     TASK_SLOT,
     RepairConfigError,
+    RepairSettings,
     repair_settings,
 )
-from rasa_llm_components.repair.turn import read_turn
+from rasa_llm_components.repair.turn import Turn, read_turn
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +83,27 @@ def domain_facts(domain: Domain) -> DomainFacts:
     )
 
 
+def _pii_kinds(tracker: DialogueStateTracker) -> list[str]:
+    """The kinds of personal data `PIIRedactor` found in the latest user message."""
+    parse_data = tracker.latest_message.parse_data if tracker.latest_message else None
+    kinds = (parse_data or {}).get(PII_KEY)
+    return list(kinds) if isinstance(kinds, list) else []
+
+
+def answer_after_warning(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> Plan:
+    """How the turn goes on after a warning said before anything else: the form continues, or
+    the intent is answered the way rules and stories answer it (they cannot match any more)."""
+    if turn.loop:
+        return Plan("card_data", [turn.loop], listen_after=False)
+    learned = settings.digressions.get(turn.intent or "")
+    if learned:
+        return Plan("card_data", list(learned), listen_after=not facts.is_form(learned[-1]))
+    answerable = settings.answer_intents | settings.question_only_intents
+    if settings.answer_action and turn.intent in answerable | {settings.fallback_intent}:
+        return Plan("card_data", [settings.answer_action])
+    return Plan("card_data", [])
+
+
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT], is_trainable=True
 )
@@ -87,7 +113,13 @@ class ConversationRepairPolicy(Policy):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         # Priority above RulePolicy (4), so that a form never swallows a cancel or a question.
-        return {"priority": 7, **copy.deepcopy(DEFAULT_CONFIG)}
+        return {
+            "priority": 7,
+            **copy.deepcopy(DEFAULT_CONFIG),
+            # said first when a message contains payment card data (PIIRedactor's `pii`); the
+            # turn then goes on as without it. null: off
+            "card_data_response": None,
+        }
 
     def __init__(
         self,
@@ -99,14 +131,22 @@ class ConversationRepairPolicy(Policy):
         learned: dict[str, tuple[str, ...]] | None = None,
     ) -> None:
         super().__init__(config, model_storage, resource, execution_context, featurizer)
-        unknown = sorted(set(config) - set(self.get_default_config()))
-        if unknown:
-            raise RepairConfigError(
-                f"Unknown option(s) {unknown} for ConversationRepairPolicy; the options are "
-                f"{sorted(self.get_default_config())}."
-            )
-        self.configured = repair_settings(config)
+        self.configured = self.validate_config(config)
         self._use_learned(learned or {})
+
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> RepairSettings:
+        """The validated settings; raises `RepairConfigError` naming a bad or unknown option."""
+        check_known_options(cls.__name__, config, cls.get_default_config(), error=RepairConfigError)
+        return repair_settings(config)
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
+        """Validates the options in `rasa train`'s fingerprint run, before anything trains."""
+        if is_cached_output(config):
+            return None
+        cls.validate_config(config)
+        return None
 
     def _use_learned(self, learned: dict[str, tuple[str, ...]]) -> None:
         """Answers learned from rules and stories, overridden by the configured `digressions`."""
@@ -141,6 +181,12 @@ class ConversationRepairPolicy(Policy):
             raise RepairConfigError(
                 f"ConversationRepairPolicy needs the response(s) {missing} in the domain. Copy "
                 f"them from {DOMAIN_SNIPPET} (or point 'responses' to your own)."
+            )
+        card_warning = self.config.get("card_data_response")
+        if card_warning and card_warning not in domain.responses:
+            raise RepairConfigError(
+                f"ConversationRepairPolicy option 'card_data_response' names '{card_warning}', "
+                "which is not a response in the domain. Add it or set it to null."
             )
         if TASK_SLOT not in {slot.name for slot in domain.slots}:
             raise RepairConfigError(
@@ -195,6 +241,12 @@ class ConversationRepairPolicy(Policy):
             return self._prediction(probabilities)  # /restart, /back: Rasa's own actions
         settings = self.settings
         facts = domain_facts(domain)
+        card_warning, warned = self.config.get("card_data_response"), False
+        if card_warning and CARD_DATA_KINDS & set(_pii_kinds(tracker)):
+            if not turn.actions:
+                return self._predict(domain, card_warning, 1.0, [], "card_data")
+            if turn.actions[0] == card_warning:  # the rest of the turn: as if it had not been said
+                turn, warned = replace(turn, actions=turn.actions[1:]), True
 
         error_response = settings.response("internal_error")
         failed = failed_action(turn, facts)
@@ -213,6 +265,8 @@ class ConversationRepairPolicy(Policy):
         confidence = 1.0
         if plan is None and turn.loop and turn.loop_rejected:
             plan = rejected_plan(turn, settings)
+        if plan is None and warned:  # rules and stories expect the message right before
+            plan = answer_after_warning(turn, settings, facts)
         if plan is None and not turn.loop:
             plan = fallback_plan(turn, settings)
             if not turn.actions:

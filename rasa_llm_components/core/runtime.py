@@ -1,19 +1,26 @@
-"""The process-wide registry that hands the loaded model's knowledge and LLM to the NLG.
+"""The registry that hands each loaded model's knowledge and LLM to the NLG.
 
 Why a registry: Rasa builds the NLG from `endpoints.yml` before, and independently of, the
 trained model, and `NaturalLanguageGenerator.generate` receives only the tracker. The knowledge
 index and the LLM configuration, however, live in the trained model (the `LLMResponsePolicy`'s
-resource). So `LLMResponsePolicy.load` wraps them in an `LLMRuntime` and registers it here; the
-NLG looks the runtime up on every call. Loading a new model (e.g. `PUT /model`) registers its
-runtime and closes the previous one (and its worker process). One Rasa server serves one model,
-so "the latest loaded runtime" is unambiguous.
+resource). So `LLMResponsePolicy.load` wraps them in an `LLMRuntime` and registers it under the
+model's id (`ExecutionContext.model_id`); the NLG looks it up by `tracker.model_id`, which Rasa's
+processor sets on every turn. A server that is loading a new model (`PUT /model`) thus keeps
+answering from the old model's knowledge until the swap, and after a failed load.
+
+A runtime lives as long as the policy instance that registered it: when Rasa drops the model
+(after a successful swap, `DELETE /model`, or the failed load's half-built agent), the policy is
+garbage-collected and the runtime is closed (its llama.cpp worker stopped) in a background
+thread, so the event loop never waits for it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import logging
 import threading
+import weakref
 from typing import Any
 
 from rasa_llm_components.answering import ConversationContext, GroundedAnswerer, answer_config
@@ -71,8 +78,15 @@ class LLMRuntime:
         (Passage sentences are encoded on first use, a passage at a time: a full pre-encoding
         at start-up competed with the first generations for the CPU.)
         """
-        if self.answer_settings.get("mode") != "extractive":
-            spawn = getattr(self.backend(), "spawn", None)
+        if self.answer_settings.get("mode") == "extractive":
+            return
+        # The backend the NLG will call: its `llm:` overrides may point at a shared LLM server,
+        # and then no worker of our own is started.
+        overrides = {
+            repr(sorted(g.llm_overrides.items())): g.llm_overrides for g in list(_generators)
+        }
+        for settings in overrides.values() or [{}]:
+            spawn = getattr(self.backend(settings), "spawn", None)
             if callable(spawn):
                 spawn()
 
@@ -96,8 +110,18 @@ class LLMRuntime:
                 )
             return self._answerers[key]
 
+    async def answerer_async(
+        self,
+        llm_overrides: dict[str, Any] | None = None,
+        answer_overrides: dict[str, Any] | None = None,
+    ) -> GroundedAnswerer:
+        """`answerer` from async code: the first build (it indexes every passage's terms for
+        the claim checks, hundreds of milliseconds) runs in a thread, not in the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, self.answerer, llm_overrides, answer_overrides)
+
     async def answer(self, context: ConversationContext, deadline: float | None = None) -> Any:
-        return await self.answerer().answer(context, deadline)
+        return await (await self.answerer_async()).answer(context, deadline)
 
     def close(self) -> None:
         with self._lock:
@@ -111,19 +135,64 @@ class LLMRuntime:
         self._executor.shutdown(wait=False)
 
 
-_current: LLMRuntime | None = None
-_registry_lock = threading.Lock()
+class RuntimeRegistry:
+    """Runtimes by model id; each is closed when the object that owns it is collected."""
+
+    def __init__(self) -> None:
+        self._runtimes: dict[str, list[LLMRuntime]] = {}
+        self._lock = threading.Lock()
+
+    def register(self, model_id: str | None, runtime: LLMRuntime, owner: object) -> None:
+        """Makes `runtime` answer for `model_id` while `owner` (the loaded policy) is alive."""
+        key = model_id or ""
+        with self._lock:
+            self._runtimes.setdefault(key, []).append(runtime)
+        finalizer = weakref.finalize(owner, self._release, key, runtime)
+        # At interpreter exit the llama.cpp backends stop their workers themselves.
+        finalizer.atexit = False
+
+    def get(self, model_id: str | None) -> LLMRuntime | None:
+        """The newest runtime of `model_id`; without an id, the only runtime if there is one."""
+        with self._lock:
+            runtimes = self._runtimes.get(model_id or "")
+            if runtimes:
+                return runtimes[-1]
+            if model_id is None and len(self._runtimes) == 1:
+                return next(iter(self._runtimes.values()))[-1]
+        return None
+
+    def model_ids(self) -> list[str]:
+        with self._lock:
+            return list(self._runtimes)
+
+    def _release(self, key: str, runtime: LLMRuntime) -> None:
+        with self._lock:
+            runtimes = self._runtimes.get(key, [])
+            if runtime in runtimes:
+                runtimes.remove(runtime)
+            if not runtimes:
+                self._runtimes.pop(key, None)
+        # Stopping a worker process waits for it; the owner may die in the event loop's thread.
+        threading.Thread(target=runtime.close, name="llm-runtime-close", daemon=True).start()
+        logger.info("Closing the LLM runtime of model '%s'.", key or "<no id>")
 
 
-def register_runtime(runtime: LLMRuntime | None) -> None:
-    """Makes `runtime` the one the NLG uses; closes the one it replaces."""
-    global _current
-    with _registry_lock:
-        previous, _current = _current, runtime
-    if previous is not None and previous is not runtime:
-        previous.close()
+_registry = RuntimeRegistry()
+# The LLM NLGs alive in this process (one per Rasa server), whose backend `warm_up` starts.
+_generators: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
-def get_runtime() -> LLMRuntime | None:
-    """The runtime of the most recently loaded model with an `LLMResponsePolicy`, if any."""
-    return _current
+def register_generator(generator: Any) -> None:
+    """Makes `LLMRuntime.warm_up` start the backend of `generator` (an NLG with
+    `llm_overrides`) rather than the model's own, while the generator is alive."""
+    _generators.add(generator)
+
+
+def register_runtime(model_id: str | None, runtime: LLMRuntime, owner: object) -> None:
+    """Registers the runtime of a loaded model (see `RuntimeRegistry.register`)."""
+    _registry.register(model_id, runtime, owner)
+
+
+def get_runtime(model_id: str | None) -> LLMRuntime | None:
+    """The runtime of the model with `model_id` (a tracker's `model_id`), if it is loaded."""
+    return _registry.get(model_id)

@@ -23,6 +23,9 @@ HEAD_FILE = "intent_head.safetensors"
 META_FILE = "intent_model.json"
 
 
+CHARS_PER_TOKEN = 16
+
+
 class IntentPredictor:
     """Scores texts against the intents a `CosineIntentModel` was fine-tuned on."""
 
@@ -61,8 +64,15 @@ class IntentPredictor:
         """Scaled cosine similarities to every intent, shape (len(texts), len(labels))."""
         if not texts:
             return torch.zeros(0, len(self.labels))
+        # Only the first `max_length` tokens count; cutting the text first keeps a huge message
+        # from being tokenized in full (a token is rarely longer than CHARS_PER_TOKEN chars).
+        limit = self.max_length * CHARS_PER_TOKEN
         batch = self.tokenizer(
-            texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
+            [text[:limit] for text in texts],
+            padding=True,
+            truncation=True,
+            max_length=self.max_length,
+            return_tensors="pt",
         )
         return self.model(batch["input_ids"], batch["attention_mask"])
 

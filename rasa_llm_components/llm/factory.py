@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rasa_llm_components.config_validation import check_known_options
 from rasa_llm_components.llm.base import GenerationSettings, LLMBackend, LLMConfigError
 
 BACKENDS = ("llamacpp", "openai", "huggingface")
@@ -27,21 +28,56 @@ DEFAULT_LLM_CONFIG: dict[str, Any] = {
     "request_timeout": 10.0,
     "max_retries": 2,
     "backoff": 0.25,
+    # circuit breaker (openai, and the embedded worker's client): after this many failed
+    # requests in a row, fail fast for `circuit_cooldown` seconds, then try again
+    "circuit_failures": 3,
+    "circuit_cooldown": 30.0,
 }
 
-_KNOWN_KEYS = set(DEFAULT_LLM_CONFIG)
+_POSITIVE_NUMBERS = ("request_timeout", "circuit_cooldown")
+_NON_NEGATIVE_INTEGERS = ("max_retries", "max_tokens")
+_POSITIVE_INTEGERS = ("n_threads", "n_ctx", "circuit_failures")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def llm_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Returns the defaults updated with `overrides`, rejecting unknown keys."""
-    overrides = dict(overrides or {})
-    unknown = sorted(set(overrides) - _KNOWN_KEYS)
-    if unknown:
-        raise LLMConfigError(
-            f"Unknown LLM option(s) {unknown}. Known options: {sorted(_KNOWN_KEYS)}."
-        )
+    """Returns the defaults updated with `overrides`; raises `LLMConfigError` on unknown keys or
+    unusable values, naming the option."""
+    check_known_options(
+        "",
+        overrides,
+        DEFAULT_LLM_CONFIG,
+        section="llm",
+        error=LLMConfigError,
+        allow_rasa_keys=False,
+    )
     config = dict(DEFAULT_LLM_CONFIG)
-    config.update(overrides)
+    config.update(overrides or {})
+    for key in _POSITIVE_NUMBERS:
+        if not _is_number(config[key]) or config[key] <= 0:
+            raise LLMConfigError(f"'llm.{key}' must be a number > 0, got {config[key]!r}.")
+    for key in _NON_NEGATIVE_INTEGERS + _POSITIVE_INTEGERS:
+        low = 1 if key in _POSITIVE_INTEGERS else 0
+        if not isinstance(config[key], int) or isinstance(config[key], bool) or config[key] < low:
+            raise LLMConfigError(
+                f"'llm.{key}' must be an integer >= {low}, got {config[key]!r}."
+            )
+    if not _is_number(config["backoff"]) or config["backoff"] < 0:
+        raise LLMConfigError(f"'llm.backoff' must be a number >= 0, got {config['backoff']!r}.")
+    model_path = config["model_path"]
+    if isinstance(model_path, list) and (
+        not model_path or not all(isinstance(item, str) and item for item in model_path)
+        or config["backend"] != "llamacpp"
+    ):
+        raise LLMConfigError(
+            "'llm.model_path' may be a list (GGUF files tried in order) only for the llamacpp "
+            f"backend, and only of non-empty paths; got {model_path!r}."
+        )
+    if model_path is not None and not isinstance(model_path, (str, list)):
+        raise LLMConfigError(f"'llm.model_path' must be a path, got {model_path!r}.")
     return config
 
 
@@ -64,6 +100,8 @@ def create_backend(config: dict[str, Any] | None = None) -> LLMBackend:
             mode=config["mode"],
             nice=config["nice"],
             request_timeout=config["request_timeout"],
+            circuit_failures=config["circuit_failures"],
+            circuit_cooldown=config["circuit_cooldown"],
             settings=settings,
         )
     if name == "openai":
@@ -76,6 +114,8 @@ def create_backend(config: dict[str, Any] | None = None) -> LLMBackend:
             timeout=config["request_timeout"],
             max_retries=config["max_retries"],
             backoff=config["backoff"],
+            circuit_failures=config["circuit_failures"],
+            circuit_cooldown=config["circuit_cooldown"],
             settings=settings,
         )
     if name == "huggingface":

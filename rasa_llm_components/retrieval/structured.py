@@ -31,8 +31,26 @@ def _parse(path: Path) -> Any:
         if path.suffix.lower() == ".json":
             return json.loads(text) if text.strip() else None
         return yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as error:
-        raise KnowledgeBaseError(f"Knowledge file '{path.name}' is not valid: {error}") from error
+    except json.JSONDecodeError as error:
+        raise KnowledgeBaseError(
+            f"Knowledge file '{path.name}' line {error.lineno}, column {error.colno}: not valid "
+            f"JSON ({error.msg}). Fix the file or remove it from 'knowledge_paths'."
+        ) from error
+    except yaml.YAMLError as error:
+        raise KnowledgeBaseError(_yaml_message(path, error)) from error
+
+
+def _yaml_message(path: Path, error: yaml.YAMLError) -> str:
+    """One line for a YAML error: the file, the line and column, and the problem."""
+    mark = getattr(error, "problem_mark", None)
+    where = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    context = getattr(error, "context", None)
+    detail = f"{context}: {problem}" if context else problem
+    return (
+        f"Knowledge file '{path.name}'{where}: not valid YAML ({detail}). Check the indentation "
+        "and quote answers that contain ': ' or start with a special character."
+    )
 
 
 def _entries(data: Any, path: Path) -> list[Any]:

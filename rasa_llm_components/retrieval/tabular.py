@@ -32,11 +32,14 @@ def load_table(path: Path) -> list[Passage]:
     ``"column: value"`` line per other non-empty cell. All cells go to ``metadata["fields"]``.
     """
     text = read_text(path)
+    reader = csv.reader(io.StringIO(text))
     try:
-        rows = list(csv.reader(io.StringIO(text)))
+        rows = list(reader)
     except csv.Error as error:
-        message = f"Knowledge file '{path.name}' is not valid CSV: {error}"
-        raise KnowledgeBaseError(message) from error
+        raise KnowledgeBaseError(
+            f"Knowledge file '{path.name}' line {reader.line_num}: not valid CSV ({error}). Quote "
+            "cells that contain commas, quotes or line breaks."
+        ) from error
     rows = [row for row in rows if any(cell.strip() for cell in row)]
     if not rows:
         logger.warning("Knowledge file '%s' is empty.", path.name)

@@ -25,9 +25,17 @@ MIN_EXAMPLES_PER_INTENT = 10
 
 
 def domain_intents() -> list[str]:
-    """The intents declared in example_bot/domain.yml (plain names or `name: {properties}`)."""
+    """The intents of example_bot/domain.yml (plain names or `name: {properties}`) that the NLU
+    classifies: intents that only front ends send as `/intent` (the web chat's
+    `answer_feedback`) have no training examples and are left out."""
     domain = yaml.safe_load((BOT_DIR / "domain.yml").read_text(encoding="utf-8"))
-    return [next(iter(i)) if isinstance(i, dict) else i for i in domain["intents"]]
+    trained = {
+        example.intent
+        for path in (BOT_DIR / "data").glob("nlu*.yml")
+        for example in nlu_heldout.load_examples(path)
+    }
+    names = [next(iter(i)) if isinstance(i, dict) else i for i in domain["intents"]]
+    return [name for name in names if name in trained]
 
 
 def normalised(text: str) -> str:

@@ -229,6 +229,20 @@ def test_follow_up_is_answered_with_the_earlier_product(shop_index, shop_guard):
     assert "$249.00" in result.text
 
 
+def test_a_question_the_policy_names_better_than_the_row_is_answered_from_it(
+    shop_index, shop_guard
+):
+    """The row has the X200's warranty months; what breaks a warranty is in the policy."""
+    result, _ = _answer(
+        shop_index, shop_guard, "",
+        "i dropped my x200 down the stairs and the headband snapped, will the warranty fix that?",
+        mode="extractive",
+    )
+    assert result.kind == EXTRACTIVE
+    assert "accidental damage" in result.text
+    assert not result.sources[0]["id"].startswith("catalog:")
+
+
 def test_a_policy_question_naming_a_product_is_answered_from_the_policy(shop_index, shop_guard):
     result, _ = _answer(shop_index, shop_guard, "", "can i still return my x200 after 30 days?",
                         mode="extractive")

@@ -17,8 +17,10 @@ from rasa_llm_components.retrieval import Passage
 from rasa_llm_components.retrieval.products import ProductCatalog
 
 
-def _sentence(text: str, score: float, position: int, passage: str = "faq:a") -> EvidenceSentence:
-    return EvidenceSentence(passage, "Title", text, score, 0, position)
+def _sentence(
+    text: str, score: float, position: int, passage: str = "faq:a", title: str = "Title"
+) -> EvidenceSentence:
+    return EvidenceSentence(passage, title, text, score, 0, position)
 
 
 def _row(sku: str, name: str, **fields: str) -> Passage:
@@ -65,6 +67,35 @@ def test_extractive_short_best_sentence_brings_the_next_one():
     assert text == "We do not swap items directly. Return the item and place a new order."
 
 
+def test_extractive_answer_covers_the_questions_own_term_and_drops_a_denied_yes():
+    """"with express to hawaii": the FAQ's "Yes" is about express shipping in general; the
+    sentence that names Hawaii says no."""
+    title = "Do you offer express shipping?"
+    ranked = [
+        _sentence("Express shipping takes 1 to 2 business days and costs $14.99.", 0.6, 1,
+                  title=title),
+        _sentence("Yes, within the United States.", 0.5, 0, title=title),
+        _sentence("It is not available for PO boxes, Alaska or Hawaii.", 0.3, 2, title=title),
+    ]
+    text, _ = extractive_answer(ranked, question="do u ship to hawaii with express")
+    assert "Hawaii" in text
+    assert not text.lower().startswith("yes")
+    assert text.startswith("Express shipping takes 1 to 2 business days")
+
+
+def test_extractive_answer_keeps_the_yes_when_nothing_denies_the_question():
+    title = "Do you offer express shipping?"
+    ranked = [
+        _sentence("Express shipping takes 1 to 2 business days and costs $14.99.", 0.6, 1,
+                  title=title),
+        _sentence("Yes, within the United States.", 0.5, 0, title=title),
+        _sentence("It is not available for PO boxes, Alaska or Hawaii.", 0.3, 2, title=title),
+    ]
+    text, _ = extractive_answer(ranked, question="do you offer express shipping?")
+    assert text.startswith("Yes, within the United States.")
+    assert "Hawaii" not in text
+
+
 @pytest.mark.parametrize(
     "fact, sentence",
     [
@@ -75,6 +106,10 @@ def test_extractive_short_best_sentence_brings_the_next_one():
          "The Auralis X100 Headphones is currently out of stock."),
         ("Auralis X200 Headphones - features: hard case included",
          "The Auralis X200 Headphones comes with hard case."),
+        ("Auralis X200 Headphones - features: foldable",
+         "The Auralis X200 Headphones is foldable."),
+        ("Brevik Kettle - features: dishwasher safe", "The Brevik Kettle is dishwasher safe."),
+        ("Kestrel MH7 - features: detachable cable", "The Kestrel MH7 has detachable cable."),
         ("Lumora Soundbar 3.1 - warranty_months: 36",
          "The Lumora Soundbar 3.1 comes with a 36-month warranty."),
         ("Kettle - capacity: 1.7 L", "The Kettle's capacity is 1.7 L."),

@@ -36,6 +36,13 @@ responses:
 )
 
 
+MODEL_ID = "nlg-test-model"
+
+
+class _LoadedModel:
+    """Stands in for the loaded policy that owns a registered runtime."""
+
+
 def _tracker(question: str) -> DialogueStateTracker:
     events = [
         ActionExecuted("action_listen"),
@@ -45,7 +52,10 @@ def _tracker(question: str) -> DialogueStateTracker:
         ActionExecuted("action_listen"),
         UserUttered(question, intent={"name": "faq", "confidence": 0.9}),
     ]
-    return DialogueStateTracker.from_events("u1", events, slots=DOMAIN.slots)
+    tracker = DialogueStateTracker.from_events("u1", events, slots=DOMAIN.slots)
+    # Rasa's processor sets the served model's id on every tracker it hands out.
+    tracker.model_id = MODEL_ID
+    return tracker
 
 
 def _nlg(**options) -> LLMNaturalLanguageGenerator:
@@ -59,14 +69,18 @@ async def _generate(nlg, action, tracker):
 
 
 @pytest.fixture
-def runtime_with(index, guard, monkeypatch):
+def runtime_with(index, guard):
+    owners = []
+
     def install(scripted=None, **llm_settings) -> LLMRuntime:
         runtime = LLMRuntime(index, guard, llm_settings=llm_settings or None, backend=scripted)
-        monkeypatch.setattr(llm_runtime, "_current", runtime)
+        owners.append(_LoadedModel())
+        llm_runtime.register_runtime(MODEL_ID, runtime, owner=owners[-1])
         return runtime
 
     yield install
-    llm_runtime._current = None
+    owners.clear()  # the model is unloaded: its runtime is unregistered and closed
+    assert llm_runtime.get_runtime(MODEL_ID) is None
 
 
 def test_other_responses_come_from_the_domain_templates(runtime_with):
@@ -147,8 +161,8 @@ def test_unreachable_backend_yields_fallback(runtime_with):
     assert time.perf_counter() - started < 3.0
 
 
-def test_without_a_loaded_policy_the_domain_text_is_used(monkeypatch):
-    monkeypatch.setattr(llm_runtime, "_current", None)
+def test_without_a_loaded_policy_the_domain_text_is_used():
+    assert llm_runtime.get_runtime(MODEL_ID) is None
     message = asyncio.run(_generate(_nlg(), "utter_llm_answer", _tracker("anything?")))
     assert message["text"] == FALLBACK
 

@@ -165,10 +165,11 @@ def test_train_persists_index_and_load_registers_runtime(tmp_path, monkeypatch):
     with storage.read_from(resource) as directory:
         assert (Path(directory) / "knowledge_index" / "passages.json").is_file()
 
-    monkeypatch.setattr(llm_runtime, "_current", None)
-    LLMResponsePolicy.load(config, storage, resource, context)
-    runtime = llm_runtime.get_runtime()
+    loaded = LLMResponsePolicy.load(config, storage, resource, context)
+    runtime = llm_runtime.get_runtime("test")
     assert runtime is not None
     hits = runtime.index.search("How long is the warranty?", top_k=1)
     assert hits[0].passage.id == "faq:warranty-length"
-    llm_runtime.register_runtime(None)
+    # The runtime lives as long as the loaded policy (Rasa drops it on unload or a swap).
+    del loaded
+    assert llm_runtime.get_runtime("test") is None

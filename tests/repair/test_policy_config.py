@@ -61,7 +61,10 @@ def test_defaults_are_valid(tmp_path: Any) -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"cancel_intent": ["stop"]}, "Unknown option(s) ['cancel_intent']"),
+        (
+            {"cancel_intent": ["stop"]},
+            "unknown option 'cancel_intent'. Did you mean 'cancel_intents'?",
+        ),
         ({"cancel_intents": "stop, never mind"}, None),
         ({"cancel_intents": [1, 2]}, "'cancel_intents' must be a list of intent names"),
         ({"responses": {"cancel": "utter_x"}}, "'responses' has unknown key(s) ['cancel']"),
