@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import requests
-import yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_BOT_DIR = REPO_ROOT / "example_bot"
@@ -63,9 +62,9 @@ class Probe:
 class SecurityProbes:
     """The probes, against running servers (`suite.BotServers`) and their shop database."""
 
-    def __init__(self, servers: suite.BotServers, tracker_db: Path | None = None) -> None:
+    def __init__(self, servers: suite.BotServers) -> None:
         self.servers = servers
-        self.tracker_db = tracker_db
+        self.tracker_db = servers.tracker_db
         self.client = ChatClient(
             servers.url,
             customer_token_secret=servers.customer_token_secret,
@@ -158,7 +157,7 @@ class SecurityProbes:
     # -- action server and API ------------------------------------------------------------
     def action_server_direct(self) -> Iterator[Probe]:
         url = f"http://127.0.0.1:{self.servers.action_port}/webhook"
-        call = _action_call("action_cancel_order", OTHER_CUSTOMER, OTHER_CUSTOMERS_PAID_ORDER)
+        call = suite.action_call("action_cancel_order", OTHER_CUSTOMER, OTHER_CUSTOMERS_PAID_ORDER)
         for label, headers in (("no secret", {}),
                                ("a wrong secret", {"Authorization": "Bearer " + "y" * 40})):
             response = self.http.post(url, json=call, headers=headers, timeout=TIMEOUT_S)
@@ -300,24 +299,6 @@ def _unsigned_token(customer_id: str) -> str:
     return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
 
 
-def _action_call(action: str, sender_id: str, order_id: str) -> dict[str, Any]:
-    import rasa_sdk
-
-    return {
-        "next_action": action,
-        "sender_id": sender_id,
-        "tracker": {
-            "sender_id": sender_id,
-            "slots": {"order_id": order_id},
-            "latest_message": {"text": "yes", "intent": {"name": "affirm"}, "entities": []},
-            "events": [],
-            "latest_action_name": "action_listen",
-        },
-        "domain": {},
-        "version": rasa_sdk.__version__,
-    }
-
-
 def _listening_addresses(port: int) -> set[str]:
     """The IPv4/IPv6 addresses a TCP port listens on, from /proc/net/tcp{,6}."""
     addresses: set[str] = set()
@@ -348,19 +329,6 @@ def markdown(probes: Sequence[Probe]) -> str:
     return "\n".join(lines)
 
 
-def secure_servers(model: Path, work_dir: Path) -> tuple[suite.BotServers, Path]:
-    """The example bot as it runs live, on free loopback ports, with its SQL tracker store in
-    `work_dir` (the database, logs and endpoints file go there too)."""
-    database = suite.ShopDatabase.seed(work_dir / "shop.db")
-    tracker_db = work_dir / "trackers.db"
-    endpoints = yaml.safe_load((EXAMPLE_BOT_DIR / "endpoints.yml").read_text("utf-8")) or {}
-    store = dict(endpoints.get("tracker_store") or {"type": "SQL", "dialect": "sqlite"})
-    store["db"] = str(tracker_db)
-    servers = suite.BotServers(model, database, work_dir,
-                               endpoints_overrides={"tracker_store": store})
-    return servers, tracker_db
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.security_table",
                                      description=__doc__.splitlines()[0])
@@ -370,10 +338,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="security-table-") as directory:
         work_dir = Path(directory)
         model = suite.resolve_model(work_dir, args.model)
-        servers, tracker_db = secure_servers(model, work_dir)
+        # The example bot's own endpoints and credentials: its SQLite tracker store goes to
+        # work_dir.
+        servers = suite.BotServers(model, suite.ShopDatabase.seed(work_dir / "shop.db"), work_dir)
         servers.start()
         try:
-            probes = SecurityProbes(servers, tracker_db).all()
+            probes = SecurityProbes(servers).all()
         finally:
             servers.stop()
     table = markdown(probes)

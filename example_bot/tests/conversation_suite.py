@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import rasa_sdk
 import requests
 import yaml
 from bot_processes import ManagedProcess, free_port, http_ok, run_checked
@@ -688,6 +689,25 @@ def _model_loaded(url: str, api_token: str) -> Callable[[], bool]:
     return check
 
 
+def action_call(
+    action: str, sender_id: str, order_id: str, intent: str = "affirm"
+) -> dict[str, Any]:
+    """What Rasa would post to /webhook: `action` for `sender_id`, who said "yes" about an order."""
+    return {
+        "next_action": action,
+        "sender_id": sender_id,
+        "tracker": {
+            "sender_id": sender_id,
+            "slots": {"order_id": order_id},
+            "latest_message": {"text": "yes", "intent": {"name": intent}, "entities": []},
+            "events": [],
+            "latest_action_name": "action_listen",
+        },
+        "domain": {},
+        "version": rasa_sdk.__version__,
+    }
+
+
 def action_server_command(port: int) -> list[str]:
     """The locked-down action server of the example bot (run in BOT_DIR, needs the secret in
     $ACTION_SERVER_TOKEN); it checks the shop database at start-up and on /health."""
@@ -715,6 +735,7 @@ class BotServers:
         # Sections of endpoints.yml to replace (tracker_store, lock_store, nlg, ...) and extra
         # environment variables of both servers.
         self.endpoints_overrides = dict(endpoints_overrides or {})
+        self.tracker_db: Path | None = None  # the SQLite tracker store's file, once started
         self.env = {**PROCESS_ENV, **(env or {})}
         # Customer tokens' secret and the HTTP API token: this test process's random ones
         # (which ChatClient uses by default) unless `env` names others.
@@ -756,6 +777,8 @@ class BotServers:
             # Conversations go to this work folder, never to the bot's own SQLite file.
             store = {**store, "db": str(self.work_dir / Path(store.get("db") or "rasa.db").name)}
             endpoints["tracker_store"] = store
+        if store.get("dialect") == "sqlite":
+            self.tracker_db = Path(store["db"])
         endpoints_path = self.work_dir / "endpoints.yml"
         endpoints_path.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
         try:

@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import rasa_sdk
 import requests
 from bot_processes import free_port
 from chat_client import ChatClient
@@ -27,6 +26,7 @@ from conversation_suite import (
     PROCESS_ENV,
     BotServers,
     ShopDatabase,
+    action_call,
     action_server_command,
 )
 
@@ -40,23 +40,6 @@ START_TIMEOUT_S = 120
 
 def order_status(database: ShopDatabase, order_id: str) -> str:
     return database.query("SELECT status FROM orders WHERE id = ?", order_id)[0][0]
-
-
-def action_call(action: str, sender_id: str, order_id: str, intent: str = "affirm") -> dict:
-    """What Rasa would post to /webhook: `action` for `sender_id`, who said "yes" about an order."""
-    return {
-        "next_action": action,
-        "sender_id": sender_id,
-        "tracker": {
-            "sender_id": sender_id,
-            "slots": {"order_id": order_id},
-            "latest_message": {"text": "yes", "intent": {"name": intent}, "entities": []},
-            "events": [],
-            "latest_action_name": "action_listen",
-        },
-        "domain": {},
-        "version": rasa_sdk.__version__,
-    }
 
 
 class ActionServer:

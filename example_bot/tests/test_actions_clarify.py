@@ -40,6 +40,13 @@ from test_actions import (  # noqa: F401 - seeded_template and shop_db are fixtu
 
 X200 = "Auralis X200 Headphones"
 CABLE = "Veltro Braided USB-C Cable 2 m"
+PENDING_ADDRESS = "[ADDRESS]"  # the change-address form's slot value while the draft waits
+
+
+def address_draft(conversation_id: str) -> str | None:
+    """The address the change-address form keeps for a conversation (in the shop database)."""
+    with session_scope(get_engine()) as session:
+        return ShopRepository(session).address_draft(conversation_id)
 
 
 def buttons(messages: list[dict[str, Any]]) -> list[str]:
@@ -476,7 +483,10 @@ def test_change_address_form_takes_the_address_and_not_its_zip():
         intent="change_address",
         entities=zip_entity(text, "10009"),
     )
-    assert slot_events(events) == {"new_address": "10 main st new york ny 10009", "order_id": None}
+    # The slot holds a placeholder; the address waits as the conversation's draft in the shop
+    # database, so that the tracker store never has it.
+    assert slot_events(events) == {"new_address": PENDING_ADDRESS, "order_id": None}
+    assert address_draft(LIAM) == "10 main st new york ny 10009"
     assert messages == []  # no "order not found", no order of Liam's described
 
 
@@ -524,7 +534,8 @@ def test_new_address_is_cleaned_of_apologies_and_fillers(typed):
         {"order_id": "ORD-10006"},
         "new_address",
     )
-    assert slot_events(events) == {"new_address": "5 Elm Rd, Springfield, IL 62704"}
+    assert slot_events(events) == {"new_address": PENDING_ADDRESS}
+    assert address_draft(EMMA) == "5 Elm Rd, Springfield, IL 62704"
     assert messages == []
 
 

@@ -64,8 +64,17 @@ class LLMRuntime:
         return repr(sorted(settings.items(), key=lambda item: item[0]))
 
     def backend(self, overrides: dict[str, Any] | None = None) -> LLMBackend:
-        """The (cached) backend for the model's LLM settings updated with `overrides`."""
-        settings = llm_config({**self.llm_settings, **(overrides or {})})
+        """The (cached) backend for the model's LLM settings updated with `overrides`.
+
+        Overrides that switch the backend (`endpoints.yml` pointing replicas to a shared
+        OpenAI-compatible server) drop the model's `model_path`, which belongs to its own
+        backend (a list of GGUF files is only valid for llama.cpp).
+        """
+        overrides = dict(overrides or {})
+        base = dict(self.llm_settings)
+        if overrides.get("backend", base.get("backend")) != base.get("backend"):
+            base.pop("model_path", None)
+        settings = llm_config({**base, **overrides})
         key = self._key(settings)
         with self._lock:
             if key not in self._backends:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
 import logging
 import time
+from collections.abc import Iterator
 
 import jwt
 import pytest
@@ -87,12 +89,31 @@ def test_minted_claims():
         pytest.param(mint_token("C1002", SECRET)[:-3] + "abc", id="tampered"),
     ],
 )
-def test_tokens_that_do_not_verify_make_a_visitor(verifier, token, caplog):
-    caplog.set_level(logging.INFO, logger="rasa_llm_components.channels.identity")
-    identity = verifier.identify(token, client_id="C1002")
+def test_tokens_that_do_not_verify_make_a_visitor(verifier, token):
+    with identity_log() as records:
+        identity = verifier.identify(token, client_id="C1002")
     assert identity.customer_id is None and not identity.authenticated
     assert identity.conversation_id == "visitor-C1002"
-    assert "rejected" in caplog.text and token not in caplog.text
+    logged = " ".join(record.getMessage() for record in records)
+    assert "rejected" in logged and token not in logged
+
+
+@contextlib.contextmanager
+def identity_log() -> Iterator[list[logging.LogRecord]]:
+    """The identity module's log records, caught at its own logger (other tests may stop the
+    propagation of the package's loggers, which caplog relies on)."""
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.INFO)
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger("rasa_llm_components.channels.identity")
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    try:
+        yield records
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def test_no_token_is_a_visitor_without_a_log(verifier, caplog):
