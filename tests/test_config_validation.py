@@ -7,13 +7,11 @@ component trains, naming the key, the closest valid key and the valid keys.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,10 @@ from rasa_llm_components.config_validation import (
     unknown_option_message,
 )
 from tests.llm.conftest import DATA, KNOWLEDGE
+from tests.log_records import logged_messages
+
+# Rasa's training hooks log "Starting to train component ..." here.
+TRAINING_LOGGER = "rasa.engine.training.hooks"
 
 LLM_POLICY = "rasa_llm_components.LLMResponsePolicy"
 
@@ -116,27 +118,9 @@ CASES = {
 }
 
 
-@contextlib.contextmanager
-def training_log() -> Iterator[list[str]]:
-    """The messages of Rasa's training hooks ("Starting to train component ..."), caught at
-    their own logger: Rasa stops the propagation of some loggers, which caplog relies on."""
-    messages: list[str] = []
-    handler = logging.Handler(logging.INFO)
-    handler.emit = lambda record: messages.append(record.getMessage())  # type: ignore[method-assign]
-    logger = logging.getLogger("rasa.engine.training.hooks")
-    level = logger.level
-    logger.setLevel(logging.INFO)
-    logger.addHandler(handler)
-    try:
-        yield messages
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-
-
 def test_the_tiny_bot_trains_as_configured(bot):
     """The control case: without a typo the same bot trains (and the log shows it)."""
-    with training_log() as messages:
+    with logged_messages(TRAINING_LOGGER) as messages:
         result = _train(bot)
     assert result.code == 0 and result.model
     assert any("Starting to train" in message for message in messages)
@@ -153,7 +137,7 @@ def test_rasa_train_stops_before_training_on_an_unknown_option(bot, case):
         (bot / "config.yml").write_text(yaml.safe_dump(config))
     else:
         _configure(bot, pipeline_extra, **policy_options)
-    with training_log() as messages, pytest.raises(RasaException) as caught:
+    with logged_messages(TRAINING_LOGGER) as messages, pytest.raises(RasaException) as caught:
         _train(bot)
     assert message in str(caught.value)
     assert "Valid options:" in str(caught.value) or "Known" in str(caught.value)

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import hmac
 import json
 import logging
 import time
-from collections.abc import Iterator
 
 import jwt
 import pytest
@@ -23,6 +21,7 @@ from rasa_llm_components.channels.identity import (
     visitor_conversation_id,
 )
 from rasa_llm_components.channels.tokens import mint_token
+from tests.log_records import logged_messages
 
 SECRET = "s3cret-" + "x" * 40
 AUDIENCE, ISSUER = "voltnest-chat", "voltnest-shop"
@@ -90,30 +89,12 @@ def test_minted_claims():
     ],
 )
 def test_tokens_that_do_not_verify_make_a_visitor(verifier, token):
-    with identity_log() as records:
+    with logged_messages("rasa_llm_components.channels.identity") as messages:
         identity = verifier.identify(token, client_id="C1002")
     assert identity.customer_id is None and not identity.authenticated
     assert identity.conversation_id == "visitor-C1002"
-    logged = " ".join(record.getMessage() for record in records)
+    logged = " ".join(messages)
     assert "rejected" in logged and token not in logged
-
-
-@contextlib.contextmanager
-def identity_log() -> Iterator[list[logging.LogRecord]]:
-    """The identity module's log records, caught at its own logger (other tests may stop the
-    propagation of the package's loggers, which caplog relies on)."""
-    records: list[logging.LogRecord] = []
-    handler = logging.Handler(logging.INFO)
-    handler.emit = records.append  # type: ignore[method-assign]
-    logger = logging.getLogger("rasa_llm_components.channels.identity")
-    level = logger.level
-    logger.setLevel(logging.INFO)
-    logger.addHandler(handler)
-    try:
-        yield records
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
 
 
 def test_no_token_is_a_visitor_without_a_log(verifier, caplog):
