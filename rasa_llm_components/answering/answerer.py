@@ -33,6 +33,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rasa_llm_components.answering import figure_checks
+from rasa_llm_components.answering.comparison import (
+    FACTS_PER_PRODUCT,
+    distinguishing_facts,
+    is_comparison,
+)
 from rasa_llm_components.answering.evidence import (
     EvidenceSentence,
     SentenceCache,
@@ -143,15 +148,15 @@ class GroundedAnswerer:
             sentence_cache = SentenceCache(index.encoder)
         self.sentences = sentence_cache
         passages = list(index.passages) if index is not None else []
-        self.catalog = ProductCatalog.from_passages(passages)
+        self._knowledge_texts = [f"{p.title}. {p.text}" for p in passages]
+        # The encoder's whole words: ordinary English, which never names a product alone.
+        english = encoder_words(getattr(index.encoder, "model_path", "")) if index else []
+        self.catalog = ProductCatalog.from_passages(passages, english)
         self.verifier = ClaimVerifier(
             guard,
             KnowledgeVocabulary.build(f"{p.title}. {p.text}" for p in passages),
             common_share=float(self.config["common_term_share"]),
-            english_words=(
-                encoder_words(getattr(index.encoder, "model_path", ""))
-                if index is not None and self.config["claim_check"] == "lenient" else ()
-            ),
+            english_words=english if self.config["claim_check"] == "lenient" else (),
             min_sentence_coverage=STRICT_COVERAGE if self.config["claim_check"] == "strict"
             else 0.0,
         )
@@ -281,7 +286,9 @@ class GroundedAnswerer:
         chosen, about_products = self._choose_hits(hits, products, carried, context.question)
         texts = [f"{hit.passage.title}. {hit.passage.text}" for hit in chosen]
         if self.config["abstain_on_unknown_models"]:
-            unknown = unknown_model_names(context.question, texts)
+            # Against the whole knowledge: "my iphone 15" is a phone the catalog knows of, even
+            # when the passages chosen for the answer do not mention it.
+            unknown = unknown_model_names(context.question, self._knowledge_texts)
             if unknown:
                 key = "not_sold" if _RANGE_QUESTION.search(context.question) else "abstain"
                 return _Evidence(chosen, [], "", [], query, products,
@@ -352,9 +359,22 @@ class GroundedAnswerer:
             pinned = {mention.passage_id for mention in products}
             own = [item for item in ranked if item.passage_id in pinned] or ranked
             return extractive_answer(own, currency=currency, question=question)
-        # A comparison: the best fact of each product named.
+        # Several products: what sets each apart when the question compares them, else the
+        # best fact of each.
+        named = list(dict.fromkeys(mention.passage_id for mention in products[:3]))
+        differences = (
+            distinguishing_facts(ranked, named, question) if is_comparison(question) else {}
+        )
         parts, ids = [], []
         for mention in products[:3]:
+            if differences.get(mention.passage_id):
+                text, _ = extractive_answer(
+                    differences[mention.passage_id], max_sentences=FACTS_PER_PRODUCT,
+                    margin=float("inf"), currency=currency,
+                )
+                parts.append(text)
+                ids.append(mention.passage_id)
+                continue
             own = [item for item in ranked if item.passage_id == mention.passage_id]
             if own:
                 text, _ = extractive_answer(own, max_sentences=1, currency=currency)

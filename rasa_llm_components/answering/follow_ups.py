@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from rasa_llm_components.answering.comparison import is_comparison
 from rasa_llm_components.retrieval.products import ProductCatalog, ProductMention
 from rasa_llm_components.retrieval.text import tokenize
 
@@ -66,6 +67,9 @@ def resolve(
     query carries the customer's previous message for the topic.
     """
     products = catalog.mentions(question) if catalog else []
+    if len(products) == 1 and catalog is not None and is_comparison(question):
+        # "the pulse 3 ... the lite is way cheaper": the other one is the Pulse 3 Lite.
+        products += _variant(question, products, catalog)
     previous = next((text for speaker, text in reversed(history) if speaker == "user"), "")
     follow_up = bool(history) and is_follow_up(question)
     query = f"{question} {previous}".strip() if follow_up and previous else question

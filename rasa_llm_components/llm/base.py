@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import abc
+import contextlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rasa_llm_components.llm.admission import RequestGate
 
 ChatMessages = list[dict[str, str]]
 
@@ -44,8 +48,16 @@ class LLMBackend(abc.ABC):
 
     name: str = "base"
 
-    def __init__(self, settings: GenerationSettings | None = None) -> None:
+    def __init__(
+        self, settings: GenerationSettings | None = None, gate: RequestGate | None = None
+    ) -> None:
         self.settings = settings or GenerationSettings()
+        # Bounds the generations running and waiting at once (see `admission`); None: no bound.
+        self.gate = gate
+
+    def admitted(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """The gate's slot for one generation (`LLMBusyError` when full), or no limit."""
+        return self.gate.slot() if self.gate is not None else contextlib.nullcontext()
 
     async def start(self) -> None:  # noqa: B027 - optional hook
         """Prepares the backend (loads a model, starts a worker); generate calls it lazily."""

@@ -5,9 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_llm_components.config_validation import check_known_options
+from rasa_llm_components.llm.admission import RequestGate
 from rasa_llm_components.llm.base import GenerationSettings, LLMBackend, LLMConfigError
 
 BACKENDS = ("llamacpp", "openai", "huggingface")
+# llama.cpp slots of the embedded model unless `n_parallel` says otherwise: on one thread two
+# slots only interleave their generations (measured: both answers slower, docs/answers.md).
+EMBEDDED_SLOTS = 1
 
 DEFAULT_LLM_CONFIG: dict[str, Any] = {
     "backend": "llamacpp",
@@ -17,7 +21,13 @@ DEFAULT_LLM_CONFIG: dict[str, Any] = {
     # llamacpp + huggingface
     "model_path": None,
     "n_threads": 1,
-    # llamacpp
+    # generations at once (llama.cpp slots; for openai, requests in flight from this process)
+    # and how many more may wait; the rest are refused at once (`LLMBusyError`), which the
+    # answerer turns into an extractive answer. n_parallel null: 1 for llamacpp, no limit for
+    # openai; max_queue null: no limit.
+    "n_parallel": None,
+    "max_queue": 2,
+    # llamacpp (n_ctx: tokens per conversation; the worker allocates n_ctx * n_parallel)
     "n_ctx": 2048,
     "mode": "process",
     "nice": 10,
@@ -65,6 +75,12 @@ def llm_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             raise LLMConfigError(
                 f"'llm.{key}' must be an integer >= {low}, got {config[key]!r}."
             )
+    for key in ("n_parallel", "max_queue"):
+        value, low = config[key], 1 if key == "n_parallel" else 0
+        if value is not None and (
+            not isinstance(value, int) or isinstance(value, bool) or value < low
+        ):
+            raise LLMConfigError(f"'llm.{key}' must be null or an integer >= {low}, got {value!r}.")
     if not _is_number(config["backoff"]) or config["backoff"] < 0:
         raise LLMConfigError(f"'llm.backoff' must be a number >= 0, got {config['backoff']!r}.")
     model_path = config["model_path"]
@@ -85,6 +101,10 @@ def create_backend(config: dict[str, Any] | None = None) -> LLMBackend:
     """Creates the backend named by `config['backend']`; raises `LLMConfigError` on bad config."""
     config = llm_config(config)
     name = str(config["backend"]).lower()
+    n_parallel = config["n_parallel"]
+    if n_parallel is None and name == "llamacpp":
+        n_parallel = EMBEDDED_SLOTS
+    gate = RequestGate(n_parallel, config["max_queue"]) if n_parallel else None
     settings = GenerationSettings(
         max_tokens=int(config["max_tokens"]),
         temperature=float(config["temperature"]),
@@ -97,12 +117,14 @@ def create_backend(config: dict[str, Any] | None = None) -> LLMBackend:
             model_path=config["model_path"],
             n_ctx=config["n_ctx"],
             n_threads=config["n_threads"],
+            n_parallel=n_parallel,
             mode=config["mode"],
             nice=config["nice"],
             request_timeout=config["request_timeout"],
             circuit_failures=config["circuit_failures"],
             circuit_cooldown=config["circuit_cooldown"],
             settings=settings,
+            gate=gate,
         )
     if name == "openai":
         from rasa_llm_components.llm.openai_compat import OpenAICompatibleBackend
@@ -117,6 +139,7 @@ def create_backend(config: dict[str, Any] | None = None) -> LLMBackend:
             circuit_failures=config["circuit_failures"],
             circuit_cooldown=config["circuit_cooldown"],
             settings=settings,
+            gate=gate,
         )
     if name == "huggingface":
         from rasa_llm_components.llm.huggingface import HuggingFaceBackend

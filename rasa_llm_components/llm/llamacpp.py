@@ -31,6 +31,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
+from rasa_llm_components.llm.admission import RequestGate
 from rasa_llm_components.llm.base import (
     ChatMessages,
     GenerationSettings,
@@ -100,6 +101,7 @@ class LlamaCppBackend(LLMBackend):
         model_path: str | None = None,
         n_ctx: int = 2048,
         n_threads: int = 1,
+        n_parallel: int = 1,
         mode: str = "process",
         nice: int = 10,
         startup_timeout: float = 60.0,
@@ -107,13 +109,15 @@ class LlamaCppBackend(LLMBackend):
         settings: GenerationSettings | None = None,
         circuit_failures: int = 3,
         circuit_cooldown: float = 30.0,
+        gate: RequestGate | None = None,
     ) -> None:
-        super().__init__(settings)
+        super().__init__(settings, gate)
         if mode not in MODES:
             raise LLMConfigError(f"llama.cpp 'mode' must be one of {MODES}, got '{mode}'.")
         self.model_path = resolve_model_path(model_path)
         self.n_ctx = int(n_ctx)
         self.n_threads = max(1, int(n_threads))
+        self.n_parallel = max(1, int(n_parallel))
         self.mode = mode
         self.nice = int(nice)
         self.startup_timeout = float(startup_timeout)
@@ -146,7 +150,9 @@ class LlamaCppBackend(LLMBackend):
                 return
             settings = {
                 "model_path": self.model_path,
-                "n_ctx": self.n_ctx,
+                # llama.cpp splits the context between the slots; `n_ctx` is per conversation.
+                "n_ctx": self.n_ctx * self.n_parallel,
+                "n_parallel": self.n_parallel,
                 "n_threads": self.n_threads,
                 "nice": self.nice,
             }
@@ -206,6 +212,8 @@ class LlamaCppBackend(LLMBackend):
                 settings=self.settings,
                 circuit_failures=self.circuit_failures,
                 circuit_cooldown=self.circuit_cooldown,
+                # A turn whose deadline ran out under load is no sign of a broken worker.
+                cancel_is_failure=False,
             )
 
     def _load_in_process(self) -> None:
@@ -215,13 +223,19 @@ class LlamaCppBackend(LLMBackend):
 
         from rasa_llm_components.llm.llamacpp_worker import build_params
 
-        settings = {"model_path": self.model_path, "n_ctx": self.n_ctx, "n_threads": self.n_threads}
+        settings = {
+            "model_path": self.model_path,
+            "n_ctx": self.n_ctx * self.n_parallel,
+            "n_parallel": self.n_parallel,
+            "n_threads": self.n_threads,
+        }
         self._server = xllamacpp.Server(build_params(settings))
 
     async def _run_blocking(self, function: Any, *args: Any) -> Any:
         if self._executor is None:
+            # One thread per slot: the model's server batches the slots' generations.
             self._executor = concurrent.futures.ThreadPoolExecutor(
-                max_workers=1, thread_name_prefix="llamacpp"
+                max_workers=self.n_parallel, thread_name_prefix="llamacpp"
             )
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, function, *args)
@@ -233,6 +247,12 @@ class LlamaCppBackend(LLMBackend):
         *,
         max_tokens: int | None = None,
         temperature: float | None = None,
+    ) -> str:
+        async with self.admitted():
+            return await self._generate(messages, max_tokens, temperature)
+
+    async def _generate(
+        self, messages: ChatMessages, max_tokens: int | None, temperature: float | None
     ) -> str:
         settings = self.settings.merged(max_tokens=max_tokens, temperature=temperature)
         if self.mode == "thread":
@@ -297,6 +317,7 @@ class LlamaCppBackend(LLMBackend):
             "mode": self.mode,
             "model_path": self.model_path,
             "n_threads": self.n_threads,
+            "n_parallel": self.n_parallel,
         }
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import aiohttp
 
+from rasa_llm_components.llm.admission import RequestGate
 from rasa_llm_components.llm.base import (
     ChatMessages,
     GenerationSettings,
@@ -54,8 +55,10 @@ class OpenAICompatibleBackend(LLMBackend):
         extra_body: dict[str, Any] | None = None,
         circuit_failures: int = 3,
         circuit_cooldown: float = 30.0,
+        gate: RequestGate | None = None,
+        cancel_is_failure: bool = True,
     ) -> None:
-        super().__init__(settings)
+        super().__init__(settings, gate)
         if not base_url:
             raise LLMConfigError(
                 "The 'openai' backend needs 'base_url' (e.g. http://host:8000/v1)."
@@ -68,6 +71,9 @@ class OpenAICompatibleBackend(LLMBackend):
         self.backoff = max(0.0, float(backoff))
         self.extra_body = dict(extra_body or {})
         self.circuit = CircuitBreaker(circuit_failures, circuit_cooldown)
+        # A caller that gives up (the NLG's deadline) counts against a remote endpoint; the
+        # embedded worker's own gate already answers at once when it is overloaded.
+        self.cancel_is_failure = cancel_is_failure
         self._session: aiohttp.ClientSession | None = None
         self._session_loop: asyncio.AbstractEventLoop | None = None
 
@@ -109,14 +115,23 @@ class OpenAICompatibleBackend(LLMBackend):
         max_tokens: int | None = None,
         temperature: float | None = None,
     ) -> str:
-        """The reply text; `LLMError` (`CircuitOpenError` while the breaker is open) otherwise."""
+        """The reply text; `LLMError` (`CircuitOpenError` while the breaker is open,
+        `LLMBusyError` when the gate's queue is full) otherwise."""
+        # Waiting for a slot, or being refused one, says nothing about the endpoint's health.
+        async with self.admitted():
+            return await self._generate(messages, max_tokens, temperature)
+
+    async def _generate(
+        self, messages: ChatMessages, max_tokens: int | None, temperature: float | None
+    ) -> str:
         self.circuit.before_call(self.url)
         settings = self.settings.merged(max_tokens=max_tokens, temperature=temperature)
         try:
             text = await self._with_retries(self._body(messages, settings))
         except asyncio.CancelledError:
             # The caller gave up waiting (the NLG's timeout): the endpoint is too slow.
-            self.circuit.record_failure()
+            if self.cancel_is_failure:
+                self.circuit.record_failure()
             raise
         except LLMError:
             self.circuit.record_failure()

@@ -30,6 +30,9 @@ _KIND_WORDS = frozenset(
     soundbar""".split()
 )
 
+# Definite and possessive only: "a hub" is any hub, "the hub" is the one the shop sells.
+_DETERMINERS = frozenset("the this that my your ur our his her their".split())
+
 
 def _words(text: str) -> list[str]:
     return _WORD.findall(text.lower().replace("-", " "))
@@ -47,12 +50,23 @@ class ProductMention:
 class ProductCatalog:
     """Aliases of the knowledge base's table rows, for finding the products a message names."""
 
-    def __init__(self, aliases: dict[tuple[str, ...], tuple[str, str]]) -> None:
+    def __init__(
+        self,
+        aliases: dict[tuple[str, ...], tuple[str, str]],
+        kind_aliases: Iterable[tuple[str, ...]] = (),
+    ) -> None:
         self._aliases = aliases
+        # A kind word names the product only after "the", "my", ... ("the case", not "in case").
+        self._kind_aliases = frozenset(kind_aliases)
         self._longest = max((len(alias) for alias in aliases), default=0)
 
     @classmethod
-    def from_passages(cls, passages: Iterable[Passage]) -> ProductCatalog:
+    def from_passages(
+        cls, passages: Iterable[Passage], common_words: Iterable[str] = ()
+    ) -> ProductCatalog:
+        """Aliases of every table row. `common_words` (e.g. an encoder's vocabulary) are
+        ordinary words that never name a product on their own ("robot", "laptop")."""
+        passages = list(passages)
         rows = [passage for passage in passages if passage.metadata.get("kind") == "row"]
         candidates: dict[tuple[str, ...], set[tuple[str, str]]] = {}
         for row in rows:
@@ -63,20 +77,15 @@ class ProductCatalog:
                 candidates.setdefault(alias, set()).add((row.id, name))
         # An alias shared by several rows ("pulse 3" of "Pulse 3" and "Pulse 3 Lite") belongs to
         # the row whose full name it is closest to; a tie leaves it out.
-        # A single distinctive word of one product's name ("soundbar", "roboclean") names it.
-        word_owners: dict[str, set[tuple[str, str]]] = {}
-        for row in rows:
-            for word in set(_words(row.title)):
-                word_owners.setdefault(word, set()).add((row.id, row.title))
-        for word, owners in word_owners.items():
-            if len(owners) == 1 and len(word) >= 4 and word not in _TOO_GENERIC:
-                candidates.setdefault((word,), set()).update(owners)
         aliases: dict[tuple[str, ...], tuple[str, str]] = {}
         for alias, owners in candidates.items():
             ranked = sorted(owners, key=lambda owner: len(_words(owner[1])))
             if len(ranked) == 1 or len(_words(ranked[0][1])) < len(_words(ranked[1][1])):
                 aliases[alias] = ranked[0]
-        return cls(aliases)
+        for alias, owner in _distinctive_aliases(rows, passages, set(common_words)).items():
+            aliases.setdefault(alias, owner)
+        kind_aliases = [alias for alias in aliases if len(alias) == 1 and alias[0] in _KIND_WORDS]
+        return cls(aliases, kind_aliases)
 
     def __bool__(self) -> bool:
         return bool(self._aliases)
@@ -91,6 +100,14 @@ class ProductCatalog:
             for length in range(min(self._longest, len(words) - position), 0, -1):
                 alias = tuple(words[position : position + length])
                 owner = self._aliases.get(alias)
+                if owner is None and alias[-1].endswith("s") and len(alias[-1]) > 3:
+                    # "the lumora smart bulbs", "x200s"
+                    alias = (*alias[:-1], alias[-1][:-1])
+                    owner = self._aliases.get(alias)
+                if alias in self._kind_aliases and (
+                    position == 0 or words[position - 1] not in _DETERMINERS
+                ):
+                    owner = None
                 if owner is not None:
                     if owner[0] not in seen:
                         seen.add(owner[0])
@@ -100,6 +117,59 @@ class ProductCatalog:
             else:
                 position += 1
         return found
+
+
+def _distinctive_aliases(
+    rows: list[Passage], passages: list[Passage], common_words: set[str]
+) -> dict[tuple[str, ...], tuple[str, str]]:
+    """One word, or the brand and one word, that names exactly one product.
+
+    "roboclean" and "soundbar" name their product; "quillon hub" and "corvane junior" too
+    (the brand's only hub, its only "junior"), and so does "laptop stand" (the word before the
+    product's kind word, and that kind word). A word also used elsewhere in the knowledge
+    ("iphone" in compatibility lists, "espresso" in the grinder's description), an ordinary
+    word (`common_words`), or a kind word that is not the product's own kind ("Monitor
+    Headphones" are headphones: "my external monitor" is not them) is no name on its own; the
+    product's own kind word is ("the kettle") when it is the only product of that kind.
+    """
+    owners: dict[tuple[str, ...], set[tuple[str, str]]] = {}
+    heads: dict[str, str | None] = {}
+    for row in rows:
+        words = _words(row.title)
+        heads[row.id] = next((w for w in reversed(words) if w in _KIND_WORDS), None)
+        brand = _words(str((row.metadata.get("fields") or {}).get("brand", "")))
+        own = words[len(brand):] if brand and words[: len(brand)] == brand else []
+        for word in set(words):
+            owners.setdefault((word,), set()).add((row.id, row.title))
+        for word in set(own):
+            owners.setdefault((*brand, word), set()).add((row.id, row.title))
+        head = heads[row.id]
+        if head is not None and words.index(head) > 0:
+            # "laptop stand", "robot vacuum", "air fryer": what the product is.
+            before = words[words.index(head) - 1]
+            owners.setdefault((before, head), set()).add((row.id, row.title))
+    used_elsewhere: dict[str, set[str]] = {}
+    for passage in passages:
+        for word in set(_words(f"{passage.title} {passage.text}")):
+            used_elsewhere.setdefault(word, set()).add(passage.id)
+    aliases: dict[tuple[str, ...], tuple[str, str]] = {}
+    for alias, named in owners.items():
+        if len(named) != 1:
+            continue
+        (owner,) = named
+        word = alias[-1]
+        if len(word) < 3 or (len(alias) == 1 and word in _TOO_GENERIC):
+            continue
+        if len(alias) == 1:
+            head = heads[owner[0]] == word
+            if word in _KIND_WORDS and not head:
+                continue
+            if not head and (
+                len(word) < 4 or word in common_words or used_elsewhere[word] - {owner[0]}
+            ):
+                continue
+        aliases[alias] = owner
+    return aliases
 
 
 def _in_category(word: str, category: set[str]) -> bool:

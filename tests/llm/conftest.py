@@ -26,12 +26,13 @@ class ScriptedBackend(LLMBackend):
         self.calls: list[list[dict[str, str]]] = []
 
     async def generate(self, messages, *, max_tokens=None, temperature=None) -> str:
-        self.calls.append(messages)
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        if self.error:
-            raise LLMError("backend unreachable")
-        return self.reply
+        async with self.admitted():
+            self.calls.append(messages)
+            if self.delay:
+                await asyncio.sleep(self.delay)
+            if self.error:
+                raise LLMError("backend unreachable")
+            return self.reply
 
 
 @pytest.fixture(scope="session")

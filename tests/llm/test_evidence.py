@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
+from rasa_llm_components.answering.comparison import distinguishing_facts, is_comparison
 from rasa_llm_components.answering.evidence import (
     EvidenceSentence,
+    candidate_sentences,
     row_facts,
     unknown_model_names,
 )
@@ -34,11 +38,16 @@ ROWS = [
          price="249.00", stock="34", specs="battery_hours: 38; weight: 254 g",
          features="multipoint pairing with 2 devices; hard case included"),
     _row("AUR-X100", "Auralis X100 Headphones", brand="Auralis", category="headphones",
-         price="149.00", stock="0", features="active noise cancelling; no multipoint"),
+         price="149.00", stock="0",
+         features="active noise cancelling; no multipoint; hard case included"),
     _row("NIM-PULSE3", "Nimbra Pulse 3 Smartwatch", brand="Nimbra", category="smartwatches",
          price="199.00"),
     _row("NIM-PULSE3L", "Nimbra Pulse 3 Lite Smartwatch", brand="Nimbra",
          category="smartwatches", price="129.00"),
+    _row("KES-MH7", "Kestrel Studio MH7 Monitor Headphones", brand="Kestrel",
+         category="headphones", price="99.00"),
+    _row("LUM-SB31", "Lumora Soundbar 3.1", brand="Lumora", category="speakers",
+         price="399.00"),
 ]
 FAQ = Passage("faq:canada", "Do you ship to Canada?",
               "Yes. Shipping to Canada takes 5 to 8 business days and costs $12.99.",
@@ -135,6 +144,13 @@ def test_rows_split_into_atomic_facts():
         ("x100 or x200?", ["Auralis X100 Headphones", "Auralis X200 Headphones"]),
         ("AUR-X200 price", ["Auralis X200 Headphones"]),
         ("do you ship to canada", []),
+        # a brand and one word of the name; a clash names nothing
+        ("is the nimbra lite any good", ["Nimbra Pulse 3 Lite Smartwatch"]),
+        ("auralis headphones", []),
+        # "monitor" is what the MH7 headphones are for, not what they are
+        ("will my external monitor work", []),
+        ("kestrel monitor headphones, wired?", ["Kestrel Studio MH7 Monitor Headphones"]),
+        ("is the soundbar wall mountable", ["Lumora Soundbar 3.1"]),
     ],
 )
 def test_product_mentions_prefer_the_longest_name(text, names):
@@ -229,3 +245,45 @@ def test_strict_check_wants_each_sentence_to_restate_the_evidence(verifier):
                 "paperwork and signs the release form by hand.")
     assert strict.verify(invented, faq, "canada?")
     assert not verifier.verify(invented, faq, "canada?")
+
+
+def _row_sentences(*rows: Passage) -> list[EvidenceSentence]:
+    ranked = []
+    for row in rows:
+        hit = SimpleNamespace(passage=row)
+        for position, text in enumerate(candidate_sentences(hit)):
+            ranked.append(EvidenceSentence(row.id, row.title, text, 1.0 - position / 100, 0,
+                                           position))
+    return ranked
+
+
+def test_comparison_gives_the_facts_that_set_each_product_apart():
+    x200, x100 = ROWS[0], ROWS[1]
+    question = "whats actually different between the x100 and x200 apart from the price?"
+    assert is_comparison(question)
+    facts = distinguishing_facts(_row_sentences(x200, x100), [x200.id, x100.id], question)
+    x200_facts = " ".join(item.text for item in facts[x200.id])
+    x100_facts = " ".join(item.text for item in facts[x100.id])
+    assert "multipoint pairing" in x200_facts and "no multipoint" in x100_facts
+    assert "price" not in x200_facts + x100_facts  # set aside by the customer
+    assert "stock" not in x200_facts + x100_facts  # says what a row is, not how they differ
+    # a fact both have is no difference
+    assert "hard case" not in x200_facts + x100_facts
+    assert not is_comparison("how long is the battery of the x200")
+
+
+def test_comparison_with_one_name_finds_the_sibling_product():
+    catalog = ProductCatalog.from_passages(ROWS)
+    question = "im thinking of getting the pulse 3 but the lite is way cheaper. what would i miss?"
+    _, products = resolve(question, [], {}, catalog)
+    assert [m.name for m in products] == ["Nimbra Pulse 3 Smartwatch",
+                                          "Nimbra Pulse 3 Lite Smartwatch"]
+    # without a comparison, "lite" alone names nothing more
+    _, products = resolve("is the pulse 3 light enough for running", [], {}, catalog)
+    assert [m.name for m in products] == ["Nimbra Pulse 3 Smartwatch"]
+
+
+def test_comparison_of_one_attribute_is_left_to_each_products_best_fact():
+    x200, x100 = ROWS[0], ROWS[1]
+    ranked = _row_sentences(x200, x100)
+    assert distinguishing_facts(ranked, [x200.id, x100.id], "which has better battery, x200 or x100") == {}

@@ -1,0 +1,85 @@
+"""Comparison questions: what sets each named product apart from the others.
+
+"whats actually different between the x100 and the x200 apart from the price?" is answered with
+the catalog facts that differ between the two rows (multipoint pairing, 38 against 30 hours), not
+with each product's best match for the question, which for such wording is usually its price.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from rasa_llm_components.answering.evidence import FACT_SEPARATOR, EvidenceSentence
+from rasa_llm_components.retrieval.text import tokenize
+
+COMPARISON = re.compile(
+    r"\b(?:differen\w*|compar\w*|vs\.?|versus|better|worse|miss(?:ing)?|instead|upgrade|"
+    r"diff|between|(?:which|what) (?:one|should)|or the)\b",
+    re.IGNORECASE,
+)
+# "apart from the price": a fact the customer already knows and sets aside.
+_SET_ASIDE = re.compile(
+    r"\b(?:apart from|besides|other than|except(?: for)?|aside from|beyond|not counting)\s+"
+    r"(?:the\s+)?(?P<topic>price|cost|colou?rs?|size|weight)\b",
+    re.IGNORECASE,
+)
+_TOPIC_FIELDS = {
+    "price": {"price"}, "cost": {"price"}, "colour": {"colours", "colors", "colour", "color"},
+    "color": {"colours", "colors", "colour", "color"}, "size": {"size", "dimensions"},
+    "weight": {"weight"},
+}
+# Fields that say what a row is rather than how the products differ.
+_IDENTITY_FIELDS = frozenset({"sku", "category", "brand", "description", "stock", "name"})
+# List items ("multipoint pairing with 2 devices") say more about a difference than a spec.
+_SALIENT_FIELDS = frozenset({"features"})
+FACTS_PER_PRODUCT = 3
+
+
+def is_comparison(question: str) -> bool:
+    """Whether the question weighs products against each other."""
+    return bool(COMPARISON.search(question))
+
+
+def _fact(item: EvidenceSentence) -> tuple[str, str]:
+    """("field", "field: value" in lower case) of a catalog fact sentence."""
+    fact = item.text.split(FACT_SEPARATOR, 1)[1].strip()
+    return fact.partition(":")[0].strip().lower(), " ".join(fact.lower().split())
+
+
+def _set_aside(question: str) -> set[str]:
+    fields: set[str] = set()
+    for match in _SET_ASIDE.finditer(question):
+        topic = match.group("topic").lower().rstrip("s")
+        fields |= _TOPIC_FIELDS.get(topic, {topic})
+    return fields
+
+
+def distinguishing_facts(
+    ranked: Sequence[EvidenceSentence], product_ids: Sequence[str], question: str
+) -> dict[str, list[EvidenceSentence]]:
+    """For each product, its facts that no other product of `product_ids` shares, features
+    first, then by relevance (the order of `ranked`), at most `FACTS_PER_PRODUCT`.
+
+    Empty when the question names what to compare ("which has the better battery"): each
+    product's best fact for the question answers that.
+    """
+    facts = {
+        pid: [item for item in ranked if item.passage_id == pid and FACT_SEPARATOR in item.text]
+        for pid in product_ids
+    }
+    skipped = _IDENTITY_FIELDS | _set_aside(question)
+    names = {term for items in facts.values() for item in items[:1]
+             for term in tokenize(item.title)}
+    asked = set(tokenize(_SET_ASIDE.sub(" ", question))) - names
+    if any(asked & set(tokenize(item.text.split(FACT_SEPARATOR, 1)[1]))
+           for items in facts.values() for item in items if _fact(item)[0] not in skipped):
+        return {}
+    result = {}
+    for pid, items in facts.items():
+        others = {_fact(item)[1] for other, rest in facts.items() if other != pid for item in rest}
+        own = [item for item in items if _fact(item)[0] not in skipped
+               and _fact(item)[1] not in others]
+        own.sort(key=lambda item: _fact(item)[0] not in _SALIENT_FIELDS)  # stable: keeps rank
+        result[pid] = own[:FACTS_PER_PRODUCT]
+    return result
