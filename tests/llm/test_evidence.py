@@ -286,4 +286,5 @@ def test_comparison_with_one_name_finds_the_sibling_product():
 def test_comparison_of_one_attribute_is_left_to_each_products_best_fact():
     x200, x100 = ROWS[0], ROWS[1]
     ranked = _row_sentences(x200, x100)
-    assert distinguishing_facts(ranked, [x200.id, x100.id], "which has better battery, x200 or x100") == {}
+    question = "which has better battery, x200 or x100"
+    assert distinguishing_facts(ranked, [x200.id, x100.id], question) == {}
