@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,6 +33,8 @@ for _path in (EXAMPLE_BOT_DIR, TESTS_DIR):
 
 import conversation_suite as suite  # noqa: E402
 from chat_client import ChatClient  # noqa: E402
+
+from benchmarks.work_dirs import in_work_dir  # noqa: E402
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -108,11 +109,7 @@ def run(args: argparse.Namespace, work_dir: Path) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line entry point."""
     args = _parse_args(argv)
-    if args.keep_dir:
-        args.keep_dir.mkdir(parents=True, exist_ok=True)
-        return run(args, args.keep_dir.resolve())
-    with tempfile.TemporaryDirectory(prefix="conversation_suite_") as work_dir:
-        return run(args, Path(work_dir))
+    return in_work_dir(args.keep_dir, "conversation_suite_", lambda work_dir: run(args, work_dir))
 
 
 if __name__ == "__main__":

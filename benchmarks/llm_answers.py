@@ -110,7 +110,7 @@ def make_backend(
         server = LlamaCppBackend(model_path=args.model_path, n_threads=args.n_threads,
                                  mode="process")
         server.spawn()
-        address = server._wait_for_address()
+        address = server.wait_address()
         client = create_backend(
             {"backend": "openai", "base_url": f"{address}/v1", "max_tokens": args.max_tokens}
         )

@@ -27,7 +27,6 @@ import argparse
 import json
 import random
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -56,6 +55,7 @@ from benchmarks.replicas_load import (  # noqa: E402
     yaml_section,
 )
 from benchmarks.stats import percentile  # noqa: E402
+from benchmarks.work_dirs import in_work_dir  # noqa: E402
 
 ANSWER_METADATA_KEY = "llm_answer"
 # Free-form questions as customers type them; none is worded like the knowledge files.
@@ -339,11 +339,7 @@ def run(args: argparse.Namespace, work_dir: Path) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line entry point."""
     args = _parse_args(argv)
-    if args.keep_dir:
-        args.keep_dir.mkdir(parents=True, exist_ok=True)
-        return run(args, args.keep_dir.resolve())
-    with tempfile.TemporaryDirectory(prefix="llm_load_") as work_dir:
-        return run(args, Path(work_dir))
+    return in_work_dir(args.keep_dir, "llm_load_", lambda work_dir: run(args, work_dir))
 
 
 if __name__ == "__main__":

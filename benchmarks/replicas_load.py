@@ -28,7 +28,6 @@ import random
 import re
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -60,6 +59,7 @@ from conversation_suite import (  # noqa: E402
 from services import PostgresServer, RedisServer  # noqa: E402
 
 from benchmarks.stats import percentile  # noqa: E402
+from benchmarks.work_dirs import in_work_dir  # noqa: E402
 
 LLM_WORKER_MODULE = "rasa_llm_components.llm.llamacpp_worker"
 SIGNED_CUSTOMERS = tuple(f"C{1001 + index}" for index in range(12))
@@ -651,11 +651,7 @@ def run(args: argparse.Namespace, work_dir: Path) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line entry point."""
     args = _parse_args(argv)
-    if args.keep_dir:
-        args.keep_dir.mkdir(parents=True, exist_ok=True)
-        return run(args, args.keep_dir.resolve())
-    with tempfile.TemporaryDirectory(prefix="replicas_load_") as work_dir:
-        return run(args, Path(work_dir))
+    return in_work_dir(args.keep_dir, "replicas_load_", lambda work_dir: run(args, work_dir))
 
 
 if __name__ == "__main__":

@@ -441,7 +441,30 @@ class GroundedAnswerer:
             missing = best - set(figure_checks.figures(answer))
             if missing:
                 problems = [f"leaves out the figures {sorted(missing)} of the best evidence"]
+        required = self.config["require_key_terms"]
+        if required == "auto":
+            required = self._small_model()
+        if not problems and required:
+            missing_terms = self._missing_key_terms(answer, evidence, context.question)
+            if missing_terms:
+                problems = [f"leaves out {missing_terms} of the extractive answer"]
         return problems
+
+    def _missing_key_terms(self, answer: str, evidence: _Evidence, question: str) -> list[str]:
+        """The fact terms of the extractive answer's first sentence that the answer leaves out,
+        when it keeps less than `key_term_share` of them (the question's and the products'
+        own words do not count)."""
+        first = _SENTENCE_END.split(evidence.extractive)[0] if evidence.extractive else ""
+        known = set(tokenize(question)) | {
+            term for mention in evidence.products for term in tokenize(mention.name)
+        }
+        key = [term for term in dict.fromkeys(tokenize(first))
+               if term not in known and self.verifier.is_fact_term(term)]
+        said = set(tokenize(answer))
+        missing = [term for term in key if term not in said]
+        if key and len(key) - len(missing) < float(self.config["key_term_share"]) * len(key):
+            return missing
+        return []
 
     def _min_score(self) -> float:
         if self.backend is not None and self.config["mode"] == "generate" and (

@@ -72,6 +72,11 @@ DEFAULT_ANSWER_CONFIG: dict[str, Any] = {
     # the figure that answers the question; a strong model writes complete answers anyway.
     # "auto": required from the embedded and local models only.
     "require_key_numbers": "auto",
+    # The same for words: the answer must keep at least `key_term_share` of the fact terms of
+    # the extractive answer's first sentence that the question does not already say ("gift card
+    # credit", "PartyLink"). "auto": required from the embedded and local models only.
+    "require_key_terms": "auto",
+    "key_term_share": 0.5,
     # A knowledge-base term used in at least this share of passages is shop vocabulary rather
     # than a checkable fact (see answering/verification.py).
     "common_term_share": 0.08,
@@ -93,6 +98,7 @@ _CHOICES = {
     "on_llm_error": ("fallback", "extractive"),
     "claim_check": ("strict", "balanced", "lenient"),
     "require_key_numbers": ("auto", True, False),
+    "require_key_terms": ("auto", True, False),
 }
 
 
@@ -127,6 +133,9 @@ def answer_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     for key in ("top_k", "prompt_passages", "sentences_per_passage", "max_answer_chars"):
         if not isinstance(config[key], int) or config[key] < 1:
             raise AnswerConfigError(f"'answer.{key}' must be a positive integer.")
+    share = config["key_term_share"]
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
+        raise AnswerConfigError(f"'answer.key_term_share' must be between 0 and 1, not {share!r}.")
     if config["shop_name"]:
         config["system_prompt"] = config["system_prompt"].replace(
             "an online shop", str(config["shop_name"])

@@ -176,6 +176,18 @@ class LlamaCppBackend(LLMBackend):
         ).start()
         logger.info("Started llama.cpp worker pid %s for %s", process.pid, self.model_path)
 
+    def wait_address(self, timeout: float | None = None) -> str:
+        """Starts the worker if needed and blocks until it serves; returns its base URL (for
+        using the worker as an OpenAI-compatible server of its own). Never on the event loop."""
+        self.spawn()
+        ready = self._ready
+        if ready is None:
+            raise LLMError("The llama.cpp worker runs only in mode 'process'.")
+        try:
+            return ready.result(timeout=timeout or self.startup_timeout)
+        except concurrent.futures.TimeoutError as error:
+            raise LLMError(f"The llama.cpp worker did not load '{self.model_path}'.") from error
+
     async def start(self) -> None:
         """Loads the model (thread mode) or waits for the worker (process mode), off the loop."""
         if self.mode == "thread":

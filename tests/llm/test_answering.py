@@ -288,3 +288,21 @@ def test_shop_name_goes_into_the_instructions():
     from rasa_llm_components.answering.settings import answer_config
 
     assert "VoltNest" in answer_config({"shop_name": "VoltNest"})["system_prompt"]
+
+
+@pytest.mark.parametrize(
+    ("reply", "kept"),
+    [
+        ("We take Visa, Mastercard, PayPal and Apple Pay.", True),
+        # true, but leaves out most of what answers the question
+        ("You can pay with PayPal.", False),
+    ],
+)
+def test_small_model_answer_must_keep_the_key_words_of_the_evidence(index, guard, reply, kept):
+    # common_term_share: in this five-passage knowledge base every word is in 20% of passages
+    result, _ = _answer(index, guard, reply, "what can i pay with", require_key_terms=True,
+                        common_term_share=0.5)
+    assert (result.kind == GENERATED) is kept
+    if not kept:
+        assert "Mastercard" in result.text
+        assert "leaves out" in result.unsupported[0]

@@ -216,3 +216,24 @@ def test_embedded_worker_process_stops_when_closed():
     process = backend._process
     backend.close()
     assert process.poll() is not None
+
+
+def test_embedded_worker_serves_any_openai_compatible_client():
+    from rasa_llm_components.llm.llamacpp import LlamaCppBackend
+
+    worker = LlamaCppBackend(mode="process")
+    try:
+        address = worker.wait_address()
+        assert address.startswith("http://127.0.0.1:")
+        client = create_backend({"backend": "openai", "base_url": f"{address}/v1",
+                                 "max_tokens": 8})
+
+        async def scenario():
+            try:
+                return await client.generate(MESSAGES)
+            finally:
+                await client.aclose()
+
+        assert asyncio.run(scenario()).strip()
+    finally:
+        worker.close()
