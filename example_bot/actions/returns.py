@@ -366,6 +366,7 @@ class ActionSubmitReturn(ShopAction):
                 else "the return address by email within 1 business day (return shipping from "
                 "outside the US is paid by you unless the item is defective)"
             )
+            reset.append(SlotSet("last_return", result.rma_number))
             dispatcher.utter_message(
                 text=(
                     f"Your return is registered: {result.rma_number} for "
@@ -376,6 +377,31 @@ class ActionSubmitReturn(ShopAction):
                 ),
             )
             return reset
+
+
+class ActionWithdrawReturn(ShopAction):
+    """"Forget it, I'll keep them" right after a return was registered: withdraws it."""
+
+    def name(self) -> str:
+        return "action_withdraw_return"
+
+    def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        rma_number = text_slot(tracker, "last_return")
+        with open_repository() as repository:
+            customer = verified_customer(dispatcher, repository, tracker)
+            if customer is None:
+                return []
+            item = repository.withdraw_return(customer.id, rma_number) if rma_number else None
+        if item is None:
+            dispatcher.utter_message(response="utter_anything_else")
+            return [SlotSet("last_return", None)]
+        dispatcher.utter_message(
+            text=f"Okay, I've withdrawn return {rma_number}: keep the {item}, nothing will be "
+            "sent or refunded. Anything else I can do for you?"
+        )
+        return [SlotSet("last_return", None)]
 
 
 class ActionRefundStatus(ShopAction):

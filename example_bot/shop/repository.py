@@ -413,6 +413,25 @@ class ShopRepository:
         self.session.flush()
         return ReturnCheck("created", check.order, item, record.rma_number)
 
+    def withdraw_return(self, customer_id: str, rma_number: str) -> str | None:
+        """Withdraws one of the customer's returns that is still only requested (nothing sent,
+        nothing refunded), so that the item can be kept, or returned later; returns the item's
+        name, or None when there is no such return."""
+        statement = (
+            select(Return)
+            .join(Order, Order.id == Return.order_id)
+            .where(Return.rma_number == rma_number, Order.customer_id == customer_id,
+                   Return.status == "requested")
+        )
+        record = self.session.scalars(statement).first()
+        if record is None:
+            return None
+        item = self.session.get(OrderItem, record.order_item_id)
+        product = self.session.get(Product, item.product_sku) if item is not None else None
+        self.session.delete(record)
+        self.session.flush()
+        return product.name if product is not None else "the item"
+
     # Catalog ----------------------------------------------------------------------------------
 
     def all_products(self) -> list[ProductView]:

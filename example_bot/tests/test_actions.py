@@ -32,6 +32,7 @@ from actions.returns import (
     ActionExchangeInfo,
     ActionRefundStatus,
     ActionSubmitReturn,
+    ActionWithdrawReturn,
     ValidateReturnForm,
 )
 from rasa_sdk import Tracker
@@ -400,11 +401,35 @@ def test_submit_return_creates_rma_and_persists_it():
         assert record.reason == "Too heavy for running"
         assert record.refund_cents == 24900
     assert count(Return) == before + 1
-    assert slot_events(events) == {"return_item": None, "return_reason": None}
+    assert slot_events(events) == {"return_item": None, "return_reason": None,
+                                    "last_return": rma}
     # The same item cannot be returned twice.
     messages, _ = run_action(ActionSubmitReturn(), tracker)
     assert "already has a return request" in texts(messages)
     assert count(Return) == before + 1
+
+
+def test_change_of_mind_right_after_a_return_withdraws_it():
+    slots = {"order_id": "ORD-10001", "return_item": "cable", "return_reason": "not needed"}
+    messages, events = run_action(ActionSubmitReturn(), make_tracker(EMMA, "x", slots=slots))
+    rma = slot_events(events)["last_return"]
+    before = count(Return)
+    # Another customer cannot withdraw it.
+    others = make_tracker(LIAM, "forget it", slots={"last_return": rma})
+    messages, _ = run_action(ActionWithdrawReturn(), others)
+    assert "withdrawn" not in texts(messages)
+    assert count(Return) == before
+    messages, events = run_action(
+        ActionWithdrawReturn(), make_tracker(EMMA, "forget it, i'll keep it",
+                                             slots={"last_return": rma})
+    )
+    assert f"withdrawn return {rma}" in texts(messages)
+    assert "Veltro Braided USB-C Cable 2 m" in texts(messages)
+    assert count(Return) == before - 1
+    assert slot_events(events) == {"last_return": None}
+    # The item can be returned again later.
+    messages, _ = run_action(ActionSubmitReturn(), make_tracker(EMMA, "x", slots=slots))
+    assert "Your return is registered" in texts(messages)
 
 
 def test_submit_return_rechecks_window():
