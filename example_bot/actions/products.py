@@ -345,6 +345,15 @@ class ActionCompareProducts(ShopAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         requested = _requested_products(tracker)
+        if len(requested) == 1:
+            with open_repository() as repository:
+                first = repository.find_product(requested[0]).product
+                sibling = (
+                    sibling_in_text(repository.all_products(), first, latest_text(tracker))
+                    if first is not None else None
+                )
+            if sibling is not None:  # "the pulse 3 ... the lite is cheaper"
+                requested = [first.name, sibling.name]
         if len(requested) < 2:
             with open_repository() as repository:
                 unsold = unsold_mention(
@@ -373,6 +382,29 @@ class ActionCompareProducts(ShopAction):
         return [SlotSet("product", first.name), SlotSet("product_b", second.name)]
 
 
+def _name_words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def sibling_in_text(
+    products: Sequence[ProductView], first: ProductView, text: str
+) -> ProductView | None:
+    """The one other product whose name is `first`'s name plus words of `text`: "the lite" next
+    to the Pulse 3 is the Pulse 3 Lite."""
+    own, said = _name_words(first.name), _name_words(text)
+    siblings = [
+        product for product in products
+        if product.sku != first.sku
+        and own < _name_words(product.name)
+        and _name_words(product.name) - own <= said
+    ]
+    return siblings[0] if len(siblings) == 1 else None
+
+
+def _features(product: ProductView) -> list[str]:
+    return [item.strip() for item in product.features.split(";") if item.strip()]
+
+
 def compare_text(first: ProductView, second: ProductView) -> str:
     """Side-by-side comparison of two products."""
     lines = [
@@ -386,6 +418,11 @@ def compare_text(first: ProductView, second: ProductView) -> str:
     shared = [(key, value) for key, value in ordered_specs(first) if key in second_specs]
     for key, value in shared[:8]:
         lines.append(f"- {label(key)}: {value} vs {second_specs[key]}")
+    for one, other in ((first, second), (second, first)):
+        # What one has that the other lacks: "what would I miss with the Lite?"
+        only = [item for item in _features(one) if item not in _features(other)]
+        if only:
+            lines.append(f"- only the {one.name}: {'; '.join(only)}")
     if first.compatibility == second.compatibility:
         lines.append(f"- compatibility (both): {first.compatibility}")
     else:

@@ -526,6 +526,22 @@ def test_compare_two_products():
     assert responses(unknown) == ["utter_product_not_found"]
 
 
+def test_compare_finds_the_other_product_by_the_word_that_sets_it_apart():
+    tracker = product_tracker(
+        "compare_products", "pulse 3",
+        text="thinking of the pulse 3 but the lite is way cheaper, what would i miss?",
+    )
+    messages, _ = run_action(ActionCompareProducts(), tracker)
+    text = texts(messages)
+    assert "Nimbra Pulse 3 Smartwatch vs Nimbra Pulse 3 Lite Smartwatch" in text
+    # what the Lite lacks
+    assert "only the Nimbra Pulse 3 Smartwatch:" in text and "NFC payments" in text
+    # a word that names no single sibling leaves the question open
+    unclear = product_tracker("compare_products", "pulse 3", text="pulse 3 vs the other one?")
+    messages, _ = run_action(ActionCompareProducts(), unclear)
+    assert responses(messages) == ["utter_ask_compare_products"]
+
+
 def test_compare_uses_product_b_slot():
     tracker = product_tracker(
         "compare_products",
