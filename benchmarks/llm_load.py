@@ -39,23 +39,22 @@ from typing import Any
 
 import requests
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-TESTS_DIR = REPO_ROOT / "example_bot" / "tests"
-if str(TESTS_DIR) not in sys.path:
-    sys.path.insert(0, str(TESTS_DIR))
-
-from chat_client import ChatClient, Conversation  # noqa: E402
-from conversation_suite import BOT_DIR, BotServers, ShopDatabase, resolve_model  # noqa: E402
-
-from benchmarks.replicas_load import (  # noqa: E402
+# replicas_load puts example_bot/ and its tests on sys.path (chat_client, conversation_suite).
+from benchmarks.replicas_load import (
+    BOT_DIR,
     ORDER_QUESTIONS,
     SIGNED_CUSTOMERS,
     SMALL_TALK,
+    BotServers,
+    ChatClient,
+    Conversation,
+    ShopDatabase,
     customer_orders,
+    resolve_model,
     yaml_section,
 )
-from benchmarks.stats import percentile  # noqa: E402
-from benchmarks.work_dirs import in_work_dir  # noqa: E402
+from benchmarks.stats import percentile
+from benchmarks.work_dirs import in_work_dir
 
 ANSWER_METADATA_KEY = "llm_answer"
 # Free-form questions as customers type them; none is worded like the knowledge files.
