@@ -30,7 +30,8 @@ Design:
 - A generated or extractive reply carries the passages it used as
   `{"custom": {"sources": [{"id": ..., "title": ...}], "answer_kind": ...}}`. The REST channel
   returns that as a second message `{"recipient_id": ..., "custom": {...}}` after the text; the
-  `BotUttered` event in the tracker holds both.
+  `BotUttered` event in the tracker holds both. `rasa shell` gets the text only (it would print
+  the payload as raw JSON); the sources stay in the stored answer diagnostics.
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ from rasa_llm_components.core.runtime import get_runtime, register_generator
 from rasa_llm_components.llm import LLMConfigError, llm_config
 
 logger = logging.getLogger(__name__)
+# The channel of `rasa shell` (`CmdlineInput.name()`).
+CONSOLE_CHANNEL = "cmdline"
 
 DEFAULT_NLG_CONFIG: dict[str, Any] = {
     "timeout": 10.0,
@@ -202,7 +205,9 @@ class LLMNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
             message = await self._from_template(utter_action, tracker, output_channel, kwargs)
         else:
             message = {"text": result.text}
-            if result.sources:
+            # `rasa shell` would print the payload as raw JSON after every answer; the sources
+            # stay in the stored diagnostics there.
+            if result.sources and output_channel != CONSOLE_CHANNEL:
                 message["custom"] = result.custom_payload()
         if message is not None:
             # Rasa keeps unknown keys of a generated message as the bot event's metadata: stored

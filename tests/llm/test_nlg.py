@@ -13,6 +13,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUtt
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
+from rasa_llm_components.answering.results import ANSWER_METADATA_KEY
 from rasa_llm_components.core import runtime as llm_runtime
 from rasa_llm_components.core.nlg import LLMNaturalLanguageGenerator, conversation_context
 from rasa_llm_components.core.runtime import LLMRuntime
@@ -100,6 +101,20 @@ def test_llm_answer_carries_sources(runtime_with):
     assert message["custom"]["answer_kind"] == "generated"
     # the conversation went into the prompt
     assert "Assistant: Hello! How can I help?" in backend.calls[0][0]["content"]
+
+
+def test_rasa_shell_gets_the_answer_without_the_raw_payload(runtime_with):
+    from rasa.core.channels.console import CmdlineInput
+
+    runtime_with(ScriptedBackend("Shipping to Canada takes 5 to 8 business days and costs $12.99."))
+    message = asyncio.run(
+        _nlg().generate("utter_llm_answer", _tracker("Do you ship to Canada?"),
+                        CmdlineInput.name(), domain_responses=DOMAIN.responses)
+    )
+    assert message["text"].startswith("Shipping to Canada")
+    assert "custom" not in message
+    # still stored with the bot message
+    assert message[ANSWER_METADATA_KEY]["sources"] == ["faq:shipping-canada"]
 
 
 def test_refusal_has_no_sources(runtime_with):
