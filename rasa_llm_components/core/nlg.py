@@ -207,7 +207,10 @@ class LLMNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
             message = {"text": result.text}
             # `rasa shell` would print the payload as raw JSON after every answer; the sources
             # stay in the stored diagnostics there.
-            if result.sources and output_channel != CONSOLE_CHANNEL:
+            # (Rasa names the output channel "collector" for REST and the shell alike; the
+            # tracker knows where the message came from.)
+            shell = tracker.get_latest_input_channel() == CONSOLE_CHANNEL
+            if result.sources and not shell:
                 message["custom"] = result.custom_payload()
         if message is not None:
             # Rasa keeps unknown keys of a generated message as the bot event's metadata: stored

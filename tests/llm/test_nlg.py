@@ -44,14 +44,15 @@ class _LoadedModel:
     """Stands in for the loaded policy that owns a registered runtime."""
 
 
-def _tracker(question: str) -> DialogueStateTracker:
+def _tracker(question: str, input_channel: str | None = None) -> DialogueStateTracker:
     events = [
         ActionExecuted("action_listen"),
         UserUttered("hi", intent={"name": "greet", "confidence": 1.0}),
         BotUttered("Hello! How can I help?"),
         SlotSet("product", "X200"),
         ActionExecuted("action_listen"),
-        UserUttered(question, intent={"name": "faq", "confidence": 0.9}),
+        UserUttered(question, intent={"name": "faq", "confidence": 0.9},
+                    input_channel=input_channel),
     ]
     tracker = DialogueStateTracker.from_events("u1", events, slots=DOMAIN.slots)
     # Rasa's processor sets the served model's id on every tracker it hands out.
@@ -107,10 +108,8 @@ def test_rasa_shell_gets_the_answer_without_the_raw_payload(runtime_with):
     from rasa.core.channels.console import CmdlineInput
 
     runtime_with(ScriptedBackend("Shipping to Canada takes 5 to 8 business days and costs $12.99."))
-    message = asyncio.run(
-        _nlg().generate("utter_llm_answer", _tracker("Do you ship to Canada?"),
-                        CmdlineInput.name(), domain_responses=DOMAIN.responses)
-    )
+    tracker = _tracker("Do you ship to Canada?", input_channel=CmdlineInput.name())
+    message = asyncio.run(_generate(_nlg(), "utter_llm_answer", tracker))
     assert message["text"].startswith("Shipping to Canada")
     assert "custom" not in message
     # still stored with the bot message
