@@ -41,9 +41,10 @@ from rasa_llm_components.answering.comparison import (
 from rasa_llm_components.answering.evidence import (
     EvidenceSentence,
     SentenceCache,
+    missing_model_names,
     prompt_context,
     rank_sentences,
-    unknown_model_names,
+    squashed,
 )
 from rasa_llm_components.answering.follow_ups import resolve
 from rasa_llm_components.answering.prompt import PromptPassage, build_messages
@@ -148,7 +149,7 @@ class GroundedAnswerer:
             sentence_cache = SentenceCache(index.encoder)
         self.sentences = sentence_cache
         passages = list(index.passages) if index is not None else []
-        self._knowledge_texts = [f"{p.title}. {p.text}" for p in passages]
+        self._knowledge = squashed(f"{p.title}. {p.text}" for p in passages)
         # The encoder's whole words: ordinary English, which never names a product alone.
         english = encoder_words(getattr(index.encoder, "model_path", "")) if index else []
         self.catalog = ProductCatalog.from_passages(passages, english)
@@ -288,7 +289,7 @@ class GroundedAnswerer:
         if self.config["abstain_on_unknown_models"]:
             # Against the whole knowledge: "my iphone 15" is a phone the catalog knows of, even
             # when the passages chosen for the answer do not mention it.
-            unknown = unknown_model_names(context.question, self._knowledge_texts)
+            unknown = missing_model_names(context.question, self._knowledge)
             if unknown:
                 key = "not_sold" if _RANGE_QUESTION.search(context.question) else "abstain"
                 return _Evidence(chosen, [], "", [], query, products,

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -184,7 +184,17 @@ def unknown_model_names(question: str, evidence: Sequence[str]) -> list[str]:
     A question about a model the knowledge does not mention must not be answered with a
     similar product's facts ("iPhone 15 case" for an "iPhone 16" question).
     """
-    haystack = _squash(" ".join(evidence))
+    return missing_model_names(question, squashed(evidence))
+
+
+def squashed(texts: Iterable[str]) -> str:
+    """`texts` as `missing_model_names` searches them (lower case, letters and digits only)."""
+    return _squash(" ".join(texts))
+
+
+def missing_model_names(question: str, haystack: str) -> list[str]:
+    """`unknown_model_names` against texts squashed once (`squashed`), e.g. the whole
+    knowledge base."""
     missing = []
     matches = list(_NAME_NUMBER.finditer(question)) + list(_JOINED_MODEL.finditer(question))
     for match in matches:

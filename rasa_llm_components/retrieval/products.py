@@ -161,10 +161,10 @@ def _distinctive_aliases(
         if len(word) < 3 or (len(alias) == 1 and word in _TOO_GENERIC):
             continue
         if len(alias) == 1:
-            head = heads[owner[0]] == word
-            if word in _KIND_WORDS and not head:
+            is_head = heads[owner[0]] == word
+            if word in _KIND_WORDS and not is_head:
                 continue
-            if not head and (
+            if not is_head and (
                 len(word) < 4 or word in common_words or used_elsewhere[word] - {owner[0]}
             ):
                 continue
