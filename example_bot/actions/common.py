@@ -27,11 +27,15 @@ from shop.repository import CustomerView, OrderView, ShopRepository
 from sqlalchemy.exc import SQLAlchemyError
 
 from rasa_llm_components.repair.choices import choice_message
+from rasa_llm_components.repair.cues import corrected_offset, looks_upset
 
 logger = logging.getLogger(__name__)
 
 # Responses with fixed texts; their templates live in domain.yml (see actions/RESPONSES.md).
 UTTER_TECHNICAL_ISSUE = "utter_technical_issue"
+UTTER_SORRY_FOR_TROUBLE = "utter_sorry_for_trouble"
+# Intents whose own replies already apologise.
+APOLOGISING_INTENTS = frozenset({"complaint", "human_handoff"})
 UTTER_ACCOUNT_NOT_FOUND = "utter_account_not_found"
 UTTER_ASK_ORDER_ID = "utter_ask_order_id"
 UTTER_INVALID_ORDER_ID = "utter_invalid_order_id"
@@ -92,8 +96,21 @@ class ShopAction(Action, ABC):
             _log_failure(self.name(), error)
             dispatcher.utter_message(response=self.error_response)
             return []
+        if pending.messages and _first_reply_to_upset_customer(tracker):
+            dispatcher.utter_message(response=UTTER_SORRY_FOR_TROUBLE)
         dispatcher.messages.extend(pending.messages)
         return events
+
+
+def _first_reply_to_upset_customer(tracker: Tracker) -> bool:
+    """Whether this action answers an unhappy message first (no apology sent for it yet)."""
+    message = tracker.latest_message or {}
+    if tracker.latest_action_name != "action_listen":
+        return False
+    if latest_intent(tracker) in APOLOGISING_INTENTS:
+        return False
+    sentiment = (message.get("sentiment") or {}).get("compound")
+    return looks_upset(latest_text(tracker), sentiment if isinstance(sentiment, float) else None)
 
 
 class ShopFormValidationAction(FormValidationAction, ABC):
@@ -149,14 +166,21 @@ def verified_customer(
 
 
 def entity_values(tracker: Tracker, entity: str) -> list[str]:
-    """Values of an entity in the latest user message, in order of appearance."""
+    """Values of an entity in the latest user message, in order of appearance.
+
+    When the customer corrected themselves in the message ("where is 10011... no wait, 10010"),
+    only the values after the correction count, if there are any.
+    """
     entities = (tracker.latest_message or {}).get("entities") or []
-    values = []
-    for item in sorted(entities, key=lambda found: found.get("start") or 0):
-        value = item.get("value")
-        if item.get("entity") == entity and value not in (None, ""):
-            values.append(str(value))
-    return values
+    found = [
+        (item.get("start") or 0, str(item["value"]))
+        for item in sorted(entities, key=lambda found: found.get("start") or 0)
+        if item.get("entity") == entity and item.get("value") not in (None, "")
+    ]
+    corrected = corrected_offset(latest_text(tracker))
+    if corrected is not None and any(start >= corrected for start, _ in found):
+        found = [(start, value) for start, value in found if start >= corrected]
+    return [value for _, value in found]
 
 
 def latest_text(tracker: Tracker) -> str:

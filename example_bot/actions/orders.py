@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -38,6 +39,16 @@ from rasa_llm_components.repair.choices import choice_message
 
 UTTER_CANCEL_NOT_CONFIRMED = "utter_cancel_not_confirmed"
 UTTER_INVALID_ADDRESS = "utter_invalid_address"
+UTTER_OFFER_HANDOFF = "utter_offer_handoff"
+# "it says delivered but I never got it": a parcel marked delivered that did not arrive.
+_NOT_RECEIVED = re.compile(
+    r"\b(?:never (?:got|received|arrived|came|showed up|saw)|(?:didn'?t|did not|haven'?t|have "
+    r"not|hasn'?t|has not|wasn'?t|was not|isn'?t|is not) (?:get|got|gotten|receive|received|"
+    r"arrive|arrived|come|came|show(?:ed)? up|here|there|delivered)|not (?:received|arrived|here)"
+    r"|missing|stolen|nowhere to be found|no (?:package|parcel|box)"
+    r"|wrong (?:house|address|door))\b",
+    re.IGNORECASE,
+)
 # What the new_address slot holds once the form accepted an address: the address itself waits in
 # the shop database (an address draft of the conversation), so the tracker store never has it.
 PENDING_ADDRESS = "[ADDRESS]"
@@ -148,6 +159,12 @@ class ActionOrderStatus(ShopAction):
                         _utter_recent_orders(dispatcher, repository, customer.id)
                     return events
             dispatcher.utter_message(text=describe_order(order, dates.today()))
+            if order.status == "delivered" and _NOT_RECEIVED.search(latest_text(tracker)):
+                dispatcher.utter_message(
+                    text="I'm sorry it hasn't reached you. A colleague can open an investigation "
+                    "with the carrier and arrange a replacement or a refund."
+                )
+                dispatcher.utter_message(response=UTTER_OFFER_HANDOFF)
             return [*events, SlotSet("order_id", order.id)]
 
 

@@ -29,6 +29,7 @@ from actions.formatting import (
     product_summary,
     stock_sentence,
 )
+from rasa_llm_components.answering.evidence import unknown_model_names
 
 UTTER_ASK_PRODUCT = "utter_ask_product"
 UTTER_PRODUCT_NOT_FOUND = "utter_product_not_found"
@@ -258,6 +259,17 @@ def _similar_in_stock(repository: ShopRepository, product: ProductView) -> list[
     return others[:2]
 
 
+def _unknown_model(text: str, products: Sequence[ProductView]) -> str | None:
+    """A product model the message names ("zorblax 9000", "XR-77") that no product's name,
+    SKU, specs or compatibility mention."""
+    catalog = [
+        " ".join([product.name, product.sku, product.compatibility, *product.specs.values()])
+        for product in products
+    ]
+    unknown = unknown_model_names(text, catalog)
+    return unknown[0] if unknown else None
+
+
 def _answer_about_product(
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
@@ -283,6 +295,10 @@ def _answer_about_product(
                 return [SlotSet("product", None)]
         requested = _requested_products(tracker)
         if not requested:
+            unknown = _unknown_model(latest_text(tracker), repository.all_products())
+            if unknown:  # "tell me about the zorblax 9000"
+                dispatcher.utter_message(response=UTTER_PRODUCT_NOT_FOUND, product=echo(unknown))
+                return [SlotSet("product", None)]
             dispatcher.utter_message(response=UTTER_ASK_PRODUCT)
             return []
         product = _find_product(dispatcher, repository, requested[0])

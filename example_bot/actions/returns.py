@@ -422,6 +422,8 @@ class ActionRefundStatus(ShopAction):
                 order = customer_order(dispatcher, repository, customer.id, raw)
             else:
                 order, asked = described_order(dispatcher, repository, customer.id, tracker)
+                if order is None and not asked:
+                    order, asked = _order_with_refund(dispatcher, repository, customer.id)
                 if order is None:
                     if not asked:
                         dispatcher.utter_message(response=UTTER_ASK_ORDER_ID)
@@ -450,6 +452,23 @@ class ActionRefundStatus(ShopAction):
                 )
             )
         return [SlotSet("order_id", order.id)]
+
+
+def _order_with_refund(
+    dispatcher: CollectingDispatcher, repository: ShopRepository, customer_id: str
+) -> tuple[OrderView | None, bool]:
+    """ "where is my refund" without an order: the customer's one recent order with a return or
+    a cancellation, else a question with a button per such order. Returns (order, asked)."""
+    orders = [
+        order for order in repository.recent_orders(customer_id, limit=ORDER_LOOKBACK)
+        if order.returns or order.status == "cancelled"
+    ]
+    if len(orders) == 1:
+        return orders[0], False
+    if orders:
+        utter_order_choice(dispatcher, "Which order is it about? Orders with a refund:", orders)
+        return None, True
+    return None, False
 
 
 class ActionExchangeInfo(ShopAction):

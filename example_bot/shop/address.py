@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from rasa_llm_components.repair.cues import corrected_part
 from shop.ids import find_order_ids
 
 MIN_ADDRESS_LENGTH = 10
@@ -160,9 +161,13 @@ def clean_address(text: str | None) -> str:
 
     "oops: 5 Elm Rd, Springfield, IL 62704" -> "5 Elm Rd, Springfield, IL 62704";
     "my new address is 10 main st new york ny 10009" -> "10 main st new york ny 10009";
-    "c/o Jane Doe, 5 Elm Rd, ..." keeps the c/o line (it is part of the address).
+    "c/o Jane Doe, 5 Elm Rd, ..." keeps the c/o line (it is part of the address);
+    "5 Elm Rd, ... no wait, 7 Elm Rd, ..." -> the address after the correction.
     """
     cleaned = " ".join(str(text or "").split())
+    corrected = corrected_part(cleaned)
+    if corrected != cleaned and is_plausible_address(clean_address(corrected)):
+        return clean_address(corrected)
     start = address_start(cleaned)
     if start:
         prefix = cleaned[:start]

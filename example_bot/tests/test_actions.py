@@ -154,6 +154,52 @@ def test_order_status_of_own_shipped_order_shows_tracking():
     assert slot_events(events)["order_id"] == "ORD-10002"
 
 
+def test_order_status_of_the_order_the_customer_corrected_to():
+    text = "where is order 10001... no wait i meant 10002"
+    entities = [{"entity": "order_id", "value": value, "start": text.index(value), "end": 0}
+                for value in ("10001", "10002")]
+    messages, events = run_action(
+        ActionOrderStatus(), make_tracker(EMMA, text, "order_status", entities)
+    )
+    assert "Order ORD-10002" in texts(messages) and "ORD-10001" not in texts(messages)
+    assert slot_events(events)["order_id"] == "ORD-10002"
+
+
+@pytest.mark.parametrize(
+    ("text", "missing"),
+    [
+        ("it says 10001 was delivered but i never got it. now what", True),
+        ("10001 shows delivered but theres no package at my door", True),
+        ("where is 10001", False),
+        ("did 10001 arrive yet?", False),
+    ],
+)
+def test_a_delivered_order_that_did_not_arrive_gets_a_colleague_offered(text, missing):
+    messages, _ = run_action(
+        ActionOrderStatus(), make_tracker(EMMA, text, "order_status", order_entity("10001"))
+    )
+    assert "delivered" in texts(messages)
+    assert ("investigation" in texts(messages)) is missing
+    assert ("utter_offer_handoff" in responses(messages)) is missing
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "sorry"),
+    [
+        ("i asked three times already!!! where is 10002", "order_status", True),
+        ("this is ridiculous, where is 10002", "order_status", True),
+        ("where is 10002", "order_status", False),
+        ("10002 is late!! not happy", "complaint", False),  # the complaint reply apologises
+    ],
+)
+def test_the_first_reply_to_an_upset_customer_apologises(text, intent, sorry):
+    messages, _ = run_action(
+        ActionOrderStatus(), make_tracker(EMMA, text, intent, order_entity("10002"))
+    )
+    assert (responses(messages)[:1] == ["utter_sorry_for_trouble"]) is sorry
+    assert "ORD-10002" in texts(messages)
+
+
 @pytest.mark.parametrize("spelling", ["ord10001", "ORD 10001", "#10001", "10001"])
 def test_order_status_normalises_order_id(spelling):
     messages, events = run_action(
@@ -462,6 +508,17 @@ def test_refund_status_of_refunded_received_and_cancelled_orders(order_id, expec
         assert snippet in texts(messages)
 
 
+def test_refund_status_without_an_order_id_finds_the_orders_with_a_refund():
+    text = "still havent seen my refund, where is it"
+    messages, events = run_action(ActionRefundStatus(), make_tracker(SOFIA, text, "refund_status"))
+    assert "RMA-" in texts(messages)  # her one order with a return
+    assert slot_events(events)["order_id"].startswith("ORD-1001")
+    messages, events = run_action(ActionRefundStatus(), make_tracker(EMMA, text, "refund_status"))
+    buttons = [button["payload"] for message in messages for button in message.get("buttons", [])]
+    assert sorted(buttons) == ["ORD-10005", "ORD-10007", "ORD-10008"]
+    assert events == []
+
+
 def test_exchange_info_general_and_for_an_order():
     general, _ = run_action(ActionExchangeInfo(), make_tracker(EMMA, "can I exchange", "exchange"))
     assert responses(general) == ["utter_exchange_policy"]
@@ -483,6 +540,20 @@ def product_tracker(intent: str, *names: str, text: str = "", slots=None) -> Tra
         for index, name in enumerate(names)
     ]
     return make_tracker("web-visitor", text or " vs ".join(names), intent, entities, slots=slots)
+
+
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        ("tell me about the zorblax 9000", "utter_product_not_found"),
+        ("is the XR-77 any good?", "utter_product_not_found"),
+        ("tell me about one of your products", "utter_ask_product"),
+        ("does it work with the iphone 15", "utter_ask_product"),  # a model the catalog knows
+    ],
+)
+def test_product_info_for_a_model_the_catalog_lacks(text, reply):
+    messages, _ = run_action(ActionProductInfo(), product_tracker("product_info", text=text))
+    assert responses(messages) == [reply]
 
 
 def test_product_info_from_catalog():

@@ -41,6 +41,14 @@ CATALOG = load_catalog()
             "5 Elm Rd, Springfield, IL 62704",
         ),
         ("oops, sorry, it's 5 Elm, Springfield 62704", "5 Elm, Springfield 62704"),
+        # corrected within the message: the address after the correction
+        (
+            "send it to 5 Elm Rd, Springfield, IL 62704... no wait, 7 Oak Rd, Springfield, IL "
+            "62704",
+            "7 Oak Rd, Springfield, IL 62704",
+        ),
+        # a correction that is no address leaves the address as typed
+        ("12 Oak Lane, Columbus, OH 43081, sorry I mean apt 4",) * 2,
         # Nothing to strip: names and flats are part of the address.
         ("Bergstrasse 12, 10115 Berlin, Germany",) * 2,
         ("Via Garibaldi 8, 20121 Milano, Italy",) * 2,

@@ -89,13 +89,30 @@ _IDK = re.compile(
 )
 # "Do you sell fridges?": a question about the range, where "we don't sell that" is the answer.
 _RANGE_QUESTION = re.compile(
-    r"\b(do|does) (you|u|voltnest|the shop|your shop) (sell|carry|stock|have|offer)\b"
+    r"\b(do|does) (you|u|y'?all|voltnest|the shop|your shop)(?: guys| all| folks| even)? "
+    r"(sell|carry|stock|have|offer)\b"
     r"|\bcan i (buy|get|order)\b|\b(you|u) (sell|carry|stock)\b",
     re.IGNORECASE,
 )
 _GRANT_WORDS = re.compile(r"\b(refund\w*|discount\w*|credit\w*|waive\w*|exception\w*|free|"
                           r"difference|compensat\w*|voucher\w*)\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# A question of its own within a message ("... If not, how long does standard take?").
+_QUESTION_PART = re.compile(
+    r"\?\s*$|^\W*(?:and |but |also |if not,? |otherwise,? )?(?:what|where|when|why|how|which|who"
+    r"|can|could|do|does|did|is|are|will|would)\b",
+    re.IGNORECASE,
+)
+MAX_QUESTION_PARTS = 3
+MAX_ANSWER_SENTENCES = 4
+
+
+def question_parts(text: str) -> list[str]:
+    """The sentences of a message that ask something, of three words or more."""
+    return [
+        part for part in _SENTENCE_END.split(text.strip())
+        if len(part.split()) >= 3 and _QUESTION_PART.search(part)
+    ]
 # A closing offer a fluent model adds ("Anything else I can help with?").
 _OFFER_QUESTION = re.compile(
     r"(?:^|(?<=[.!]))\s*(?:is there )?(?:anything else|can i help|would you like|do you want|"
@@ -195,6 +212,11 @@ class GroundedAnswerer:
         others = [hit for hit in policies if hit.score >= 0.7 * threshold]
         best_row = max((scores.get(pid, 0.0) for pid in pinned_ids), default=0.0)
         if carried:
+            # "do u ship to canada? how much is it" after the keyboard: the customer's own words
+            # name a policy's terms and none of the rows', so the policy answers.
+            policy = self._policy_instead_of_rows(question, pinned, others, threshold)
+            if policy is not None:
+                return [policy, *[hit for hit in others if hit is not policy][:1], *pinned], False
             return pinned + others[:2], True
         if others and others[0].score > best_row:
             return others[:2] + pinned, False
@@ -209,6 +231,22 @@ class GroundedAnswerer:
             return [policy, *rest, *pinned], False
         # "how much would care+ be on the x200?": the row answers, the policy is context.
         return [*pinned, policy, *rest], True
+
+    def _policy_instead_of_rows(
+        self, question: str, pinned: list[Any], policies: list[Any], floor: float
+    ) -> Any | None:
+        """The best policy passage (scored at least `floor`) naming a term of the question that
+        the products' rows do not name, even by a synonym ("much" is the rows' price); None if
+        every term of the question is about the rows."""
+        names = {term for hit in pinned for term in tokenize(hit.passage.title)}
+        rows = {term for hit in pinned for term in tokenize(hit.passage.text)} | names
+        own = {term for term in set(tokenize(question)) - names
+               if not self.verifier.expand({term}) & rows}
+        for hit in policies:
+            terms = set(tokenize(f"{hit.passage.title} {hit.passage.text}"))
+            if hit.score >= floor and own & terms:
+                return hit
+        return None
 
     @staticmethod
     def _policy_naming_more(
@@ -323,7 +361,46 @@ class GroundedAnswerer:
             text, ids = self._extractive(policy or ranked, [], context.question)
         else:
             text, ids = self._extractive(ranked, products, context.question)
+        if len(products) < 2:
+            text, ids = self._answer_each_part(context.question, chosen, ranked, products, text,
+                                               ids)
         return _Evidence(chosen, ranked, text, ids, query, products)
+
+    def _answer_each_part(
+        self,
+        question: str,
+        chosen: list[Any],
+        ranked: list[EvidenceSentence],
+        products: list[ProductMention],
+        text: str,
+        ids: list[str],
+    ) -> tuple[str, list[str]]:
+        """A message asking two things ("Can I get express to Hawaii? If not, how long does
+        standard take?") gets the best evidence for each question, not only for the whole."""
+        parts = question_parts(question)
+        if len(parts) < 2 or not text:
+            return text, ids
+        ids = list(ids)
+        # Ranked for the part and the whole message together: in "do you ship to canada? how
+        # much is it?" the second part is about Canada too.
+        whole = {(item.passage_id, item.position): item.score for item in ranked}
+        for part in parts[:MAX_QUESTION_PARTS]:
+            part_ranked = sorted(
+                (dataclasses.replace(item, score=(item.score + whole.get(
+                    (item.passage_id, item.position), 0.0)) / 2)
+                 for item in rank_sentences(part, chosen, self.index.encoder, len(chosen),
+                                            cache=self.sentences)),
+                key=lambda item: -item.score,
+            )
+            part_text, part_ids = self._extractive(part_ranked, products, part)
+            if set(part_ids) <= set(ids):
+                continue  # the passage already answering (its lead-in would only repeat it)
+            new = [sentence for sentence in _SENTENCE_END.split(part_text)
+                   if sentence and sentence not in text]
+            if new and len(_SENTENCE_END.split(text)) + len(new) <= MAX_ANSWER_SENTENCES:
+                text = " ".join([text, *new])
+                ids += [pid for pid in part_ids if pid not in ids]
+        return text, ids
 
     def _on_topic(self, hits: list[Any], intent: str | None, query: str, query_vector: Any
                   ) -> list[Any]:

@@ -21,7 +21,9 @@ from rasa_llm_components.answering.numbers import parse_number
 FIGURE = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w])")
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s?%")
 _FIGURE_TEXT = r"(?<![\w.])\$?\d+(?:[.,]\d+)*(?![\w])"
-_BETWEEN = r"\s*[a-zA-Z%$ ]{0,25}?\b"
+# Words between a figure and its comparison, with no other figure among them (a model name's
+# digits, as in "the RoboClean S7", are no figure).
+_BETWEEN = rf"\s*(?:(?!{_FIGURE_TEXT})[\w%$ ]){{0,40}}?\b"
 _COMPARE_LESS = re.compile(
     rf"({_FIGURE_TEXT}){_BETWEEN}(?:under|below|less than|fewer than|lower than|cheaper than|"
     rf"shorter than|lighter than|smaller than)\b[a-zA-Z ]{{0,25}}?({_FIGURE_TEXT})",

@@ -22,6 +22,7 @@ _REFERENCE = re.compile(
 # ("before that", "is there ...").
 _PRODUCT_REFERENCE = re.compile(
     r"\b(it|its|it's|they|them|their|this one|that one|the other one|both|either|each|"
+    r"(?:those|these)(?! (?:rules|fees|terms|options|ones? (?:you|we)|policies|methods)\b)|"
     r"the (?:cheaper|pricier|lighter|bigger|smaller|first|second|other|same) one)\b"
     r"|^\W*(?:and|what about|how about|same for)\b(?![^?]*\b(?:to|in|for)\s+[a-z]+\W*$)",
     re.IGNORECASE,

@@ -605,6 +605,14 @@ _THREAT = (
     r"\bor i(?:'ll| will)? (?:cancel|leave|go|report|post|sue|dispute|call|complain)\b|"
     r"\b(?:5|five) stars? if\b|\bgood review if you\b)"
 )
+# "will you price match amazon?", "do you give student discounts?": a question about what the
+# shop does, which the policy answers; "can you price match it for me" asks for this customer.
+_RANGE_OF_POLICY = (
+    r"^\W*(?:hi|hey|hello)?\W*(?:will|would|do|does|can|could) (?:you|u|ya|voltnest|the shop)"
+    r"(?: guys| ever| usually| normally| still)? (?:price[\s-]?match|match (?:the |other |\w+'s )?"
+    r"prices?|offer|give|do|have)\b(?![^.!?]*\b(?:me|my|us|our|this|it|them|for mine)\b)"
+    r"[^.!?]*[?]?\s*$"
+)
 _PRICE_DROP = (r"\bprice (?:drop|dropped|went down|was lowered|fell|decreased|reduction)\b|"
                r"\b(?:refund|pay|give me|want|return) (?:me )?the (?:price )?difference\b")
 _AGE_ANCHOR = (r"\b(?:bought|ordered|purchased|got|received|had|used|using|owned|delivered|"
@@ -676,7 +684,9 @@ def _exception_rule(text: str, settings: RequestCheckSettings) -> str | None:
     threat = re.search(_THREAT, t) is not None
     if threat and (discount or (refund and demand)):
         return "threat"
-    if discount and demand and not re.search(_POLICY_DISCOUNT, t):
+    if discount and demand and not re.search(_POLICY_DISCOUNT, t) and not re.search(
+        _RANGE_OF_POLICY, t
+    ):
         return "discount-demand"
     if not (refund and demand):
         return None

@@ -52,6 +52,7 @@ FACT_WORDS = frozenset("""
     ultrasonic thermometer timer clock alarm snooze torch flashlight projector subwoofer
     equaliser equalizer karaoke party lights rgb backlit backlight mechanical ergonomic foldable
     portable 4k 8k hdr dolby atmos surround lossless hi-res bass treble noise-cancelling
+    colour colours color colors weight heavy dimensions
 """.split())
 FACT_TERMS = frozenset(stem(word) for word in FACT_WORDS)
 
@@ -81,6 +82,11 @@ GENERIC_TERMS = frozenset(stem(word) for word in """
     connects cover covers covered manual control controls personal capped cap dollar
     dollars guest checkout extend extended track tracks listed list lists among
 """.split()) - FACT_TERMS
+
+# A yes/no lead of this many terms or fewer, none of them a fact, states nothing to restate.
+_SHORT_LEAD_TERMS = 2
+_ANSWER_LEAD = re.compile(r"^\W*(?:yes|no|not|nope|sadly|unfortunately|sorry|i'?m afraid)\b",
+                          re.IGNORECASE)
 
 SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("ship", "shipping", "deliver", "delivery", "delivered", "send", "sent", "arrive", "arrives",
@@ -250,7 +256,7 @@ class ClaimVerifier:
         ]
         evidence_terms = set(tokenize(" ".join(texts)))
         affirmed_terms = _affirmed_terms(units)
-        unit_terms = [self._expand(set(tokenize(unit))) for unit in units]
+        unit_terms = [self.expand(set(tokenize(unit))) for unit in units]
         clauses = _clauses(answer)
         problems += figure_checks.check_figures(answer, clauses, texts, question)
         for clause in clauses:
@@ -286,12 +292,16 @@ class ClaimVerifier:
         from the question) from one evidence sentence: a paraphrase keeps much of the wording
         of what it restates, an invented condition rarely does."""
         asked = set(tokenize(question))
-        unit_terms = [self._expand(set(tokenize(unit))) for unit in units]
+        unit_terms = [self.expand(set(tokenize(unit))) for unit in units]
         problems = []
         for sentence in re.split(r"(?<=[.!?])\s+", answer.strip()):
             terms = set(tokenize(_LEAD.sub("", sentence))) - asked
             if not terms:
                 continue
+            if _ANSWER_LEAD.match(sentence) and len(terms) <= _SHORT_LEAD_TERMS and not any(
+                self.is_fact_term(term) or any(ch.isdigit() for ch in term) for term in terms
+            ):
+                continue  # "Not necessarily.": no fact to restate
             best = max((len(terms & candidate) / len(terms) for candidate in unit_terms),
                        default=0.0)
             if best < self.min_sentence_coverage:
@@ -323,7 +333,7 @@ class ClaimVerifier:
         if not (_REFUSAL.search(clause) or answers_no) or re.match(r"\W*not\b", clause, re.I):
             return []  # "..., not the UK" contrasts; it does not deny
         names = self.guard.extractor.name_vocabulary
-        facts = self._expand({term for term in terms
+        facts = self.expand({term for term in terms
                               if term not in GENERIC_TERMS and term not in names})
         if len(facts) < 2:
             return []
@@ -331,7 +341,7 @@ class ClaimVerifier:
             if _NEGATION.search(unit) and facts & set(tokenize(unit)):
                 return []
         for unit in units:
-            if len(facts & self._expand(set(tokenize(unit)))) >= 2 and not _NEGATION.search(unit):
+            if len(facts & self.expand(set(tokenize(unit)))) >= 2 and not _NEGATION.search(unit):
                 return [f"denies what the evidence states: '{clause.strip()}'"]
         return []
 
@@ -366,8 +376,8 @@ class ClaimVerifier:
         }
         if not aspects:
             return True
-        answer_terms = self._expand(set(tokenize(answer)))
-        return any(self._expand({term}) & answer_terms for term in aspects)
+        answer_terms = self.expand(set(tokenize(answer)))
+        return any(self.expand({term}) & answer_terms for term in aspects)
 
     def answers_from_evidence(self, answer: str, evidence: Sequence[str], question: str) -> bool:
         """Whether the answer says something from the evidence beyond the question's words."""
@@ -378,7 +388,8 @@ class ClaimVerifier:
             for term in tokenize(answer)
         )
 
-    def _expand(self, terms: set[str]) -> set[str]:
+    def expand(self, terms: set[str]) -> set[str]:
+        """The terms with their synonyms ("much" brings "price", "cost", ...)."""
         expanded = set(terms)
         for term in terms:
             expanded |= self._synonyms.get(term, set())

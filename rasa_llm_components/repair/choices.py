@@ -24,6 +24,8 @@ from typing import Any, Literal
 
 from rapidfuzz.distance import OSA
 
+from rasa_llm_components.repair.cues import corrected_part
+
 ResolutionKind = Literal["match", "ambiguous", "none"]
 
 # Words that never identify a choice on their own ("the one that", "my pair please").
@@ -63,6 +65,8 @@ _CONTRACTIONS = (
     (re.compile(r"\b(can)'?t\b"), r"\1 not"),
     (re.compile(r"\bwon'?t\b"), "will not"),
     (re.compile(r"n't\b"), " not"),
+    # typed without the apostrophe: "the one that hasnt shipped"
+    (re.compile(r"\b(has|have|is|was|did|does|do|are|were|would|should|could)nt\b"), r"\1 not"),
     (re.compile(r"'(?:s|re|ll|ve|d|m)\b"), ""),
 )
 EXACT_SCORE = 1.0
@@ -246,7 +250,15 @@ def resolve(text: str, candidates: Iterable[Candidate], ignore: Iterable[str] = 
     hasn't shipped") are set aside.
     Ordinals ("the second one", "the last", "2") count in the order of `candidates`, unless a
     candidate uses the word itself (an order aliased "last" for "my last order").
+    A customer correcting themselves ("the dock... no actually the charger") means what follows
+    the correction, when that names a candidate.
     """
+    candidates = list(candidates)
+    corrected = corrected_part(text)
+    if corrected != text:
+        resolution = resolve(corrected, candidates, ignore)
+        if resolution.kind == "match":
+            return resolution
     unique: dict[str, Candidate] = {}
     for candidate in candidates:
         unique.setdefault(candidate.value, candidate)

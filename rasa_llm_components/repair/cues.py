@@ -13,11 +13,43 @@ _CORRECTION = re.compile(
     r"|\bno\s*,|\bnot that\b",
     re.IGNORECASE,
 )
+# A customer correcting themselves within one message: "where is 10011... no wait, I meant 10010",
+# "return the dock, actually no the charger". Strong cues count anywhere after some text; weak ones
+# only after a pause (punctuation or "no"), so that "I actually want to return it" is no correction.
+_STRONG_CUE = re.compile(
+    r"\b(?:no wait|wait no|i meant|i mean|scratch that|make (?:it|that)|no actually|actually no"
+    r"|sorry i meant|my bad)\b",
+    re.IGNORECASE,
+)
+_WEAK_CUE = re.compile(r"(?:[.,;!?-]|\bno)\s*(?:wait|actually|sorry|oops|rather)\b", re.IGNORECASE)
+# What may follow a cue before the corrected value ("..., no, I meant order 10010").
+_CUE_TAIL = re.compile(
+    r"(?:[\s,.:;!-]|\b(?:no|wait|actually|sorry|oops|i meant|i mean|meant|it'?s|it is|instead)\b)*",
+    re.IGNORECASE,
+)
 _QUESTION = re.compile(
     r"\?\s*$|^\s*(what|where|when|why|how|which|who|whose|can|could|do|does|did|is|are|will|"
     r"would|should|may)\b",
     re.IGNORECASE,
 )
+
+
+# Frustration that sentiment lexicons miss: "i asked three times already!!!", "still nothing".
+_UPSET = re.compile(
+    r"!{2,}|\b(?:asked|told you|tried|written|wrote|called|contacted)\b[^.!?]{0,25}"
+    r"\b(?:twice|\d+ times|two times|three times|several times|many times|again|already)\b"
+    r"|\b(?:ridiculous|unacceptable|not happy|fed up|sick of|annoyed|frustrat\w*|angry|furious|"
+    r"useless|still (?:no|not|nothing|waiting)|ever again|worst)\b",
+    re.IGNORECASE,
+)
+
+
+def looks_upset(text: str, sentiment: float | None = None, threshold: float = -0.4) -> bool:
+    """A clearly unhappy message: a sentiment score at or below `threshold` (VADER's compound),
+    or words of frustration ("!!", "I asked three times", "unacceptable")."""
+    if sentiment is not None and sentiment <= threshold:
+        return True
+    return bool(_UPSET.search(text or ""))
 
 
 def looks_like_question(text: str) -> bool:
@@ -28,3 +60,27 @@ def looks_like_question(text: str) -> bool:
 def looks_like_correction(text: str) -> bool:
     """Words that announce a changed value: "actually", "sorry", "I meant", "no, ...", ..."""
     return bool(_CORRECTION.search(text or ""))
+
+
+def corrected_offset(text: str) -> int | None:
+    """Where the value a customer corrected themselves to begins, within one message.
+
+    "where is order 10011... no wait i meant 10010" gives the offset of "10010"; None when the
+    message holds no correction after some other text ("actually, the mouse" corrects an earlier
+    message, not this one).
+    """
+    text = text or ""
+    cues = [*_STRONG_CUE.finditer(text), *_WEAK_CUE.finditer(text)]
+    cues = [cue for cue in cues if re.search(r"\w", text[: cue.start()])]
+    if not cues:
+        return None
+    last = max(cues, key=lambda cue: cue.end())
+    end = _CUE_TAIL.match(text, last.end()).end()
+    return end if re.search(r"\w", text[end:]) else None
+
+
+def corrected_part(text: str) -> str:
+    """The part of a message after a correction within it ("the charger" of "return the dock...
+    no actually the charger"); the whole message when there is none."""
+    offset = corrected_offset(text)
+    return text if offset is None else text[offset:]

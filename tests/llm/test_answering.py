@@ -93,6 +93,14 @@ def test_unrelated_question_abstains_without_generating(index, guard):
     assert backend.calls == []
 
 
+@pytest.mark.parametrize("question", ["do u guys sell drones", "does your shop carry fridges?"])
+def test_asking_for_a_range_the_shop_lacks_says_it_is_not_sold(index, guard, question):
+    result, backend = _answer(index, guard, "Yes, we do.", question)
+    assert result.kind == ABSTAINED and result.reason == "low retrieval score"
+    assert "don't sell" in result.text
+    assert backend.calls == []
+
+
 @pytest.mark.parametrize(
     "question, category",
     [
@@ -229,6 +237,30 @@ def test_follow_up_is_answered_with_the_earlier_product(shop_index, shop_guard):
     assert "$249.00" in result.text
 
 
+def test_each_question_of_a_message_gets_its_evidence(shop_index, shop_guard):
+    answerer = GroundedAnswerer(shop_index, None, shop_guard, {"mode": "extractive"})
+    question = "Hi. I'm in Hawaii. Can I get express shipping? If not how long does standard take?"
+    result = asyncio.run(answerer.answer(ConversationContext(question)))
+    assert "not available" in result.text and "Hawaii" in result.text  # the express question
+    assert "5 to 8 business days" in result.text  # standard shipping to Hawaii
+    # a second question about the same thing adds nothing from elsewhere
+    question = "do you ship to canada? how much is it and how long does it take?"
+    result = asyncio.run(answerer.answer(ConversationContext(question)))
+    assert "$12.99" in result.text and "United States" not in result.text
+
+
+def test_a_follow_up_naming_only_policy_terms_leaves_the_earlier_product(shop_index, shop_guard):
+    answerer = GroundedAnswerer(shop_index, None, shop_guard, {"mode": "extractive"})
+    history = [("user", "tell me about the kestrel keyboard"), ("bot", "It costs $99.00.")]
+    result = asyncio.run(answerer.answer(
+        ConversationContext("do u ship to canada? how much is it", history=history)))
+    assert result.text.startswith("Yes. Shipping to Canada takes 5 to 8 business days")
+    # a term the product's row names keeps the product
+    result = asyncio.run(answerer.answer(
+        ConversationContext("what colours can i get it in", history=history)))
+    assert result.products == ["Kestrel MK850 Wireless Keyboard"]
+
+
 def test_a_question_the_policy_names_better_than_the_row_is_answered_from_it(
     shop_index, shop_guard
 ):
@@ -260,13 +292,14 @@ def test_intent_topic_answers_a_question_far_from_the_wording(shop_index, shop_g
     assert routed.kind == EXTRACTIVE
     assert routed.retrieval_score >= plain.retrieval_score
 
-
-
+@pytest.mark.parametrize(
+    "question",
+    ["does the tidewell wave 2 have a radio?", "what colours does the tidewell wave 2 come in?"],
+)
 def test_a_question_about_a_feature_the_row_lacks_abstains_without_generating(
-    shop_index, shop_guard
+    shop_index, shop_guard, question
 ):
-    result, backend = _answer(shop_index, shop_guard, "Yes, it has an FM radio.",
-                              "does the tidewell wave 2 have a radio?")
+    result, backend = _answer(shop_index, shop_guard, "Yes, it has an FM radio.", question)
     assert result.kind == ABSTAINED
     assert "Tidewell Wave 2" in result.text
     assert backend.calls == []

@@ -164,6 +164,12 @@ def test_follow_up_takes_product_and_topic_from_the_earlier_turn():
     query, products = resolve("and how heavy is it?", history, {}, catalog)
     assert [m.name for m in products] == ["Auralis X200 Headphones"]
     assert "battery" in query
+    # "those" after a product named by the customer is that product
+    history = [("user", "whats the price of the x100 headphones"), ("bot", "$149.")]
+    _, products = resolve("do those come with a case or anything?", history, {}, catalog)
+    assert [m.name for m in products] == ["Auralis X100 Headphones"]
+    _, products = resolve("are those fees refundable?", history, {}, catalog)
+    assert products == []
     assert is_follow_up("what about germany?")
     assert not is_follow_up("how long does delivery to the netherlands take for a big order")
 
@@ -202,6 +208,8 @@ def test_claims_of_a_policy_answer(verifier, answer, ok):
         ("The X200 weighs 254 kg.", False),  # unit
         ("At 254 g it is under the 300 g limit.", True),  # inference within the evidence
         ("At 254 g it is over the 300 g limit.", False),  # wrong inference
+        ("At 254 g the Auralis X200 stays under a 300 g limit.", True),
+        ("At 254 g the Auralis X200 stays under a 200 g limit.", False),  # a name between
     ],
 )
 def test_claims_of_a_product_answer(verifier, answer, ok):
@@ -245,6 +253,9 @@ def test_strict_check_wants_each_sentence_to_restate_the_evidence(verifier):
                 "paperwork and signs the release form by hand.")
     assert strict.verify(invented, faq, "canada?")
     assert not verifier.verify(invented, faq, "canada?")
+    # A short lead without a fact has nothing to restate; a short invented fact does.
+    assert not strict.verify("Not necessarily. Shipping to Canada costs $12.99.", faq, "canada?")
+    assert strict.verify("Not necessarily. Parcels travel by carrier pigeon.", faq, "canada?")
 
 
 def _row_sentences(*rows: Passage) -> list[EvidenceSentence]:

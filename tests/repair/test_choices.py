@@ -98,6 +98,21 @@ def test_negation_sets_candidates_aside():
     assert matched("no the cable") == CABLE.value
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("i want to return the headphones... no actually the cable", CABLE.value),
+        ("the cable, sorry, the headphones", HEADPHONES.value),
+        ("the x200 no wait i meant the braided cable", CABLE.value),
+        # a cue with nothing to resolve after it, or at the start, changes nothing
+        ("the cable, actually", CABLE.value),
+        ("actually, the headphones", HEADPHONES.value),
+    ],
+)
+def test_a_correction_within_the_message_means_what_follows_it(text, expected):
+    assert matched(text) == expected
+
+
 def test_ambiguous_answer_lists_the_plausible_candidates_only():
     resolution = resolve("the headphones", [HEADPHONES, CABLE, KIDS])
     assert resolution.kind == "ambiguous"
@@ -143,9 +158,10 @@ def test_order_descriptions_that_fit_several_or_none():
     delivered = resolve("the delivered one", ORDERS, ignore=("order",))
     assert delivered.kind == "ambiguous"
     assert [option.value for option in delivered.options] == ["ORD-10001", "ORD-10004"]
-    not_shipped = resolve("the one that hasn't shipped yet", ORDERS, ignore=("order",))
-    assert not_shipped.kind == "ambiguous"
-    assert "ORD-10002" not in [option.value for option in not_shipped.options]
+    for typed in ("the one that hasn't shipped yet", "my order that hasnt shipped"):
+        not_shipped = resolve(typed, ORDERS, ignore=("order",))
+        assert not_shipped.kind == "ambiguous"
+        assert "ORD-10002" not in [option.value for option in not_shipped.options]
     unknown = resolve("I don't know the number", ORDERS, ignore=("order", "number"))
     assert unknown.kind == "none" and len(unknown.options) == len(ORDERS)
 

@@ -1,0 +1,38 @@
+"""Cues in what a customer typed: corrections within a message, frustration (repair/cues.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rasa_llm_components.repair.cues import corrected_part, looks_upset
+
+
+@pytest.mark.parametrize(
+    ("text", "part"),
+    [
+        ("where is order 10011... no wait i meant 10010", "10010"),
+        ("compare the wave 2 and the boom xl. actually no, the wave 2 and the mini",
+         "the wave 2 and the mini"),
+        ("send it to 5 elm rd, no wait, 7 elm rd", "7 elm rd"),
+        ("cancel 10004, sorry, 10005", "10005"),
+        ("i actually want to return it", "i actually want to return it"),
+        ("sorry to bother you, where is 10010", "sorry to bother you, where is 10010"),
+        ("i mean it works but it is loud", "i mean it works but it is loud"),
+    ],
+)
+def test_corrected_part_of_a_message(text, part):
+    assert corrected_part(text) == part
+
+
+@pytest.mark.parametrize(
+    ("text", "sentiment", "upset"),
+    [
+        ("i asked three times already!!! where are my thermostats", 0.0, True),
+        ("this is unacceptable", None, True),
+        ("where is my order", 0.0, False),
+        ("my order is late", -0.6, True),  # the sentiment score alone
+        ("thanks!", 0.5, False),
+    ],
+)
+def test_looks_upset(text, sentiment, upset):
+    assert looks_upset(text, sentiment) is upset
