@@ -60,6 +60,18 @@ def test_drafts_are_seeded_customer_questions_not_the_benchmark_ones():
     assert not [draft.question for draft in first if f'"{draft.question.lower()}"' in benchmark]
 
 
+def test_a_grounded_draft_answer_is_kept_whatever_the_extractive_answer_says_first():
+    from rasa_llm_components.llm.finetune.dataset import DatasetBuilder, build_index
+    from rasa_llm_components.llm.finetune.questions import Draft
+
+    builder = DatasetBuilder(build_index([str(KNOWLEDGE)]))
+    # The extractive answer starts with another fact of the row ("in our headphones range").
+    draft = Draft("who makes the x200 headphones pls",
+                  "The Auralis X200 Headphones is made by Auralis.", "catalog", "catalog:AUR-X200")
+    example = asyncio.run(builder.example(draft))
+    assert example is not None and example.answer == draft.answer
+
+
 def test_customer_phrasing_keeps_protected_names():
     import random
 
