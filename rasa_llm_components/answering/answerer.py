@@ -62,6 +62,7 @@ from rasa_llm_components.answering.results import (
 from rasa_llm_components.answering.settings import answer_config
 from rasa_llm_components.answering.verification import (
     FACT_WORDS,
+    GENERIC_TERMS,
     STRICT_COVERAGE,
     ClaimVerifier,
     KnowledgeVocabulary,
@@ -104,7 +105,18 @@ _QUESTION_PART = re.compile(
     re.IGNORECASE,
 )
 MAX_QUESTION_PARTS = 3
+# Words of asking, not of a topic: "how long does the battery last on it" is about the product.
+_ASKING_TERMS = frozenset(tokenize(
+    "long much many often soon far old big get need know like want take work tell still now"
+))
 MAX_ANSWER_SENTENCES = 4
+
+# A closing offer a fluent model adds ("Anything else I can help with?").
+_OFFER_QUESTION = re.compile(
+    r"(?:^|(?<=[.!]))\s*(?:is there )?(?:anything else|can i help|would you like|do you want|"
+    r"shall i|need anything|let me know)[^.!?]*\?\s*$",
+    re.IGNORECASE,
+)
 
 
 def question_parts(text: str) -> list[str]:
@@ -113,12 +125,6 @@ def question_parts(text: str) -> list[str]:
         part for part in _SENTENCE_END.split(text.strip())
         if len(part.split()) >= 3 and _QUESTION_PART.search(part)
     ]
-# A closing offer a fluent model adds ("Anything else I can help with?").
-_OFFER_QUESTION = re.compile(
-    r"(?:^|(?<=[.!]))\s*(?:is there )?(?:anything else|can i help|would you like|do you want|"
-    r"shall i|need anything|let me know)[^.!?]*\?\s*$",
-    re.IGNORECASE,
-)
 
 
 @dataclass
@@ -240,7 +246,7 @@ class GroundedAnswerer:
         every term of the question is about the rows."""
         names = {term for hit in pinned for term in tokenize(hit.passage.title)}
         rows = {term for hit in pinned for term in tokenize(hit.passage.text)} | names
-        own = {term for term in set(tokenize(question)) - names
+        own = {term for term in set(tokenize(question)) - names - _ASKING_TERMS - GENERIC_TERMS
                if not self.verifier.expand({term}) & rows}
         for hit in policies:
             terms = set(tokenize(f"{hit.passage.title} {hit.passage.text}"))

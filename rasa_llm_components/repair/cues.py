@@ -27,19 +27,18 @@ _CUE_TAIL = re.compile(
     r"(?:[\s,.:;!-]|\b(?:no|wait|actually|sorry|oops|i meant|i mean|meant|it'?s|it is|instead)\b)*",
     re.IGNORECASE,
 )
-_QUESTION = re.compile(
-    r"\?\s*$|^\s*(what|where|when|why|how|which|who|whose|can|could|do|does|did|is|are|will|"
-    r"would|should|may)\b",
-    re.IGNORECASE,
-)
-
-
 # Frustration that sentiment lexicons miss: "i asked three times already!!!", "still nothing".
 _UPSET = re.compile(
     r"!{2,}|\b(?:asked|told you|tried|written|wrote|called|contacted)\b[^.!?]{0,25}"
     r"\b(?:twice|\d+ times|two times|three times|several times|many times|again|already)\b"
     r"|\b(?:ridiculous|unacceptable|not happy|fed up|sick of|annoyed|frustrat\w*|angry|furious|"
     r"useless|still (?:no|not|nothing|waiting)|ever again|worst)\b",
+    re.IGNORECASE,
+)
+_CLEARLY_POSITIVE = 0.3  # VADER compound
+_QUESTION = re.compile(
+    r"\?\s*$|^\s*(what|where|when|why|how|which|who|whose|can|could|do|does|did|is|are|will|"
+    r"would|should|may)\b",
     re.IGNORECASE,
 )
 
@@ -49,6 +48,8 @@ def looks_upset(text: str, sentiment: float | None = None, threshold: float = -0
     or words of frustration ("!!", "I asked three times", "unacceptable")."""
     if sentiment is not None and sentiment <= threshold:
         return True
+    if sentiment is not None and sentiment >= _CLEARLY_POSITIVE:
+        return False  # "thanks!! where is my order"
     return bool(_UPSET.search(text or ""))
 
 

@@ -255,10 +255,14 @@ def test_a_follow_up_naming_only_policy_terms_leaves_the_earlier_product(shop_in
     result = asyncio.run(answerer.answer(
         ConversationContext("do u ship to canada? how much is it", history=history)))
     assert result.text.startswith("Yes. Shipping to Canada takes 5 to 8 business days")
-    # a term the product's row names keeps the product
-    result = asyncio.run(answerer.answer(
-        ConversationContext("what colours can i get it in", history=history)))
-    assert result.products == ["Kestrel MK850 Wireless Keyboard"]
+    # a term the product's row names keeps the product, and words of asking name no topic
+    junior = [("user", "does the junior gps watch have an sos button"), ("bot", "Yes, it has.")]
+    for earlier, question, name in [
+        (history, "what colours can i get it in", "Kestrel MK850 Wireless Keyboard"),
+        (junior, "how long does the battery last on it", "Corvane Junior GPS Watch"),
+    ]:
+        result = asyncio.run(answerer.answer(ConversationContext(question, history=earlier)))
+        assert result.products == [name] and result.text.startswith(f"The {name}"), question
 
 
 def test_a_question_the_policy_names_better_than_the_row_is_answered_from_it(

@@ -32,6 +32,7 @@ def test_corrected_part_of_a_message(text, part):
         ("where is my order", 0.0, False),
         ("my order is late", -0.6, True),  # the sentiment score alone
         ("thanks!", 0.5, False),
+        ("thanks so much!! where is my order", 0.6, False),
     ],
 )
 def test_looks_upset(text, sentiment, upset):
