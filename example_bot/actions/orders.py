@@ -11,7 +11,13 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from shop import dates
-from shop.address import clean_address, is_plausible_address, looks_like_address
+from shop.address import (
+    clean_address,
+    is_plausible_address,
+    looks_like_address,
+    order_ids_outside_address,
+)
+from shop.ids import normalize_order_id
 from shop.references import order_candidates
 from shop.repository import CustomerView, OrderChange, OrderView, ShopRepository
 
@@ -23,6 +29,8 @@ from actions.common import (
     checked_order_id,
     customer_order,
     described_order,
+    entity_values,
+    guess_order,
     is_address_number,
     latest_intent,
     latest_text,
@@ -141,6 +149,8 @@ class ActionOrderStatus(ShopAction):
             raw = requested_order_id(tracker)
             if is_address_number(tracker, tracker.get_slot("order_id")):
                 events.append(SlotSet("order_id", raw))  # forget a ZIP code taken for an order id
+            if raw is not None and _describes_another_order(repository, customer.id, tracker):
+                raw = None  # "where are my headphones" after a question about the watch order
             if raw is not None:
                 order = customer_order(dispatcher, repository, customer.id, raw)
                 if order is None:
@@ -166,6 +176,20 @@ class ActionOrderStatus(ShopAction):
                 )
                 dispatcher.utter_message(response=UTTER_OFFER_HANDOFF)
             return [*events, SlotSet("order_id", order.id)]
+
+
+def _describes_another_order(
+    repository: ShopRepository, customer_id: str, tracker: Tracker
+) -> bool:
+    """Whether the latest message, which gives no order id, describes one or more of the
+    customer's orders by their items ("where are my headphones") other than the order of the
+    slot, which an earlier message filled."""
+    text = latest_text(tracker)
+    if entity_values(tracker, "order_id") or order_ids_outside_address(text):
+        return False
+    guess = guess_order(repository, customer_id, text, statuses=False)
+    current = normalize_order_id(tracker.get_slot("order_id"))
+    return guess.kind != "none" and all(order.id != current for order in guess.options)
 
 
 def _utter_recent_orders(

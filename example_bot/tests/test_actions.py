@@ -200,6 +200,21 @@ def test_the_first_reply_to_an_upset_customer_apologises(text, intent, sorry):
     assert "ORD-10002" in texts(messages)
 
 
+def test_order_status_of_the_order_a_new_message_describes_not_the_earlier_one():
+    earlier = {"order_id": "ORD-10002"}  # the smartwatch order, asked about before
+    messages, events = run_action(
+        ActionOrderStatus(),
+        make_tracker(EMMA, "where are my headphones", "order_status", slots=earlier),
+    )
+    assert "ORD-10001" in texts(messages) and "ORD-10002" not in texts(messages)
+    assert slot_events(events)["order_id"] == "ORD-10001"
+    messages, _ = run_action(
+        ActionOrderStatus(), make_tracker(EMMA, "has it shipped yet?", "order_status",
+                                          slots=earlier),
+    )
+    assert "ORD-10002" in texts(messages)
+
+
 @pytest.mark.parametrize("spelling", ["ord10001", "ORD 10001", "#10001", "10001"])
 def test_order_status_normalises_order_id(spelling):
     messages, events = run_action(

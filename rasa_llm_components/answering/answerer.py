@@ -105,6 +105,19 @@ _QUESTION_PART = re.compile(
     re.IGNORECASE,
 )
 MAX_QUESTION_PARTS = 3
+# Words that open a message without being asked about ("wait, what's your return policy"): they
+# must not pick the sentence that happens to use them ("wait until it is delivered").
+_DISCOURSE_LEAD = re.compile(
+    r"^\W*(?:(?:wait|ok(?:ay)?|so|um+|hmm+|well|oh|btw|also|actually|sorry|hi|hey|hello)\b[\s,.!]*)+",
+    re.IGNORECASE,
+)
+# "what is your return policy", "how do returns work": the passage's summary answers it, not
+# the sentence that repeats the question's words most.
+_BROAD_QUESTION = re.compile(
+    r"\b(?:what(?:'s| is| are)|whats|tell me about|explain)\b[^.?!]{0,30}\b(?:policy|policies|"
+    r"rules|terms)\b|\bhow (?:do|does) (?:\w+ ){1,3}work\b",
+    re.IGNORECASE,
+)
 # Words of asking, not of a topic: "how long does the battery last on it" is about the product.
 _ASKING_TERMS = frozenset(tokenize(
     "long much many often soon far old big get need know like want take work tell still now"
@@ -117,6 +130,16 @@ _OFFER_QUESTION = re.compile(
     r"shall i|need anything|let me know)[^.!?]*\?\s*$",
     re.IGNORECASE,
 )
+
+
+def _lead_first(ranked: list[EvidenceSentence]) -> list[EvidenceSentence]:
+    """The best passage's first sentence, its summary, ranked first."""
+    best = ranked[0]
+    lead = next((item for item in ranked
+                 if item.passage_id == best.passage_id and item.position == 0), None)
+    if lead is None or lead is best:
+        return ranked
+    return [dataclasses.replace(lead, score=best.score), *[i for i in ranked if i is not lead]]
 
 
 def question_parts(text: str) -> list[str]:
@@ -345,8 +368,9 @@ class GroundedAnswerer:
                                  f"product details do not state {unstated}", "not_stated")
         # Sentences are ranked for the question itself: in "and how much is it?" the earlier
         # question only chose the passages.
+        asked = _DISCOURSE_LEAD.sub("", context.question) or context.question
         ranked = rank_sentences(
-            context.question, chosen, self.index.encoder, len(chosen),
+            asked, chosen, self.index.encoder, len(chosen),
             query_vector=question_vector, cache=self.sentences,
         )
         if about_products and self.config["abstain_on_unstated_features"]:
@@ -364,12 +388,11 @@ class GroundedAnswerer:
             # A policy question that names a product: the policy answers it, the rows are context.
             rows = {mention.passage_id for mention in products}
             policy = [item for item in ranked if item.passage_id not in rows]
-            text, ids = self._extractive(policy or ranked, [], context.question)
+            text, ids = self._extractive(policy or ranked, [], asked)
         else:
-            text, ids = self._extractive(ranked, products, context.question)
+            text, ids = self._extractive(ranked, products, asked)
         if len(products) < 2:
-            text, ids = self._answer_each_part(context.question, chosen, ranked, products, text,
-                                               ids)
+            text, ids = self._answer_each_part(asked, chosen, ranked, products, text, ids)
         return _Evidence(chosen, ranked, text, ids, query, products)
 
     def _answer_each_part(
@@ -442,6 +465,8 @@ class GroundedAnswerer:
             # About a product: its own facts, not a policy sentence that shares a word.
             pinned = {mention.passage_id for mention in products}
             own = [item for item in ranked if item.passage_id in pinned] or ranked
+            if not products and _BROAD_QUESTION.search(question):
+                own = _lead_first(own)
             return extractive_answer(own, currency=currency, question=question)
         # Several products: what sets each apart when the question compares them, else the
         # best fact of each.

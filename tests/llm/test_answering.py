@@ -249,6 +249,13 @@ def test_each_question_of_a_message_gets_its_evidence(shop_index, shop_guard):
     assert "$12.99" in result.text and "United States" not in result.text
 
 
+@pytest.mark.parametrize("question", ["what is your return policy", "wait whats ur return policy"])
+def test_a_broad_policy_question_gets_the_policy_summary(shop_index, shop_guard, question):
+    answerer = GroundedAnswerer(shop_index, None, shop_guard, {"mode": "extractive"})
+    result = asyncio.run(answerer.answer(ConversationContext(question)))
+    assert "30 calendar days" in result.text
+
+
 def test_a_follow_up_naming_only_policy_terms_leaves_the_earlier_product(shop_index, shop_guard):
     answerer = GroundedAnswerer(shop_index, None, shop_guard, {"mode": "extractive"})
     history = [("user", "tell me about the kestrel keyboard"), ("bot", "It costs $99.00.")]
