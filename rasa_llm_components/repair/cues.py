@@ -36,6 +36,13 @@ _UPSET = re.compile(
     re.IGNORECASE,
 )
 _CLEARLY_POSITIVE = 0.3  # VADER compound
+# Keyboard mashing and sounds, not words: "gggggg", "mmmph", "asdfgh", "sdfsdf".
+_MASH = re.compile(r"^(?:asdf|sdf|dfg|qwe|wer|zxc|xcv|hjk|jkl|fgh|ghj)[a-z]*$")
+# Chat words without a vowel that do mean something.
+_VOWELLESS_WORDS = frozenset(
+    "thx thnx tnx pls plz nvm np ty brb wtf smh ppl msg hrs mins yrs sms dm pm tv cd dvd usb "
+    "hdmi nfc gps kg km cm mm ml st rd nd th mr mrs ms dr jr sr vs pcs pc btw".split()
+)
 _QUESTION = re.compile(
     r"\?\s*$|^\s*(what|where|when|why|how|which|who|whose|can|could|do|does|did|is|are|will|"
     r"would|should|may)\b",
@@ -51,6 +58,25 @@ def looks_upset(text: str, sentiment: float | None = None, threshold: float = -0
     if sentiment is not None and sentiment >= _CLEARLY_POSITIVE:
         return False  # "thanks!! where is my order"
     return bool(_UPSET.search(text or ""))
+
+
+def looks_like_gibberish(text: str) -> bool:
+    """Whether a message has letters and no word among them: every run of letters is a
+    vowelless sound ("mmmph", "gggggg", "hmmm") or keyboard mashing ("asdfgh"). Digits, a chat
+    abbreviation ("thx", "nvm") or any real-looking word make it a message."""
+    if not text or re.search(r"\d", text):
+        return False
+    words = re.findall(r"[a-z]+", text.lower())
+    if not words:
+        return False
+    for word in words:
+        collapsed = re.sub(r"(.)\1+", r"\1", word)
+        if collapsed in _VOWELLESS_WORDS:
+            return False
+        vowelless = not re.search(r"[aeiouy]", collapsed) and len(word) >= 3
+        if not (vowelless or _MASH.match(collapsed)):
+            return False
+    return True
 
 
 def looks_like_question(text: str) -> bool:

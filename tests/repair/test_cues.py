@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rasa_llm_components.repair.cues import corrected_part, looks_upset
+from rasa_llm_components.repair.cues import corrected_part, looks_like_gibberish, looks_upset
 
 
 @pytest.mark.parametrize(
@@ -37,3 +37,23 @@ def test_corrected_part_of_a_message(text, part):
 )
 def test_looks_upset(text, sentiment, upset):
     assert looks_upset(text, sentiment) is upset
+
+
+@pytest.mark.parametrize(
+    ("text", "gibberish"),
+    [
+        ("gggggg", True),
+        ("mmmph", True),
+        ("asdfgh", True),
+        ("hmmm", True),
+        ("thx", False),  # chat words without a vowel
+        ("nvm", False),
+        ("noooo", False),
+        ("blue", False),
+        ("10003", False),
+        ("cancle ordr", False),  # typos are words
+        ("", False),
+    ],
+)
+def test_looks_like_gibberish(text, gibberish):
+    assert looks_like_gibberish(text) is gibberish
