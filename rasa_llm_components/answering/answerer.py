@@ -118,9 +118,11 @@ _BROAD_QUESTION = re.compile(
     r"rules|terms)\b|\bhow (?:do|does) (?:\w+ ){1,3}work\b",
     re.IGNORECASE,
 )
-# Words of asking, not of a topic: "how long does the battery last on it" is about the product.
+# Words of asking, not of a topic: "how long does the battery last on it" is about the product,
+# "what's your return policy" about returns.
 _ASKING_TERMS = frozenset(tokenize(
-    "long much many often soon far old big get need know like want take work tell still now"
+    "long much many often soon far old big get need know like want take work tell still now "
+    "policy policies rule rules"
 ))
 MAX_ANSWER_SENTENCES = 4
 
@@ -331,7 +333,8 @@ class GroundedAnswerer:
         passages with the follow-up's own specific terms come first."""
         earlier = set(tokenize(query[len(question):]))
         new = {term for term in tokenize(question)
-               if term not in earlier and self.verifier.is_fact_term(term)}
+               if term not in earlier and term not in _ASKING_TERMS
+               and self.verifier.is_fact_term(term)}
         if not new:
             return hits
         boosted = [

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rasa_llm_components.answering.comparison import is_comparison
+from rasa_llm_components.repair.cues import looks_like_gibberish
 from rasa_llm_components.retrieval.products import ProductCatalog, ProductMention
 from rasa_llm_components.retrieval.text import tokenize
 
@@ -71,7 +72,9 @@ def resolve(
     if len(products) == 1 and catalog is not None and is_comparison(question):
         # "the pulse 3 ... the lite is way cheaper": the other one is the Pulse 3 Lite.
         products += _variant(question, products, catalog)
-    previous = next((text for speaker, text in reversed(history) if speaker == "user"), "")
+    # Keyboard mashing ("asdfgh") is no earlier question to read this one with.
+    previous = next((text for speaker, text in reversed(history)
+                     if speaker == "user" and not looks_like_gibberish(text)), "")
     follow_up = bool(history) and is_follow_up(question)
     query = f"{question} {previous}".strip() if follow_up and previous else question
     if products or not follow_up or catalog is None or not _PRODUCT_REFERENCE.search(question):

@@ -249,10 +249,19 @@ def test_each_question_of_a_message_gets_its_evidence(shop_index, shop_guard):
     assert "$12.99" in result.text and "United States" not in result.text
 
 
-@pytest.mark.parametrize("question", ["what is your return policy", "wait whats ur return policy"])
-def test_a_broad_policy_question_gets_the_policy_summary(shop_index, shop_guard, question):
+@pytest.mark.parametrize(
+    ("question", "history"),
+    [
+        ("what is your return policy", []),
+        ("wait whats ur return policy", []),
+        # keyboard mashing before it is no earlier question, and "policy" no topic of its own
+        ("no thanks. whats ur return policy", [("user", "asdfgh"), ("bot", "Sorry?")]),
+    ],
+)
+def test_a_broad_policy_question_gets_the_policy_summary(shop_index, shop_guard, question,
+                                                         history):
     answerer = GroundedAnswerer(shop_index, None, shop_guard, {"mode": "extractive"})
-    result = asyncio.run(answerer.answer(ConversationContext(question)))
+    result = asyncio.run(answerer.answer(ConversationContext(question, history=history)))
     assert "30 calendar days" in result.text
 
 
