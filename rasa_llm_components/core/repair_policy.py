@@ -42,11 +42,11 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa_llm_components.config_validation import check_known_options, is_cached_output
 from rasa_llm_components.nlu.pii_detection import CARD_DATA_KINDS
 from rasa_llm_components.nlu.pii_redactor import PII_KEY
-from rasa_llm_components.repair.cues import looks_like_gibberish
 from rasa_llm_components.repair.learned import learn_responses
 from rasa_llm_components.repair.plans import (
     DomainFacts,
     Plan,
+    as_understood,
     failed_action,
     fallback_plan,
     form_ended_incomplete,
@@ -241,9 +241,7 @@ class ConversationRepairPolicy(Policy):
         if turn is None or turn.intent in RASA_CONTROL_INTENTS:
             return self._prediction(probabilities)  # /restart, /back: Rasa's own actions
         settings = self.settings
-        if looks_like_gibberish(turn.text):
-            # "gggggg", "mmmph": whatever intent the classifier picked, nothing was understood.
-            turn = replace(turn, intent=settings.fallback_intent, confidence=0.0, ranking=[])
+        turn = as_understood(turn, settings)
         facts = domain_facts(domain)
         card_warning, warned = self.config.get("card_data_response"), False
         if card_warning and CARD_DATA_KINDS & set(_pii_kinds(tracker)):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from wordfreq import zipf_frequency
+
 _CORRECTION = re.compile(
     r"\b(actually|sorry|oops|wait|meant|instead|rather|wrong|my bad|correction|typo)\b"
     r"|\bno\s*,|\bnot that\b",
@@ -32,7 +34,19 @@ _UPSET = re.compile(
     r"!{2,}|\b(?:asked|told you|tried|written|wrote|called|contacted)\b[^.!?]{0,25}"
     r"\b(?:twice|\d+ times|two times|three times|several times|many times|again|already)\b"
     r"|\b(?:ridiculous|unacceptable|not happy|fed up|sick of|annoyed|frustrat\w*|angry|furious|"
-    r"useless|still (?:no|not|nothing|waiting)|ever again|worst)\b",
+    r"useless|still (?:no|not|nothing|waiting)|ever again|worst|wtf|seriously|kidding me|"
+    r"stuck with)\b",
+    re.IGNORECASE,
+)
+# Frustration with the conversation itself, not with a product: at a free-text question
+# ("why do you want a reason") it answers nothing, while "the app is useless" can be a reason.
+_FED_UP = re.compile(
+    r"\b(?:you(?:'?re| are)|this (?:bot|chat|assistant|thing|conversation)|ur)\b[^.!?]{0,20}"
+    r"\b(?:useless|stupid|dumb|annoying|ridiculous|a joke|hopeless|not helping|no help|"
+    r"going in circles)"
+    r"|\bthis (?:is )?(?:taking|takes) (?:forever|ages|so long|too long)\b"
+    r"|\bwaste of (?:my )?time\b|\b(?:keep|stop|quit) asking\b|\bgoing (?:round )?in circles\b"
+    r"|\b(?:already )?(?:told|gave) (?:you|it to you)(?: (?:already|twice|before))?\b",
     re.IGNORECASE,
 )
 _CLEARLY_POSITIVE = 0.3  # VADER compound
@@ -43,9 +57,17 @@ _VOWELLESS_WORDS = frozenset(
     "thx thnx tnx pls plz nvm np ty brb wtf smh ppl msg hrs mins yrs sms dm pm tv cd dvd usb "
     "hdmi nfc gps kg km cm mm ml st rd nd th mr mrs ms dr jr sr vs pcs pc btw".split()
 )
+_KEYBOARD_ROWS = (frozenset("qwertyuiop"), frozenset("asdfghjkl"), frozenset("zxcvbnm"))
+# Babble made of one consonant and one vowel is speech, not mashing: "haha", "nonono".
+_SYLLABLE = re.compile(r"^[^aeiouy][aeiouy]$")
+# Openers before a question: "oh wait, do you have ...", "btw is it in stock".
+_OPENER = (
+    r"(?:(?:oh|ah|um+|hm+|ok(?:ay)?|so|and|also|btw|by the way|wait|hey|actually|sorry|"
+    r"quick (?:q|question)|one more thing)\b[\s,.:;!-]*)*"
+)
 _QUESTION = re.compile(
-    r"\?\s*$|^\s*(what|where|when|why|how|which|who|whose|can|could|do|does|did|is|are|will|"
-    r"would|should|may)\b",
+    r"\?\s*$|^\s*" + _OPENER + r"(what|where|when|why|how|which|who|whose|can|could|do|does|"
+    r"did|is|are|will|would|should|may)\b",
     re.IGNORECASE,
 )
 
@@ -60,28 +82,53 @@ def looks_upset(text: str, sentiment: float | None = None, threshold: float = -0
     return bool(_UPSET.search(text or ""))
 
 
+def looks_fed_up(text: str) -> bool:
+    """Frustration with the conversation itself: "you're useless", "this is taking forever",
+    "stop asking me that", "i already told you"."""
+    return bool(_FED_UP.search(text or ""))
+
+
 def looks_like_gibberish(text: str) -> bool:
-    """Whether a message has letters and no word among them: every run of letters is a
-    vowelless sound ("mmmph", "gggggg", "hmmm") or keyboard mashing ("asdfgh"). Digits, a chat
-    abbreviation ("thx", "nvm") or any real-looking word make it a message."""
+    """Whether a message is keyboard mashing or noise rather than words: only punctuation
+    ("???"), or every run of letters is a vowelless sound ("mmmph", "hmmm"), a mashed key
+    sequence ("asdfgh", "oiuoiu", "lkasjd") or a repeated one ("kjhkjh"). Digits, a chat
+    abbreviation ("thx", "nvm"), a typo ("cahnge") or a name ("Quillon") make it a message."""
     if not text or re.search(r"\d", text):
         return False
+    if not re.search(r"\w", text):
+        # "???", "...": no words at all. An emoji (a thumbs up) is no punctuation.
+        return bool(re.fullmatch(r"[\s!-/:-@\[-`{-~\u2026\u00bf\u00a1]+", text))
     words = re.findall(r"[a-z]+", text.lower())
-    if not words:
+    return bool(words) and all(_mashed(word) for word in words)
+
+
+def _mashed(word: str) -> bool:
+    collapsed = re.sub(r"(.)\1+", r"\1", word)
+    if collapsed in _VOWELLESS_WORDS:
         return False
-    for word in words:
-        collapsed = re.sub(r"(.)\1+", r"\1", word)
-        if collapsed in _VOWELLESS_WORDS:
-            return False
-        vowelless = not re.search(r"[aeiouy]", collapsed) and len(word) >= 3
-        if not (vowelless or _MASH.match(collapsed)):
-            return False
-    return True
+    if (not re.search(r"[aeiouy]", collapsed) and len(word) >= 3) or _MASH.match(collapsed):
+        return True
+    if len(word) < 4 or zipf_frequency(word, "en") > 0:
+        return False  # a word people write ("power", "alaska" are typed on one row too)
+    return _one_keyboard_row(word) or _repeated_chunk(word)
+
+
+def _one_keyboard_row(word: str) -> bool:
+    return any(set(word) <= row for row in _KEYBOARD_ROWS)
+
+
+def _repeated_chunk(word: str) -> bool:
+    """"kjhkjh", "gjgj": a short key sequence typed again (not babble such as "nonono")."""
+    for size in (1, 2, 3, 4):
+        chunk = word[:size]
+        if len(word) >= 2 * size and (chunk * len(word))[: len(word)] == word:
+            return not _SYLLABLE.match(chunk)
+    return False
 
 
 def looks_like_question(text: str) -> bool:
-    """A question mark at the end, or a question word at the start."""
-    return bool(_QUESTION.search(text or ""))
+    """A question mark at the end, or a question word at the start; "???" alone asks nothing."""
+    return bool(re.search(r"[^\W\d_]", text or "") and _QUESTION.search(text))
 
 
 def looks_like_correction(text: str) -> bool:

@@ -17,13 +17,19 @@ from the turn alone (`Turn`), so that the policy can replay it step by step:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, REQUESTED_SLOT
 from rasa.shared.core.events import Event, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from rasa_llm_components.repair.cues import looks_like_correction, looks_like_question
+from rasa_llm_components.repair.cues import (
+    looks_fed_up,
+    looks_like_correction,
+    looks_like_gibberish,
+    looks_like_question,
+    looks_upset,
+)
 from rasa_llm_components.repair.settings import CANCEL_RANKING_DEPTH, TASK_SLOT, RepairSettings
 from rasa_llm_components.repair.turn import BotTurn, Turn
 
@@ -116,6 +122,21 @@ def _asked_confirmation(turn: Turn, settings: RepairSettings) -> bool:
     return bool(previous and previous.last_action in settings.confirmation_actions)
 
 
+def as_understood(turn: Turn, settings: RepairSettings) -> Turn:
+    """The turn as the repair layer reads it: not understood, whatever intent the classifier
+    picked, when the message is keyboard mashing ("gggggg", "???"), or when it answers a yes/no
+    confirmation with a yes or no the classifier is unsure of ("xyz" read as "yes" with 0.8
+    must not cancel an order)."""
+    unsure_answer = (
+        _asked_confirmation(turn, settings)
+        and turn.intent in settings.affirm_intents | settings.deny_intents | settings.cancel_intents
+        and turn.confidence < settings.confirmation_threshold
+    )
+    if unsure_answer or looks_like_gibberish(turn.text):
+        return replace(turn, intent=settings.fallback_intent, confidence=0.0, ranking=[])
+    return turn
+
+
 def _restore(turn: Turn, slots: list[str]) -> list[Event]:
     """Events that undo what this message wrote into `slots`."""
     return [
@@ -149,7 +170,9 @@ def _offer(case: str, first: str, settings: RepairSettings) -> Plan:
 
 
 def _frustrated(turn: Turn, settings: RepairSettings) -> bool:
-    return turn.sentiment is not None and turn.sentiment <= settings.frustration_threshold
+    return looks_fed_up(turn.text) or (
+        turn.sentiment is not None and turn.sentiment <= settings.frustration_threshold
+    )
 
 
 def _resume(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> tuple[list, list]:
@@ -235,6 +258,24 @@ def _wants_to_cancel(turn: Turn, settings: RepairSettings, free_text: bool) -> b
     return phrase and bool(set(top[:CANCEL_RANKING_DEPTH]) & settings.cancel_intents)
 
 
+def _upset_without_an_answer(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> bool:
+    """An upset message inside a form that neither answers its question nor asks to stop,
+    to say yes or no, or for a person (those have their own plans)."""
+    if (turn.intent or "") in (
+        settings.handoff_intents | settings.exit_intents | settings.affirm_intents
+        | settings.deny_intents
+    ):
+        return False
+    if any(pattern.search(turn.text) for pattern in settings.cancel_patterns):
+        return False
+    form_slots = set(facts.form_slots.get(turn.loop or "", []))
+    if any(value is not None for slot, value in turn.slots_filled.items() if slot in form_slots):
+        return False
+    return looks_fed_up(turn.text) or looks_upset(
+        turn.text, turn.sentiment, settings.frustration_threshold
+    )
+
+
 def _is_small_talk(answer: list[str] | None, facts: DomainFacts) -> bool:
     """Answered with responses only (greetings, thanks, "are you a bot?"), not by a task."""
     return bool(answer) and all(action in facts.responses for action in answer)
@@ -250,6 +291,9 @@ def _plan_in_form(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> P
     if intent in settings.deny_intents and offered:
         return _with_resume("handoff_declined", [settings.response("no_handoff")], turn,
                             settings, facts, [])
+    if not free_text and _upset_without_an_answer(turn, settings, facts):
+        # "wtf i want it cancelled now" after a refusal: not a change of mind, whatever intent
+        return _offer("frustration", settings.response("empathy"), settings)
     # "no" is a change of mind; "not needed anymore" at the reason question is a reason.
     short = len(turn.text.split()) <= _SHORT_DENIAL_WORDS
     if _wants_to_cancel(turn, settings, free_text) or (
@@ -258,14 +302,17 @@ def _plan_in_form(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> P
         and (short or not free_text)
     ):
         return _leave_form(turn, settings, facts, "cancel")
-    if free_text and turn.sentiment is not None and turn.sentiment <= _STRONG_FRUSTRATION:
-        # "ugh this is so frustrating" answers nothing; a merely negative reason does
-        return _offer("frustration", settings.response("empathy"), settings)
     if intent in settings.exit_intents:
         goodbye = [settings.goodbye_action] if settings.goodbye_action else []
         return _leave_form(turn, settings, facts, "cancel", goodbye)
     if intent in settings.handoff_intents or (intent in settings.affirm_intents and offered):
         return _handoff(turn, settings, facts)
+    if free_text and (
+        looks_fed_up(turn.text)
+        or (turn.sentiment is not None and turn.sentiment <= _STRONG_FRUSTRATION)
+    ):
+        # "ugh this is so frustrating", "you're useless" answer nothing; a negative reason does
+        return _offer("frustration", settings.response("empathy"), settings)
 
     form_slots = facts.form_slots.get(form, [])
     corrected = [slot for slot in turn.changed_slots() if slot in form_slots and slot != requested]

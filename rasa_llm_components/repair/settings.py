@@ -42,6 +42,11 @@ DEFAULT_CANCEL_PATTERNS = (
     r"^\W*(stop|cancel|quit|abort|exit)\b",
     r"\bscratch that\b",
     r"\b(don'?t|do not|no longer) (want|need) to (return|cancel|change)\b",
+    r"\b(don'?t|do not) (change|cancel|return|do) (it|anything|that|this)\b",
+    r"\bleave (it|that|this|everything|the \w+) (as it is|as is|alone|unchanged|the same)\b",
+    r"\bskip (it|that|this)\b",
+    r"\bno need\b",
+    r"\b(i'?m|im|all) (good|fine|ok|okay)\W*(thanks?|thx|ty)?\W*$",
 )
 CANCEL_RANKING_DEPTH = 3
 
@@ -82,6 +87,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "form_titles": {},
     "digressions": {},
     "frustration_threshold": -0.4,
+    "confirmation_threshold": 0.9,
     "misses_before_handoff": 2,
     "fallback_confidence": 0.3,
     "responses": {},
@@ -111,6 +117,7 @@ class RepairSettings:
     form_titles: dict[str, str]
     digressions: dict[str, tuple[str, ...]]
     frustration_threshold: float
+    confirmation_threshold: float
     misses_before_handoff: int
     fallback_confidence: float
     responses: dict[str, str]
@@ -231,6 +238,9 @@ def repair_settings(options: dict[str, Any]) -> RepairSettings:
         digressions=_digressions(config.get("digressions")),
         frustration_threshold=_number(
             "frustration_threshold", config.get("frustration_threshold"), -1.0, 1.0
+        ),
+        confirmation_threshold=_number(
+            "confirmation_threshold", config.get("confirmation_threshold"), 0.0, 1.0
         ),
         misses_before_handoff=misses,
         fallback_confidence=_number(

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from rasa_llm_components.repair.cues import corrected_part, looks_like_gibberish, looks_upset
+from rasa_llm_components.repair.cues import (
+    corrected_part,
+    looks_fed_up,
+    looks_like_gibberish,
+    looks_like_question,
+    looks_upset,
+)
 
 
 @pytest.mark.parametrize(
@@ -52,8 +58,46 @@ def test_looks_upset(text, sentiment, upset):
         ("blue", False),
         ("10003", False),
         ("cancle ordr", False),  # typos are words
+        ("oiuoiu", True),  # keys of one row, or a key sequence typed again
+        ("lkasjd", True),
+        ("wqeqwe", True),
+        ("kjhkjh jhg", True),
+        ("???", True),  # punctuation alone
+        ("...", True),
+        ("👍", False),  # an emoji says something
+        ("why???", False),
+        ("power", False),  # real words typed on one row
+        ("alaska", False),
+        ("nonono", False),  # babble is speech
+        ("haha", False),
+        ("quillon", False),  # a name
+        ("cahnge adress", False),
+        ("gjgj 44", False),
         ("", False),
     ],
 )
 def test_looks_like_gibberish(text, gibberish):
     assert looks_like_gibberish(text) is gibberish
+
+
+@pytest.mark.parametrize(
+    ("text", "fed_up"),
+    [
+        ("ugh this is taking forever, you're useless", True),
+        ("stop asking me that", True),
+        ("i already told you the address", True),
+        ("this bot is going in circles", True),
+        ("the app is useless", False),  # about the product: a return reason
+        ("the charger takes forever to charge", False),
+        ("you told me it would arrive monday", False),
+    ],
+)
+def test_looks_fed_up(text, fed_up):
+    assert looks_fed_up(text) is fed_up
+
+
+def test_looks_like_question():
+    assert looks_like_question("do you ship to canada")
+    assert looks_like_question("the x200 - in stock?")
+    assert not looks_like_question("???")  # punctuation alone asks nothing
+    assert not looks_like_question("10003")

@@ -13,7 +13,7 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from rasa_llm_components.repair.plans import DomainFacts, Plan, plan_turn
+from rasa_llm_components.repair.plans import DomainFacts, Plan, as_understood, plan_turn
 from rasa_llm_components.repair.settings import repair_settings
 from rasa_llm_components.repair.turn import read_turn
 
@@ -211,3 +211,66 @@ def test_another_task_at_a_free_text_question_switches_to_it() -> None:
     plan = plan_turn(turn, settings, facts)
     assert plan is not None and plan.case == "switch"
     assert plan.actions == ["action_deactivate_loop", "utter_repair_cancelled", "cancel_order_form"]
+
+
+def test_fed_up_with_the_conversation_at_a_free_text_question_is_no_answer() -> None:
+    """Sentiment alone misses it (-0.54); a complaint about the product stays a reason."""
+    fed_up = _user("why do you keep asking me things", "inform")
+    fed_up.parse_data["sentiment"] = {"compound": -0.2}
+    turn = read_turn(_in_return_form(fed_up))
+    assert plan_turn(turn, TEXT_SETTINGS, TEXT_FACTS).case == "frustration"
+    reason = _user("the charger takes forever to charge, useless", "inform")
+    reason.parse_data["sentiment"] = {"compound": -0.2}
+    turn = read_turn(_in_return_form(reason))
+    assert plan_turn(turn, TEXT_SETTINGS, TEXT_FACTS).case == "answer"
+
+
+def _at_confirmation(text: str, intent: str, confidence: float):
+    settings = repair_settings({"confirmation_actions": ["utter_confirm_cancel"]})
+    events = [
+        ActionExecuted("action_listen"),
+        _user("cancel order 10003", "cancel_order"),
+        ActionExecuted("utter_confirm_cancel"),
+        BotUttered("Do you want me to cancel ORD-10003?"),
+        ActionExecuted("action_listen"),
+        _user(text, intent, [(intent, confidence)]),
+    ]
+    turn = read_turn(DialogueStateTracker.from_events("C1001", events))
+    assert turn is not None
+    return as_understood(turn, settings)
+
+
+def test_an_unsure_yes_at_a_confirmation_is_not_understood() -> None:
+    assert _at_confirmation("xyz", "affirm", 0.81).intent == "nlu_fallback"
+    assert _at_confirmation("k", "deny", 0.76).intent == "nlu_fallback"
+    assert _at_confirmation("yes do it", "affirm", 0.99).intent == "affirm"
+    assert _at_confirmation("no keep it", "deny", 0.97).intent == "deny"
+    # Keyboard mashing is not understood anywhere, however sure the classifier is.
+    assert _at_confirmation("oiuoiu", "affirm", 0.99).intent == "nlu_fallback"
+
+
+def test_an_unsure_yes_elsewhere_is_left_to_the_classifier() -> None:
+    message = _user("yeah", "affirm", [("affirm", 0.7)])
+    turn = read_turn(DialogueStateTracker.from_events(
+        "C1001", [ActionExecuted("action_listen"), message]
+    ))
+    assert as_understood(turn, SETTINGS).intent == "affirm"
+
+
+def test_declining_in_other_words_at_a_free_text_question_leaves_the_form() -> None:
+    leave = [("leave it as it is", "change_address", [("change_address", 0.9), ("stop", 0.05)]),
+             ("nah im good", "deny", [("deny", 0.9), ("goodbye", 0.05), ("stop", 0.02)]),
+             ("actually no need", "deny", [("deny", 0.9), ("stop", 0.05)])]
+    for text, intent, ranking in leave:
+        assert _plan_at_reason(text, intent, ranking).case == "cancel", text
+    # Without a cancel intent among the classifier's guesses, the phrase alone decides nothing.
+    assert _plan_at_reason("no need to explain, it broke", "inform").case == "answer"
+
+
+def test_an_upset_message_at_an_order_question_gets_empathy_not_a_cancel() -> None:
+    message = _user("wtf i want it cancelled now", "stop", [("stop", 0.89)])
+    turn = read_turn(_in_return_form(message, asked="order_id"))
+    assert plan_turn(turn, TEXT_SETTINGS, TEXT_FACTS).case == "frustration"
+    calm = _user("stop please", "stop", [("stop", 0.95)])
+    turn = read_turn(_in_return_form(calm, asked="order_id"))
+    assert plan_turn(turn, TEXT_SETTINGS, TEXT_FACTS).case == "cancel"
