@@ -431,6 +431,13 @@ class OrderFormValidation(ShopFormValidationAction, ABC):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         requested = tracker.get_slot("requested_slot")
+        if requested is None:
+            with open_repository() as repository:
+                if customer_for(repository, tracker) is None:
+                    # Without an account no order can be found: say so now and end the form,
+                    # instead of asking for an order number that cannot be checked.
+                    dispatcher.utter_message(response=UTTER_ACCOUNT_NOT_FOUND)
+                    return {"order_id": None, "requested_slot": None}
         # The request that starts the form ("cancel my earbuds order") may describe the order
         # too: taken only when exactly one order fits, silently otherwise.
         starting = requested is None and latest_intent(tracker) in ORDER_TASK_INTENTS

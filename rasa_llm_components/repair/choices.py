@@ -156,7 +156,7 @@ def token_score(word: str, vocabulary: Iterable[str]) -> float:
     """How well one word of the customer matches a candidate's words (0 when it does not).
 
     Exact words score 1; typos (one edit, two between long words, same first letter) 0.8; a word
-    that is the start or end of a compound ("watch" in "smartwatch") 0.6. Words with digits
+    that ends a compound ("watch" in "smartwatch") 0.6. Words with digits
     ("x200", "10004") must match exactly.
     """
     vocabulary = frozenset(vocabulary)
@@ -164,7 +164,6 @@ def token_score(word: str, vocabulary: Iterable[str]) -> float:
         return EXACT_SCORE
     if len(word) < 4 or any(character.isdigit() for character in word):
         return 0.0
-    best = 0.0
     for known in vocabulary:
         if len(known) < 4 or known[0] != word[0] or any(c.isdigit() for c in known):
             continue
@@ -173,12 +172,10 @@ def token_score(word: str, vocabulary: Iterable[str]) -> float:
             OSA.distance(word, known, score_cutoff=limit) <= limit
         ):
             return TYPO_SCORE
-        if len(known) >= len(word) + 3 and (known.startswith(word) or known.endswith(word)):
-            best = COMPOUND_SCORE
-    for known in vocabulary:  # compounds whose first letter differs: "watch" in "smartwatch"
-        if len(known) >= len(word) + 3 and known.endswith(word):
-            best = max(best, COMPOUND_SCORE)
-    return best
+    # The head of a compound names the thing ("watch" in "smartwatch"); its first part only
+    # describes it ("blue" in "bluetooth" is a colour, not the speaker).
+    compound = any(len(known) >= len(word) + 3 and known.endswith(word) for known in vocabulary)
+    return COMPOUND_SCORE if compound else 0.0
 
 
 def _score(words: Sequence[str], vocabulary: frozenset[str]) -> float:

@@ -175,7 +175,8 @@ def test_digits_must_match_exactly():
 def test_token_scores():
     assert token_score("kettle", {"kettle"}) == 1.0
     assert token_score("kettel", {"kettle"}) == 0.8  # transposition
-    assert token_score("watch", {"smartwatch"}) == 0.6  # part of a compound
+    assert token_score("watch", {"smartwatch"}) == 0.6  # the head of a compound
+    assert token_score("blue", {"bluetooth"}) == 0.0  # its first part only describes it
     assert token_score("match", {"watch"}) == 0.0  # first letters differ: not a typo
     assert token_score("x300", {"x200"}) == 0.0
     assert token_score("cat", {"car"}) == 0.0  # short words must be exact
