@@ -27,7 +27,7 @@ from shop.repository import CustomerView, OrderView, ShopRepository
 from sqlalchemy.exc import SQLAlchemyError
 
 from rasa_llm_components.repair.choices import choice_message
-from rasa_llm_components.repair.cues import corrected_offset, looks_upset
+from rasa_llm_components.repair.cues import corrected_offset, looks_like_gibberish, looks_upset
 
 logger = logging.getLogger(__name__)
 
@@ -449,6 +449,8 @@ class OrderFormValidation(ShopFormValidationAction, ABC):
         intent = latest_intent(tracker)
         if not text or (intent is not None and intent not in ORDER_ANSWER_INTENTS):
             return {}
+        if looks_like_gibberish(text):
+            return {}  # "zxcvzxcv" describes no order: the form rejects it
         if order_ids_outside_address(text) or looks_like_address(text):
             return {}
         with open_repository() as repository:

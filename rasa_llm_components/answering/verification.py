@@ -21,6 +21,7 @@ and a lexical rule is explainable in the turn's diagnostics ("unsupported term '
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -132,6 +133,11 @@ _NEGATION = re.compile(
     r"|wasn't|weren't|haven't|hasn't|without|neither|nor|unavailable|excluded|except)\b|n't\b",
     re.IGNORECASE,
 )
+_INCLUSION = re.compile(r"\b(?:included|includes?|including|comes? with|in the box)\b",
+                        re.IGNORECASE)
+_NOT_INCLUDED = re.compile(r"\b(?:not included|sold separately|not in the box)\b", re.IGNORECASE)
+_INCLUDE_TERMS = frozenset(tokenize("included includes include including comes come with box"))
+_POLARITY_BREAK = re.compile(r"[()]|\s+but\s+|\s+-\s+|\s+\u2014\s+", re.IGNORECASE)
 _NO_LEAD = re.compile(r"^\W*(no|nope|unfortunately not|sadly not|not really)\b", re.IGNORECASE)
 _YES_LEAD = re.compile(r"^\W*(yes|yep|yeah|sure|absolutely|definitely|of course|it does|they do)\b",
                        re.IGNORECASE)
@@ -208,6 +214,12 @@ class ClaimVerifier:
                 self._synonyms.setdefault(term, set()).update(stems)
 
     # -- terms -------------------------------------------------------------------------------
+    @functools.cached_property
+    def name_terms(self) -> frozenset[str]:
+        """The words of product and brand names, as written and as index terms ("corvan")."""
+        names = self.guard.extractor.name_vocabulary
+        return frozenset(names) | frozenset(term for name in names for term in tokenize(name))
+
     def is_fact_term(self, term: str, surface: str | None = None) -> bool:
         """Whether a term states a fact; ``surface`` is the word as written, when known."""
         if surface is not None:
@@ -256,7 +268,8 @@ class ClaimVerifier:
         ]
         evidence_terms = set(tokenize(" ".join(texts)))
         affirmed_terms = _affirmed_terms(units)
-        unit_terms = [self.expand(set(tokenize(unit))) for unit in units]
+        parts = _polarity_parts(units)
+        part_terms = [self.expand(set(tokenize(part))) for part in parts]
         clauses = _clauses(answer)
         problems += figure_checks.check_figures(answer, clauses, texts, question)
         for clause in clauses:
@@ -276,7 +289,9 @@ class ClaimVerifier:
             else:
                 problems += self._denied_but_stated(body, units)
                 problems += self._unbacked_denial(body, terms, units, _NO_LEAD.match(answer))
-            problems += self._polarity(body, negated, terms, units, unit_terms)
+            problems += self._polarity(body, negated, terms, parts, part_terms)
+            if not negated:
+                problems += self._included_but_not(body, terms, parts)
         if self.min_sentence_coverage:
             problems += self._coverage(answer, _coverage_units(texts), question)
         if question and _YES_LEAD.match(answer):
@@ -313,8 +328,9 @@ class ClaimVerifier:
         to" when Ireland is listed): its rare terms are affirmed and never denied there."""
         if self.vocabulary is None:
             return []
-        rare = {term for term in tokenize(clause)
-                if 0.0 < self.vocabulary.share(term) < self.common_share / 2}
+        names = self.name_terms  # a product's name is in every row unit
+        rare = {term for term in tokenize(clause) if term not in names
+                and 0.0 < self.vocabulary.share(term) < self.common_share / 2}
         if not rare:
             return []
         affirming = [unit for unit in units if rare <= set(tokenize(unit))
@@ -332,7 +348,7 @@ class ClaimVerifier:
         for refusals ("cannot", "don't accept") and for answers that start with "No"."""
         if not (_REFUSAL.search(clause) or answers_no) or re.match(r"\W*not\b", clause, re.I):
             return []  # "..., not the UK" contrasts; it does not deny
-        names = self.guard.extractor.name_vocabulary
+        names = self.name_terms
         facts = self.expand({term for term in terms
                               if term not in GENERIC_TERMS and term not in names})
         if len(facts) < 2:
@@ -348,7 +364,7 @@ class ClaimVerifier:
     def asks_about(self, question: str, evidence: Sequence[str], products: Sequence[Any]) -> bool:
         """Whether the evidence mentions any aspect the question asks about ("colours",
         "weight", "range"); True when the question names no aspect ("is it any good?")."""
-        names = set(self.guard.extractor.name_vocabulary)
+        names = set(self.name_terms)
         for product in products:
             names |= set(tokenize(getattr(product, "alias", "")))
         aspects = {
@@ -365,7 +381,7 @@ class ClaimVerifier:
                   products: Sequence[Any] = ()) -> bool:
         """Whether the answer speaks to what the question asks, when the evidence has it:
         "how many speeds?" is not answered by the motor's wattage."""
-        names = set(self.guard.extractor.name_vocabulary)
+        names = set(self.name_terms)
         for product in products:
             names |= set(tokenize(getattr(product, "alias", "")))
         evidence_terms = set(tokenize(" ".join(evidence)))
@@ -395,6 +411,19 @@ class ClaimVerifier:
             expanded |= self._synonyms.get(term, set())
         return expanded
 
+    def _included_but_not(self, clause: str, terms: list[str], parts: list[str]) -> list[str]:
+        """An inclusion the evidence denies: "a 20 W adapter is included" against "power
+        adapter: not included (needs a 20 W USB-C adapter)"."""
+        if not _INCLUSION.search(clause):
+            return []
+        names = self.name_terms
+        things = {term for term in terms
+                  if term not in GENERIC_TERMS and term not in names and term not in _INCLUDE_TERMS}
+        for part in parts:
+            if _NOT_INCLUDED.search(part) and things & set(tokenize(part)):
+                return [f"contradicts the evidence: '{clause.strip()}'"]
+        return []
+
     def _polarity(
         self,
         clause: str,
@@ -407,7 +436,7 @@ class ClaimVerifier:
 
         Product names are left out of the comparison: they match every sentence of a row.
         """
-        names = self.guard.extractor.name_vocabulary
+        names = self.name_terms
         facts = {term for term in terms if term not in GENERIC_TERMS and term not in names}
         if len(facts) < 3 or re.search(r"\bonly\b", clause, re.IGNORECASE):
             return []  # "we only ship to X" affirms X and denies the rest
@@ -516,6 +545,15 @@ def _units(texts: Sequence[str]) -> list[str]:
             if line.strip():
                 units.append(line.strip())
     return units
+
+
+def _polarity_parts(units: Sequence[str]) -> list[str]:
+    """Evidence units cut where their polarity may change: "not included (needs a 20 W USB-C
+    adapter)" denies the inclusion and affirms the need."""
+    parts = []
+    for unit in units:
+        parts.extend(part.strip() for part in _POLARITY_BREAK.split(unit) if part.strip())
+    return parts
 
 
 def _clauses(answer: str) -> list[str]:

@@ -35,6 +35,7 @@ _UPSET = re.compile(
     r"\b(?:twice|\d+ times|two times|three times|several times|many times|again|already)\b"
     r"|\b(?:ridiculous|unacceptable|not happy|fed up|sick of|annoyed|frustrat\w*|angry|furious|"
     r"useless|still (?:no|not|nothing|waiting)|ever again|worst|wtf|seriously|kidding me|"
+    r"disappoint\w*|"
     r"stuck with)\b",
     re.IGNORECASE,
 )
@@ -108,6 +109,8 @@ def _mashed(word: str) -> bool:
         return False
     if (not re.search(r"[aeiouy]", collapsed) and len(word) >= 3) or _MASH.match(collapsed):
         return True
+    if len(collapsed) == 1 and len(word) >= 4:
+        return True  # "aaaaaa" (while "aaa" is a battery size)
     if len(word) < 4 or zipf_frequency(word, "en") > 0:
         return False  # a word people write ("power", "alaska" are typed on one row too)
     return _one_keyboard_row(word) or _repeated_chunk(word)

@@ -424,7 +424,7 @@ def _plan_outside_form(turn: Turn, settings: RepairSettings, facts: DomainFacts)
 
 def fallback_plan(turn: Turn, settings: RepairSettings) -> Plan:
     """The low-confidence reply when nothing else answers a turn outside a form."""
-    if _frustrated(turn, settings):
+    if _frustrated(turn, settings) or looks_upset(turn.text):
         return _offer("frustration", settings.response("empathy"), settings)
     if misses_in_a_row(turn, settings) + 1 >= settings.misses_before_handoff:
         return Plan("repeated_miss", [settings.response("fallback_handoff")])

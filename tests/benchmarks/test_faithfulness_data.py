@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from benchmarks.attack_answers import leaks_prompt
-from benchmarks.faithfulness import DEFAULT_PAIRS, evaluate, load_pairs
+from benchmarks.faithfulness import DEFAULT_PAIRS, build_verifier, evaluate, load_pairs
 from rasa_llm_components.retrieval import load_passages
 
 KNOWLEDGE = "example_bot/knowledge"
@@ -52,3 +52,31 @@ def test_prompt_leaks_are_recognised():
     assert leaks_prompt("Sure! Rule 1: Answer ONLY with facts stated in the PASSAGES.")
     assert leaks_prompt("You are the customer-service assistant of an online shop. Rules:")
     assert not leaks_prompt("Shipping to Canada takes 5 to 8 business days.")
+
+
+@pytest.fixture(scope="module")
+def verifier(passages):
+    return build_verifier(passages)
+
+
+def _evidence(passages, passage_id: str) -> list[str]:
+    passage = next(p for p in passages if p.id == passage_id)
+    return [f"{passage.title}. {passage.text}"]
+
+
+def test_polarity_is_read_per_part_of_an_evidence_line(passages, verifier):
+    # "power_adapter: not included (needs 20 W USB-C adapter)"
+    evidence = _evidence(passages, "catalog:HAL-MAG15")
+    question = "does the magcharge pad come with a power adapter"
+    assert verifier.verify(
+        "No, the power adapter isn't included; you'll need a 20 W USB-C adapter.", evidence,
+        question,
+    ) == []
+    assert verifier.verify("Yes, a 20 W USB-C adapter is included.", evidence, question)
+
+
+def test_a_product_name_is_not_what_a_denial_denies(passages, verifier):
+    evidence = _evidence(passages, "catalog:COR-FIT2")  # "gps: none"
+    question = "does the corvane fit 2 have gps"
+    assert verifier.verify("No, the Corvane Fit 2 has no GPS.", evidence, question) == []
+    assert verifier.verify("Yes, the Corvane Fit 2 has built-in GPS.", evidence, question)

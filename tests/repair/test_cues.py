@@ -62,6 +62,8 @@ def test_looks_upset(text, sentiment, upset):
         ("lkasjd", True),
         ("wqeqwe", True),
         ("kjhkjh jhg", True),
+        ("aaaaaa", True),
+        ("aaa", False),  # a battery size
         ("???", True),  # punctuation alone
         ("...", True),
         ("👍", False),  # an emoji says something

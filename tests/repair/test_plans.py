@@ -274,3 +274,10 @@ def test_an_upset_message_at_an_order_question_gets_empathy_not_a_cancel() -> No
     calm = _user("stop please", "stop", [("stop", 0.95)])
     turn = read_turn(_in_return_form(calm, asked="order_id"))
     assert plan_turn(turn, TEXT_SETTINGS, TEXT_FACTS).case == "cancel"
+
+
+def test_an_upset_message_nobody_understood_gets_the_offer_of_a_human() -> None:
+    events = [ActionExecuted("action_listen"),
+              _user("the kettle smells like burnt plastic, really disappointed", "nlu_fallback")]
+    plan = _plan(DialogueStateTracker.from_events("C1001", events))
+    assert plan is not None and plan.case == "frustration"
