@@ -23,6 +23,7 @@ from actions.common import (
     customer_order,
     described_order,
     echo,
+    entity_values,
     open_repository,
     order_for_value,
     requested_order_id,
@@ -217,6 +218,11 @@ class ValidateReturnForm(OrderFormValidation):
             if order_id is None:
                 return _item_from_history(dispatcher, repository, customer, item_query, asked)
             check = repository.check_return(customer.id, order_id, item_query, dates.today())
+            earlier = as_text(slot_before_latest_message(tracker, "return_item"))
+            if check.outcome == "item_not_found" and not asked and earlier:
+                # "ok then i'll just return them": the item named before (in an exchange
+                # question) stays, when it is one of this order's returnable items.
+                check = repository.check_return(customer.id, order_id, earlier, dates.today())
         if check.outcome == "ok":
             return {"return_item": check.item.product.name}
         if check.outcome == "item_not_found" and not asked:
@@ -490,6 +496,11 @@ class ActionExchangeInfo(ShopAction):
                 dispatcher.utter_message(response=UTTER_EXCHANGE_POLICY)
                 return []
             check = repository.check_return(customer.id, order_id, None, dates.today())
+            named = entity_values(tracker, "product") or entity_values(tracker, "category")
+            item_check = (
+                repository.check_return(customer.id, order_id, named[-1], dates.today())
+                if named and check.outcome == "ok" else None
+            )
         if check.outcome != "ok":
             _utter_check_problem(dispatcher, check, order_id, None)
             # An order id that is not the customer's is forgotten; their own order stays the topic.
@@ -509,4 +520,8 @@ class ActionExchangeInfo(ShopAction):
                 "refund. Shall I start a return?"
             )
         )
-        return [SlotSet("order_id", order.id)]
+        events = [SlotSet("order_id", order.id)]
+        if item_check is not None and item_check.outcome == "ok":
+            # "exchange the headphones from 10001": a return started next needs no item question
+            events.append(SlotSet("return_item", item_check.item.product.name))
+        return events

@@ -546,6 +546,15 @@ def test_exchange_info_general_and_for_an_order():
         assert expected in texts(messages), order_id
 
 
+def test_exchange_info_keeps_the_named_item_for_a_return_started_next():
+    text = "i want to exchange the headphones from 10001 for a different color"
+    entities = [*order_entity("10001"),
+                {"entity": "category", "value": "headphones", "start": 23, "end": 33}]
+    _, events = run_action(ActionExchangeInfo(), make_tracker(EMMA, text, "exchange", entities))
+    slots = {event["name"]: event["value"] for event in events if event.get("event") == "slot"}
+    assert slots == {"order_id": "ORD-10001", "return_item": "Auralis X200 Headphones"}
+
+
 # Products ------------------------------------------------------------------------------------
 
 

@@ -100,6 +100,8 @@ def looks_like_gibberish(text: str) -> bool:
         # "???", "...": no words at all. An emoji (a thumbs up) is no punctuation.
         return bool(re.fullmatch(r"[\s!-/:-@\[-`{-~\u2026\u00bf\u00a1]+", text))
     words = re.findall(r"[a-z]+", text.lower())
+    # A stray letter among mashed keys ("jfkdls;a") says nothing either.
+    words = [word for word in words if len(word) > 1] or words
     return bool(words) and all(_mashed(word) for word in words)
 
 

@@ -64,6 +64,8 @@ def test_looks_upset(text, sentiment, upset):
         ("kjhkjh jhg", True),
         ("aaaaaa", True),
         ("aaa", False),  # a battery size
+        ("jfkdls;a", True),
+        ("k", False),
         ("???", True),  # punctuation alone
         ("...", True),
         ("👍", False),  # an emoji says something
