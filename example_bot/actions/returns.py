@@ -224,7 +224,10 @@ class ValidateReturnForm(OrderFormValidation):
                 # question) stays, when it is one of this order's returnable items.
                 check = repository.check_return(customer.id, order_id, earlier, dates.today())
         if check.outcome == "ok":
-            return {"return_item": check.item.product.name}
+            name = check.item.product.name
+            if earlier and earlier != name and tracker.get_slot(REQUESTED_SLOT) == "return_reason":
+                dispatcher.utter_message(text=f"Okay, the {name} instead.")  # "actually the ..."
+            return {"return_item": name}
         if check.outcome == "item_not_found" and not asked:
             return {"return_item": None}  # the request named no item; the form asks for it
         _utter_check_problem(dispatcher, check, order_id, item_query)
@@ -240,6 +243,8 @@ class ValidateReturnForm(OrderFormValidation):
         domain: DomainDict,
     ) -> dict[str, Any]:
         reason = as_text(slot_value)
+        if not reason:
+            return {"return_reason": None}  # cleared (a corrected item): the form asks again
         if len(reason) < MIN_REASON_LENGTH:
             dispatcher.utter_message(response=UTTER_ASK_RETURN_REASON_AGAIN)
             return {"return_reason": None}
