@@ -143,6 +143,16 @@ def is_visitor(tracker: Tracker) -> bool:
     return (tracker.sender_id or "").strip().startswith(VISITOR_PREFIX)
 
 
+def _without_account(tracker: Tracker) -> bool:
+    """Whether the conversation surely has no customer account (False when unsure: a database
+    error is reported by the action's own error handling)."""
+    try:
+        with open_repository() as repository:
+            return customer_for(repository, tracker) is None
+    except SQLAlchemyError:
+        return False
+
+
 def customer_for(repository: ShopRepository, tracker: Tracker) -> CustomerView | None:
     """The customer this conversation belongs to, or None (visitor, unknown id).
 
@@ -423,6 +433,17 @@ class OrderFormValidation(ShopFormValidationAction, ABC):
     form can still reject them.
     """
 
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if tracker.get_slot("requested_slot") is None and _without_account(tracker):
+            # Without an account no order can be found: say so now and end the form, instead
+            # of asking for an order number that cannot be checked.
+            dispatcher.utter_message(response=UTTER_ACCOUNT_NOT_FOUND)
+            slots = list(tracker.slots_to_validate())
+            return [*(SlotSet(slot, None) for slot in slots), SlotSet("requested_slot", None)]
+        return await super().run(dispatcher, tracker, domain)
+
     def order_is_eligible(self, order: OrderView) -> bool:
         """Whether the form can go on with the order (preferred when a description fits several)."""
         return True
@@ -431,13 +452,6 @@ class OrderFormValidation(ShopFormValidationAction, ABC):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         requested = tracker.get_slot("requested_slot")
-        if requested is None:
-            with open_repository() as repository:
-                if customer_for(repository, tracker) is None:
-                    # Without an account no order can be found: say so now and end the form,
-                    # instead of asking for an order number that cannot be checked.
-                    dispatcher.utter_message(response=UTTER_ACCOUNT_NOT_FOUND)
-                    return {"order_id": None, "requested_slot": None}
         # The request that starts the form ("cancel my earbuds order") may describe the order
         # too: taken only when exactly one order fits, silently otherwise.
         starting = requested is None and latest_intent(tracker) in ORDER_TASK_INTENTS

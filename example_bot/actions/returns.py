@@ -242,9 +242,9 @@ class ValidateReturnForm(OrderFormValidation):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        reason = as_text(slot_value)
-        if not reason:
+        if slot_value is None:
             return {"return_reason": None}  # cleared (a corrected item): the form asks again
+        reason = as_text(slot_value)
         if len(reason) < MIN_REASON_LENGTH:
             dispatcher.utter_message(response=UTTER_ASK_RETURN_REASON_AGAIN)
             return {"return_reason": None}
