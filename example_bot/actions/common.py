@@ -453,7 +453,7 @@ class OrderFormValidation(ShopFormValidationAction, ABC):
     ) -> dict[str, Any]:
         requested = tracker.get_slot("requested_slot")
         # The request that starts the form ("cancel my earbuds order") may describe the order
-        # too: taken only when exactly one order fits, silently otherwise.
+        # too: taken when exactly one order fits, offered when several do.
         starting = requested is None and latest_intent(tracker) in ORDER_TASK_INTENTS
         if requested != "order_id" and not starting:
             return {}
@@ -474,11 +474,12 @@ class OrderFormValidation(ShopFormValidationAction, ABC):
             guess = guess_order(repository, customer.id, text, self.order_is_eligible)
         if guess.kind == "match":
             return {"order_id": guess.order.id}
-        if starting:
-            return {}
         if guess.kind == "ambiguous":
+            # "cancel my order that hasn't shipped yet": the orders the request describes
             utter_order_choice(dispatcher, "More than one of your orders fits:", guess.options)
             return {"order_id": None}
+        if starting:
+            return {}
         if intent == "inform" and guess.options:
             utter_order_choice(
                 dispatcher, "I couldn't tell which order you mean. Your orders:", guess.options

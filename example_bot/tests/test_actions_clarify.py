@@ -333,6 +333,19 @@ def test_order_description_fills_the_order_id(validator, answer, expected):
     assert expected in texts(messages)  # the usual confirmation of the order
 
 
+def test_a_request_describing_several_orders_offers_them():
+    messages, events = form_turn(
+        ValidateCancelOrderForm(), EMMA, "cancel my order that hasnt shipped yet",
+        intent="cancel_order",
+    )
+    assert slot_events(events).get("order_id") is None
+    assert set(buttons(messages)) == {"ORD-10003", "ORD-10006"}  # paid and pending
+    # A request that describes no order leaves the question to the form.
+    messages, _ = form_turn(ValidateCancelOrderForm(), EMMA, "cancel my order",
+                            intent="cancel_order")
+    assert messages == []
+
+
 def test_descriptions_only_reach_the_customers_own_orders():
     # The soundbar is in Liam's ORD-10012: for Emma it fits none of her orders.
     messages, events = form_turn(
