@@ -329,8 +329,11 @@ class ClaimVerifier:
         if self.vocabulary is None:
             return []
         names = self.name_terms  # a product's name is in every row unit
-        rare = {term for term in tokenize(clause) if term not in names
-                and 0.0 < self.vocabulary.share(term) < self.common_share / 2}
+        # Only what the negation covers is denied ("wired only, with no Bluetooth" denies
+        # Bluetooth, not "wired"); a scope without rare terms ("a CR2032 battery, which isn't
+        # included") denies what the clause is about.
+        scope = " ".join(match.group(0) for match in _NEGATED_SCOPE.finditer(clause))
+        rare = self._rare_terms(scope, names) or self._rare_terms(clause, names)
         if not rare:
             return []
         affirming = [unit for unit in units if rare <= set(tokenize(unit))
@@ -339,6 +342,10 @@ class ClaimVerifier:
         if affirming and not denying:
             return [f"contradicts the evidence: '{clause.strip()}'"]
         return []
+
+    def _rare_terms(self, text: str, names: frozenset[str]) -> set[str]:
+        return {term for term in tokenize(text) if term not in names
+                and 0.0 < self.vocabulary.share(term) < self.common_share / 2}
 
     def _unbacked_denial(
         self, clause: str, terms: list[str], units: list[str], answers_no: Any = None
