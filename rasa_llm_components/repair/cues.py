@@ -6,9 +6,10 @@ reason question is a new item, not a reason).
 
 from __future__ import annotations
 
+import functools
 import re
-
-from wordfreq import zipf_frequency
+import warnings
+from collections.abc import Callable
 
 _CORRECTION = re.compile(
     r"\b(actually|sorry|oops|wait|meant|instead|rather|wrong|my bad|correction|typo)\b"
@@ -113,9 +114,19 @@ def _mashed(word: str) -> bool:
         return True
     if len(collapsed) == 1 and len(word) >= 4:
         return True  # "aaaaaa" (while "aaa" is a battery size)
-    if len(word) < 4 or zipf_frequency(word, "en") > 0:
+    if len(word) < 4 or _word_frequency()(word, "en") > 0:
         return False  # a word people write ("power", "alaska" are typed on one row too)
     return _one_keyboard_row(word) or _repeated_chunk(word)
+
+
+@functools.lru_cache(maxsize=1)
+def _word_frequency() -> Callable[[str, str], float]:
+    """wordfreq's Zipf frequency, imported on first use: its import warns (pkg_resources), which
+    would add lines to an action server's one-line start-up errors."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from wordfreq import zipf_frequency
+    return zipf_frequency
 
 
 def _one_keyboard_row(word: str) -> bool:

@@ -68,6 +68,21 @@ def test_ranking_length_limits_the_ranking(tmp_path, trained):
     assert len(parse(loaded, "hi").get(INTENT_RANKING_KEY)) == 2
 
 
+def test_a_listed_intent_of_one_sentence_gives_the_messages_intent(trained):
+    # The tiny model reads the whole message as a refund; with "greet" as the only listed
+    # request, its greeting sentence decides (the example bot lists its task intents).
+    _, storage, resource, context = trained
+    text = "Good morning! I want my money back please."
+    plain = TransformerIntentClassifier.load({}, storage, resource, context)
+    reading = TransformerIntentClassifier.load(
+        {"request_intents": ["greet"], "request_threshold": 0.5}, storage, resource, context
+    )
+    assert parse(plain, text).get(INTENT)["name"] == "refund"
+    assert parse(reading, text).get(INTENT)["name"] == "greet"
+    # A single sentence is read whole.
+    assert parse(reading, "i want my money back").get(INTENT)["name"] == "refund"
+
+
 def test_persisted_model_loads_and_predicts_the_same(trained):
     classifier, storage, resource, context = trained
     loaded = TransformerIntentClassifier.load(classifier.config, storage, resource, context)
@@ -152,6 +167,8 @@ def test_fewer_than_two_intents_is_a_clear_error(tmp_path, examples):
         ({"rejection_similarity": 2}, "'rejection_similarity' must be a number between"),
         ({"rejection_similarity": "high"}, "'rejection_similarity' must be a number between"),
         ({"model_name_or_path": "/no/such/model"}, "not a local directory"),
+        ({"request_intents": "refund"}, "'request_intents' must be a list"),
+        ({"request_threshold": 1.5}, "'request_threshold' must be a number between"),
     ],
 )
 def test_bad_config_is_rejected_with_the_option_name(tmp_path, config, message):
