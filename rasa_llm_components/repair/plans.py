@@ -386,6 +386,12 @@ def _confirmation_plan(turn: Turn, settings: RepairSettings, facts: DomainFacts)
     answer = _digression_answer(turn, settings, facts, settings.digressions.get(intent))
     if answer:  # a question: answer it, then ask for the confirmation again
         return Plan("digression", [*answer, question], {0: _restore(turn, list(changed))})
+    missed = intent == settings.fallback_intent or (
+        intent in settings.question_only_intents and not looks_like_question(turn.text)
+    )
+    if missed and misses_in_a_row(turn, settings) + 1 < settings.misses_before_handoff:
+        # "xyz": ask the same yes/no question again, so that the next "yes" still answers it
+        return Plan("not_understood", [settings.response("not_understood"), question])
     return None
 
 

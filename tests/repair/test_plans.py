@@ -281,3 +281,19 @@ def test_an_upset_message_nobody_understood_gets_the_offer_of_a_human() -> None:
               _user("the kettle smells like burnt plastic, really disappointed", "nlu_fallback")]
     plan = _plan(DialogueStateTracker.from_events("C1001", events))
     assert plan is not None and plan.case == "frustration"
+
+
+def test_not_understood_at_a_confirmation_asks_it_again() -> None:
+    settings = repair_settings({"confirmation_actions": ["utter_confirm_cancel"]})
+    events = [
+        ActionExecuted("action_listen"),
+        _user("cancel order 10003", "cancel_order"),
+        ActionExecuted("utter_confirm_cancel"),
+        BotUttered("Do you want me to cancel ORD-10003?"),
+        ActionExecuted("action_listen"),
+        _user("xyz", "affirm", [("affirm", 0.81)]),
+    ]
+    turn = as_understood(read_turn(DialogueStateTracker.from_events("C1001", events)), settings)
+    plan = plan_turn(turn, settings, FACTS)
+    assert plan is not None and plan.case == "not_understood"
+    assert plan.actions == ["utter_repair_not_understood", "utter_confirm_cancel"]
