@@ -42,6 +42,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa_llm_components.config_validation import check_known_options, is_cached_output
 from rasa_llm_components.nlu.pii_detection import CARD_DATA_KINDS
 from rasa_llm_components.nlu.pii_redactor import PII_KEY
+from rasa_llm_components.repair.cues import load_word_list
 from rasa_llm_components.repair.learned import learn_responses
 from rasa_llm_components.repair.plans import (
     DomainFacts,
@@ -225,6 +226,7 @@ class ConversationRepairPolicy(Policy):
                 learned = {intent: tuple(actions) for intent, actions in raw.items()}
         except (ValueError, FileNotFoundError, OSError):
             logger.warning("ConversationRepairPolicy: no learned answers in the model; retrain.")
+        load_word_list()  # keyboard-mashing checks run in Rasa's event loop
         return cls(config, model_storage, resource, execution_context, learned=learned)
 
     # -- prediction --------------------------------------------------------------------------

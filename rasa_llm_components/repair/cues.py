@@ -114,9 +114,11 @@ def _mashed(word: str) -> bool:
         return True
     if len(collapsed) == 1 and len(word) >= 4:
         return True  # "aaaaaa" (while "aaa" is a battery size)
-    if len(word) < 4 or _word_frequency()(word, "en") > 0:
-        return False  # a word people write ("power", "alaska" are typed on one row too)
-    return _one_keyboard_row(word) or _repeated_chunk(word)
+    if len(word) < 4 or not (_one_keyboard_row(word) or _repeated_chunk(word)):
+        return False
+    # Shaped like mashing; the word list (loaded on this first need, not for every message)
+    # tells a word people write: "power", "alaska" are typed on one row too.
+    return _word_frequency()(word, "en") == 0
 
 
 @functools.lru_cache(maxsize=1)
@@ -127,6 +129,12 @@ def _word_frequency() -> Callable[[str, str], float]:
         warnings.simplefilter("ignore", DeprecationWarning)
         from wordfreq import zipf_frequency
     return zipf_frequency
+
+
+def load_word_list() -> None:
+    """Loads the word list now (about 0.7 s once per process), e.g. when a policy loads, so that
+    the first message shaped like mashing does not wait for it inside the event loop."""
+    _word_frequency()("word", "en")
 
 
 def _one_keyboard_row(word: str) -> bool:

@@ -169,9 +169,18 @@ def _offer(case: str, first: str, settings: RepairSettings) -> Plan:
     return Plan(case, [first, settings.response("offer_handoff")])
 
 
-def _frustrated(turn: Turn, settings: RepairSettings) -> bool:
-    return looks_fed_up(turn.text) or (
-        turn.sentiment is not None and turn.sentiment <= settings.frustration_threshold
+def _frustrated(turn: Turn, settings: RepairSettings, threshold: float | None = None) -> bool:
+    """Angry at the conversation, or a sentiment at or below `threshold` (default: the
+    `frustration_threshold` setting)."""
+    if threshold is None:
+        threshold = settings.frustration_threshold
+    return looks_fed_up(turn.text) or (turn.sentiment is not None and turn.sentiment <= threshold)
+
+
+def _upset(turn: Turn, settings: RepairSettings) -> bool:
+    """`_frustrated`, or words of frustration a sentiment score misses ("really disappointed")."""
+    return looks_fed_up(turn.text) or looks_upset(
+        turn.text, turn.sentiment, settings.frustration_threshold
     )
 
 
@@ -271,9 +280,7 @@ def _upset_without_an_answer(turn: Turn, settings: RepairSettings, facts: Domain
     form_slots = set(facts.form_slots.get(turn.loop or "", []))
     if any(value is not None for slot, value in turn.slots_filled.items() if slot in form_slots):
         return False
-    return looks_fed_up(turn.text) or looks_upset(
-        turn.text, turn.sentiment, settings.frustration_threshold
-    )
+    return _upset(turn, settings)
 
 
 def _is_small_talk(answer: list[str] | None, facts: DomainFacts) -> bool:
@@ -307,10 +314,7 @@ def _plan_in_form(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> P
         return _leave_form(turn, settings, facts, "cancel", goodbye)
     if intent in settings.handoff_intents or (intent in settings.affirm_intents and offered):
         return _handoff(turn, settings, facts)
-    if free_text and (
-        looks_fed_up(turn.text)
-        or (turn.sentiment is not None and turn.sentiment <= _STRONG_FRUSTRATION)
-    ):
+    if free_text and _frustrated(turn, settings, _STRONG_FRUSTRATION):
         # "ugh this is so frustrating", "you're useless" answer nothing; a negative reason does
         return _offer("frustration", settings.response("empathy"), settings)
 
@@ -430,7 +434,7 @@ def _plan_outside_form(turn: Turn, settings: RepairSettings, facts: DomainFacts)
 
 def fallback_plan(turn: Turn, settings: RepairSettings) -> Plan:
     """The low-confidence reply when nothing else answers a turn outside a form."""
-    if _frustrated(turn, settings) or looks_upset(turn.text):
+    if _upset(turn, settings):
         return _offer("frustration", settings.response("empathy"), settings)
     if misses_in_a_row(turn, settings) + 1 >= settings.misses_before_handoff:
         return Plan("repeated_miss", [settings.response("fallback_handoff")])

@@ -164,8 +164,12 @@ TEXT_SETTINGS = repair_settings(
 )
 
 
-def _plan_at_reason(text: str, intent: str, ranking: list[tuple[str, float]] | None = None):
-    turn = read_turn(_in_return_form(_user(text, intent, ranking)))
+def _plan_at_reason(text: str, intent: str, ranking: list[tuple[str, float]] | None = None,
+                    sentiment: float | None = None):
+    message = _user(text, intent, ranking)
+    if sentiment is not None:
+        message.parse_data["sentiment"] = {"compound": sentiment}
+    turn = read_turn(_in_return_form(message))
     assert turn is not None
     return plan_turn(turn, TEXT_SETTINGS, TEXT_FACTS)
 
@@ -188,14 +192,12 @@ def test_a_question_or_small_talk_at_a_free_text_question_is_not_the_answer() ->
 def test_at_a_free_text_question_only_short_denials_and_strong_anger_are_not_answers() -> None:
     assert _plan_at_reason("not needed anymore", "deny").case == "answer"
     assert _plan_at_reason("nope", "deny").case == "cancel"
-    angry = _user("ugh this is so frustrating", "complaint")
-    angry.parse_data["sentiment"] = {"compound": -0.76}
-    turn = read_turn(_in_return_form(angry))
-    assert plan_turn(turn, TEXT_SETTINGS, TEXT_FACTS).case == "frustration"
-    negative = _user("it stopped working after a week, terrible quality", "complaint")
-    negative.parse_data["sentiment"] = {"compound": -0.61}
-    turn = read_turn(_in_return_form(negative))
-    assert plan_turn(turn, TEXT_SETTINGS, TEXT_FACTS).case == "answer"
+    angry = _plan_at_reason("ugh this is so frustrating", "complaint", sentiment=-0.76)
+    assert angry.case == "frustration"
+    negative = _plan_at_reason(
+        "it stopped working after a week, terrible quality", "complaint", sentiment=-0.61
+    )
+    assert negative.case == "answer"
 
 
 def test_another_task_at_a_free_text_question_switches_to_it() -> None:
@@ -215,18 +217,20 @@ def test_another_task_at_a_free_text_question_switches_to_it() -> None:
 
 def test_fed_up_with_the_conversation_at_a_free_text_question_is_no_answer() -> None:
     """Sentiment alone misses it (-0.54); a complaint about the product stays a reason."""
-    fed_up = _user("why do you keep asking me things", "inform")
-    fed_up.parse_data["sentiment"] = {"compound": -0.2}
-    turn = read_turn(_in_return_form(fed_up))
-    assert plan_turn(turn, TEXT_SETTINGS, TEXT_FACTS).case == "frustration"
-    reason = _user("the charger takes forever to charge, useless", "inform")
-    reason.parse_data["sentiment"] = {"compound": -0.2}
-    turn = read_turn(_in_return_form(reason))
-    assert plan_turn(turn, TEXT_SETTINGS, TEXT_FACTS).case == "answer"
+    fed_up = _plan_at_reason("why do you keep asking me things", "inform", sentiment=-0.2)
+    assert fed_up.case == "frustration"
+    reason = _plan_at_reason(
+        "the charger takes forever to charge, useless", "inform", sentiment=-0.2
+    )
+    assert reason.case == "answer"
+
+
+CONFIRMING = repair_settings({"confirmation_actions": ["utter_confirm_cancel"]})
 
 
 def _at_confirmation(text: str, intent: str, confidence: float):
-    settings = repair_settings({"confirmation_actions": ["utter_confirm_cancel"]})
+    """The turn of `text` right after the bot asked a yes/no confirmation, as the repair layer
+    reads it."""
     events = [
         ActionExecuted("action_listen"),
         _user("cancel order 10003", "cancel_order"),
@@ -237,7 +241,7 @@ def _at_confirmation(text: str, intent: str, confidence: float):
     ]
     turn = read_turn(DialogueStateTracker.from_events("C1001", events))
     assert turn is not None
-    return as_understood(turn, settings)
+    return as_understood(turn, CONFIRMING)
 
 
 def test_an_unsure_yes_at_a_confirmation_is_not_understood() -> None:
@@ -284,16 +288,6 @@ def test_an_upset_message_nobody_understood_gets_the_offer_of_a_human() -> None:
 
 
 def test_not_understood_at_a_confirmation_asks_it_again() -> None:
-    settings = repair_settings({"confirmation_actions": ["utter_confirm_cancel"]})
-    events = [
-        ActionExecuted("action_listen"),
-        _user("cancel order 10003", "cancel_order"),
-        ActionExecuted("utter_confirm_cancel"),
-        BotUttered("Do you want me to cancel ORD-10003?"),
-        ActionExecuted("action_listen"),
-        _user("xyz", "affirm", [("affirm", 0.81)]),
-    ]
-    turn = as_understood(read_turn(DialogueStateTracker.from_events("C1001", events)), settings)
-    plan = plan_turn(turn, settings, FACTS)
+    plan = plan_turn(_at_confirmation("xyz", "affirm", 0.81), CONFIRMING, FACTS)
     assert plan is not None and plan.case == "not_understood"
     assert plan.actions == ["utter_repair_not_understood", "utter_confirm_cancel"]
