@@ -71,6 +71,7 @@ from rasa_llm_components.answering.verification import (
 )
 from rasa_llm_components.llm.base import LLMBackend, LLMError
 from rasa_llm_components.retrieval.index import RetrievedPassage
+from rasa_llm_components.retrieval.places import PlaceNames, shipping_cue
 from rasa_llm_components.retrieval.products import ProductCatalog, ProductMention
 from rasa_llm_components.retrieval.text import tokenize
 
@@ -201,6 +202,7 @@ class GroundedAnswerer:
         # The encoder's whole words: ordinary English, which never names a product alone.
         english = encoder_words(getattr(index.encoder, "model_path", "")) if index else []
         self.catalog = ProductCatalog.from_passages(passages, english)
+        self.places = PlaceNames.load() if self.config["resolve_places"] else None
         self.verifier = ClaimVerifier(
             guard,
             KnowledgeVocabulary.build(f"{p.title}. {p.text}" for p in passages),
@@ -298,7 +300,7 @@ class GroundedAnswerer:
         return best, best_named, len(asked & rows)
 
     def _search(
-        self, context: ConversationContext, query: str
+        self, context: ConversationContext, query: str, countries: Sequence[str] = ()
     ) -> tuple[list[Any], Any, Any]:
         """(hits for the query, the best over its variants (see below); the query's vector; the
         question's vector)."""
@@ -315,6 +317,9 @@ class GroundedAnswerer:
         extra = [context.question] if query != context.question else []
         sentences = [s for s in _SENTENCE_END.split(context.question) if len(s.split()) >= 3]
         extra += sentences if len(sentences) > 1 else []
+        cue = shipping_cue(context.question) if countries else None
+        # "shipped Australia": a long message dilutes the one word that names the destination.
+        extra += [f"{cue} {country}" for country in countries] if cue else []
         if extra:
             best = {hit.passage.id: hit for hit in hits}
             for text in extra:
@@ -344,9 +349,26 @@ class GroundedAnswerer:
         ]
         return sorted(boosted, key=lambda hit: -hit.score)
 
+    def _countries_asked(self, question: str) -> list[str]:
+        """The countries of the places a question names that the knowledge does not ("lives in
+        sydney": Australia; but "Hawaii" is named in the shipping policy itself)."""
+        if self.places is None:
+            return []
+        return list(dict.fromkeys(
+            country for place, country in self.places.places_in(question)
+            if squashed([place]) not in self._knowledge
+        ))
+
+    def _with_countries(self, text: str, countries: list[str]) -> str:
+        """A country the knowledge never names is asked about as a country ("Poland country")."""
+        return " ".join([text, *(name if squashed([name]) in self._knowledge else f"{name} country"
+                                 for name in countries)])
+
     def _gather_evidence(self, context: ConversationContext) -> _Evidence:
         query, products = resolve(context.question, context.history, context.slots, self.catalog)
-        hits, _, question_vector = self._search(context, query)
+        countries = self._countries_asked(context.question)
+        query = self._with_countries(query, countries)
+        hits, _, question_vector = self._search(context, query, countries)
         top = hits[0].score if hits else 0.0
         if not products and top < self._min_score():
             reason_key = "not_sold" if _RANGE_QUESTION.search(context.question) else "abstain"
@@ -372,6 +394,7 @@ class GroundedAnswerer:
         # Sentences are ranked for the question itself: in "and how much is it?" the earlier
         # question only chose the passages.
         asked = _DISCOURSE_LEAD.sub("", context.question) or context.question
+        asked = self._with_countries(asked, countries)
         ranked = rank_sentences(
             asked, chosen, self.index.encoder, len(chosen),
             query_vector=question_vector, cache=self.sentences,

@@ -55,6 +55,21 @@ def _variant(
     return []
 
 
+def _earlier_of_kinds(
+    kinds: set[str],
+    history: Sequence[tuple[str, str]],
+    slots: dict[str, Any],
+    catalog: ProductCatalog,
+) -> list[ProductMention]:
+    """The products of these kinds named most recently in the conversation or its slots."""
+    texts = [text for _, text in reversed(history)] + [str(value) for value in slots.values()]
+    for text in texts:
+        found = catalog.of_kinds(catalog.mentions(text), kinds)
+        if found:
+            return found
+    return []
+
+
 def resolve(
     question: str,
     history: Sequence[tuple[str, str]],
@@ -77,6 +92,12 @@ def resolve(
                      if speaker == "user" and not looks_like_gibberish(text)), "")
     follow_up = bool(history) and is_follow_up(question)
     query = f"{question} {previous}".strip() if follow_up and previous else question
+    if not products and catalog is not None:
+        # "wait, is the speaker waterproof?" in a return of the Wave Mini Speaker.
+        kinds = catalog.referenced_kinds(question)
+        earlier = _earlier_of_kinds(kinds, history, slots, catalog) if kinds else []
+        if earlier:
+            return query, earlier
     if products or not follow_up or catalog is None or not _PRODUCT_REFERENCE.search(question):
         return query, products
     for speaker, text in reversed(history):

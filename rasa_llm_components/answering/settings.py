@@ -49,6 +49,9 @@ DEFAULT_ANSWER_CONFIG: dict[str, Any] = {
     "sentences_per_passage": 3,
     "max_history_turns": 4,
     "slots": ["order_id", "product"],
+    # Read a city or US state a question names as its country ("lives in sydney": Australia)
+    # for retrieval: shipping and payment policies name countries (retrieval/places.py).
+    "resolve_places": True,
     "max_answer_chars": 500,
     # Abstain when the question names a product model ("iphone 16") the passages lack, or asks
     # whether a named product has a feature its details do not state.
@@ -99,6 +102,7 @@ _CHOICES = {
     "claim_check": ("strict", "balanced", "lenient"),
     "require_key_numbers": ("auto", True, False),
     "require_key_terms": ("auto", True, False),
+    "resolve_places": (True, False),
 }
 
 

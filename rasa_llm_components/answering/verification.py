@@ -306,11 +306,11 @@ class ClaimVerifier:
         """Each answer sentence must draw `min_sentence_coverage` of its own terms (those not
         from the question) from one evidence sentence: a paraphrase keeps much of the wording
         of what it restates, an invented condition rarely does."""
-        asked = set(tokenize(question))
-        unit_terms = [self.expand(set(tokenize(unit))) for unit in units]
+        asked = set(tokenize(_uncontracted(question)))
+        unit_terms = [self.expand(set(tokenize(_uncontracted(unit)))) for unit in units]
         problems = []
         for sentence in re.split(r"(?<=[.!?])\s+", answer.strip()):
-            terms = set(tokenize(_LEAD.sub("", sentence))) - asked
+            terms = set(tokenize(_uncontracted(_LEAD.sub("", sentence)))) - asked
             if not terms:
                 continue
             if _ANSWER_LEAD.match(sentence) and len(terms) <= _SHORT_LEAD_TERMS and not any(
@@ -543,6 +543,18 @@ def _coverage_units(texts: Sequence[str]) -> list[str]:
         else:
             units.extend(_units([block]))
     return units
+
+
+_CONTRACTION = re.compile(r"\b(?:(can)'t|(won)'t|(\w+)n't)\b|\bcannot\b", re.IGNORECASE)
+
+
+def _uncontracted(text: str) -> str:
+    """ "don't" as "do not", "can't" and "cannot" as "can not": the same terms however a
+    negation is written ("don" would otherwise be a term of its own)."""
+    return _CONTRACTION.sub(
+        lambda m: f"{'will' if m.group(2) else m.group(1) or m.group(3) or 'can'} not",
+        text.replace("\u2019", "'"),
+    )
 
 
 def _units(texts: Sequence[str]) -> list[str]:

@@ -54,11 +54,15 @@ class ProductCatalog:
         self,
         aliases: dict[tuple[str, ...], tuple[str, str]],
         kind_aliases: Iterable[tuple[str, ...]] = (),
+        kinds: dict[str, frozenset[str]] | None = None,
     ) -> None:
         self._aliases = aliases
         # A kind word names the product only after "the", "my", ... ("the case", not "in case").
         self._kind_aliases = frozenset(kind_aliases)
         self._longest = max((len(alias) for alias in aliases), default=0)
+        # row id -> the words of its kind, singular and plural ("speaker", "speakers")
+        self.kinds = dict(kinds or {})
+        self._kind_words = frozenset().union(*self.kinds.values()) if self.kinds else frozenset()
 
     @classmethod
     def from_passages(
@@ -85,10 +89,26 @@ class ProductCatalog:
         for alias, owner in _distinctive_aliases(rows, passages, set(common_words)).items():
             aliases.setdefault(alias, owner)
         kind_aliases = [alias for alias in aliases if len(alias) == 1 and alias[0] in _KIND_WORDS]
-        return cls(aliases, kind_aliases)
+        kinds = {row.id: _kind_forms(row) for row in rows}
+        return cls(aliases, kind_aliases, kinds)
 
     def __bool__(self) -> bool:
         return bool(self._aliases)
+
+    def referenced_kinds(self, text: str) -> set[str]:
+        """The kinds of product a message refers to by kind alone: "is the speaker waterproof"
+        refers to a speaker the conversation has named ("in that case" names no case)."""
+        words = _words(text)
+        return {
+            word for position, word in enumerate(words)
+            if word in self._kind_words and _after_determiner(words, position)
+        }
+
+    def of_kinds(self, mentions: Iterable[ProductMention], kinds: set[str]
+                 ) -> list[ProductMention]:
+        """The mentions of products of any of these kinds."""
+        return [mention for mention in mentions
+                if self.kinds.get(mention.passage_id, frozenset()) & kinds]
 
     def mentions(self, text: str) -> list[ProductMention]:
         """The products named in ``text``, in order of appearance, longest alias first."""
@@ -104,9 +124,7 @@ class ProductCatalog:
                     # "the lumora smart bulbs", "x200s"
                     alias = (*alias[:-1], alias[-1][:-1])
                     owner = self._aliases.get(alias)
-                if alias in self._kind_aliases and (
-                    position == 0 or words[position - 1] not in _DETERMINERS
-                ):
+                if alias in self._kind_aliases and not _after_determiner(words, position):
                     owner = None
                 if owner is not None:
                     if owner[0] not in seen:
@@ -117,6 +135,42 @@ class ProductCatalog:
             else:
                 position += 1
         return found
+
+
+def _after_determiner(words: list[str], position: int) -> bool:
+    """Whether the word at `position` follows "the", "my", ... but not "in that" ("in that
+    case" names no case)."""
+    return position > 0 and words[position - 1] in _DETERMINERS and not (
+        position > 1 and words[position - 2] == "in"
+    )
+
+
+def _kind_forms(row: Passage) -> frozenset[str]:
+    """A row's kind words, singular and plural: its name's ("speaker") and its category's when
+    that is a kind of product ("speakers", not "kitchen" or "smart home")."""
+    category = _words(str((row.metadata.get("fields") or {}).get("category", "")))
+    forms = set()
+    for word in (_kind_word(row.title), *category):
+        word = _singular(word or "")
+        if word in _KIND_WORDS:
+            # with the kind it is a compound of: a smartwatch is "my watch" too
+            for kind in {word} | {kind for kind in _KIND_WORDS if word.endswith(kind)}:
+                plural = kind if kind.endswith("s") else f"{kind}es" if kind.endswith(
+                    ("ch", "sh")) else f"{kind}s"
+                forms |= {kind, plural}
+    return frozenset(forms)
+
+
+def _singular(word: str) -> str:
+    for cut in (2, 1):
+        if word.endswith("es"[2 - cut:]) and word[:-cut] in _KIND_WORDS:
+            return word[:-cut]
+    return word
+
+
+def _kind_word(name: str) -> str | None:
+    """The last kind word of a product name ("headphones" of "Auralis X200 Headphones")."""
+    return next((word for word in reversed(_words(name)) if word in _KIND_WORDS), None)
 
 
 def _distinctive_aliases(
@@ -136,7 +190,7 @@ def _distinctive_aliases(
     heads: dict[str, str | None] = {}
     for row in rows:
         words = _words(row.title)
-        heads[row.id] = next((w for w in reversed(words) if w in _KIND_WORDS), None)
+        heads[row.id] = _kind_word(row.title)
         brand = _words(str((row.metadata.get("fields") or {}).get("brand", "")))
         own = words[len(brand):] if brand and words[: len(brand)] == brand else []
         for word in set(words):

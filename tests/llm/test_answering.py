@@ -265,6 +265,44 @@ def test_a_broad_policy_question_gets_the_policy_summary(shop_index, shop_guard,
     assert "30 calendar days" in result.text
 
 
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [
+        # Australia is named in the list of countries the shop does not ship to
+        ("can i get a speaker delivered to my cousin in brisbane?", "not ship to Australia"),
+        # Portugal is named nowhere: the list of countries the shop ships to answers
+        ("do you ship to lisbon?", "We ship to the United States"),
+    ],
+)
+def test_a_city_is_asked_about_as_its_country(shop_index, shop_guard, question, said):
+    answerer = GroundedAnswerer(shop_index, None, shop_guard, {"mode": "extractive"})
+    assert said in asyncio.run(answerer.answer(ConversationContext(question))).text
+    literal = GroundedAnswerer(shop_index, None, shop_guard,
+                               {"mode": "extractive", "resolve_places": False})
+    assert said not in asyncio.run(literal.answer(ConversationContext(question))).text
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [("wait how long does the speaker last on one charge?", "10 hours"),
+     ("btw how heavy is this speaker", "230 g")],
+)
+def test_a_product_referred_to_by_its_kind_is_the_one_the_conversation_named(
+    shop_index, shop_guard, question, fact
+):
+    """The shop sells four speakers; the conversation is about the Wave Mini."""
+    answerer = GroundedAnswerer(shop_index, None, shop_guard, {"mode": "extractive"})
+    history = [("user", "i want to return something from order 10009"),
+               ("bot", "Which item: the Tidewell Wave Mini Speaker or the Auralis X100 "
+                       "Headphones?")]
+    result = asyncio.run(answerer.answer(ConversationContext(question, history=history)))
+    assert result.products == ["Tidewell Wave Mini Speaker"]
+    assert fact in result.text
+    # without a speaker in the conversation, "the speaker" names none of them
+    alone = asyncio.run(answerer.answer(ConversationContext(question)))
+    assert "Tidewell Wave Mini Speaker" not in alone.products
+
+
 def test_a_follow_up_naming_only_policy_terms_leaves_the_earlier_product(shop_index, shop_guard):
     answerer = GroundedAnswerer(shop_index, None, shop_guard, {"mode": "extractive"})
     history = [("user", "tell me about the kestrel keyboard"), ("bot", "It costs $99.00.")]
