@@ -59,7 +59,11 @@ from rasa_llm_components.answering.results import (
     AnswerResult,
     ConversationContext,
 )
-from rasa_llm_components.answering.settings import answer_config
+from rasa_llm_components.answering.settings import (
+    SERVED_MODEL_PASSAGES,
+    SMALL_MODEL_PASSAGES,
+    answer_config,
+)
 from rasa_llm_components.answering.verification import (
     FACT_WORDS,
     GENERIC_TERMS,
@@ -228,9 +232,10 @@ class GroundedAnswerer:
         """
         threshold = self._min_score()
         if not products:
-            floor = hits[0].score * float(self.config["relative_passage_score"])
+            count, relative = self._passage_limits()
+            floor = hits[0].score * relative
             chosen = [hit for hit in hits if hit.score >= floor]
-            return chosen[: int(self.config["prompt_passages"])] or hits[:1], False
+            return chosen[:count] or hits[:1], False
         pinned_ids = list(dict.fromkeys(mention.passage_id for mention in products))
         scores = {hit.passage.id: hit.score for hit in hits}
         pinned = [
@@ -607,6 +612,14 @@ class GroundedAnswerer:
         ):
             return float(self.config["trusted_model_min_score"])
         return float(self.config["min_retrieval_score"])
+
+    def _passage_limits(self) -> tuple[int, float]:
+        """(prompt_passages, relative_passage_score), "auto" resolved for the backend."""
+        served = self.backend is not None and not self._small_model()
+        auto = SERVED_MODEL_PASSAGES if served else SMALL_MODEL_PASSAGES
+        count, relative = self.config["prompt_passages"], self.config["relative_passage_score"]
+        return (auto[0] if count == "auto" else int(count),
+                auto[1] if relative == "auto" else float(relative))
 
     def _small_model(self) -> bool:
         """The embedded and local models (small by default) get the stricter checks."""

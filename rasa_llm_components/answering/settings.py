@@ -44,8 +44,11 @@ DEFAULT_ANSWER_CONFIG: dict[str, Any] = {
     "trusted_model_min_score": 0.45,
     # Passages shown to the model: at most `prompt_passages`, each scoring at least
     # `relative_passage_score` x the top score; `sentences_per_passage` best sentences of each.
-    "prompt_passages": 3,
-    "relative_passage_score": 0.6,
+    # "auto": 5 and 0.4 for a served model (openai), which reads a longer context well and
+    # answers more of a question from it; 3 and 0.6 for the small embedded one and extractive
+    # answers.
+    "prompt_passages": "auto",
+    "relative_passage_score": "auto",
     "sentences_per_passage": 3,
     "max_history_turns": 4,
     "slots": ["order_id", "product"],
@@ -106,6 +109,11 @@ _CHOICES = {
 }
 
 
+# (prompt_passages, relative_passage_score) of "auto".
+SERVED_MODEL_PASSAGES = (5, 0.4)
+SMALL_MODEL_PASSAGES = (3, 0.6)
+
+
 class AnswerConfigError(RasaException, ValueError):
     """An `answer` option of `LLMResponsePolicy` is unknown or invalid."""
 
@@ -135,8 +143,16 @@ def answer_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     if not isinstance(config["intent_topics"], dict):
         raise AnswerConfigError("'answer.intent_topics' maps intent names to knowledge topics.")
     for key in ("top_k", "prompt_passages", "sentences_per_passage", "max_answer_chars"):
-        if not isinstance(config[key], int) or config[key] < 1:
+        if key == "prompt_passages" and config[key] == "auto":
+            continue
+        if isinstance(config[key], bool) or not isinstance(config[key], int) or config[key] < 1:
             raise AnswerConfigError(f"'answer.{key}' must be a positive integer.")
+    relative = config["relative_passage_score"]
+    if relative != "auto" and (isinstance(relative, bool) or not isinstance(relative, (int, float))
+                               or not 0 < relative <= 1):
+        raise AnswerConfigError(
+            f"'answer.relative_passage_score' must be 'auto' or between 0 and 1, not {relative!r}."
+        )
     share = config["key_term_share"]
     if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
         raise AnswerConfigError(f"'answer.key_term_share' must be between 0 and 1, not {share!r}.")

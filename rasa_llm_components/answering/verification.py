@@ -310,7 +310,8 @@ class ClaimVerifier:
         unit_terms = [self.expand(set(tokenize(_uncontracted(unit)))) for unit in units]
         problems = []
         for sentence in re.split(r"(?<=[.!?])\s+", answer.strip()):
-            terms = set(tokenize(_uncontracted(_LEAD.sub("", sentence)))) - asked
+            # hedges and courtesy ("unfortunately", "currently") restate nothing
+            terms = set(tokenize(_uncontracted(_LEAD.sub("", sentence)))) - asked - _HEDGE_TERMS
             if not terms:
                 continue
             if _ANSWER_LEAD.match(sentence) and len(terms) <= _SHORT_LEAD_TERMS and not any(
@@ -487,6 +488,10 @@ _REFUSAL = re.compile(
 _QUESTION_WORDS = frozenset(tokenize(
     "tell know wonder wondering curious thinking buy buying get getting want good ok okay "
     "nice cool hey hi thanks please really actually many long"
+))
+_HEDGE_TERMS = frozenset(tokenize(
+    "unfortunately sadly currently afraid sorry happy glad great good news really actually "
+    "definitely certainly absolutely course"
 ))
 # The sentence coverage of `claim_check: strict`, chosen on the DEV pairs.
 STRICT_COVERAGE = 0.4

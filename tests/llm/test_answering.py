@@ -366,13 +366,30 @@ def test_a_question_about_a_feature_the_row_lacks_abstains_without_generating(
 @pytest.mark.parametrize(
     "option, value",
     [("top_kk", 3), ("mode", "magic"), ("on_model_abstain", "guess"), ("top_k", 0),
-     ("texts", {"unknown_text": "x"}), ("intent_topics", ["payment"])],
+     ("texts", {"unknown_text": "x"}), ("intent_topics", ["payment"]),
+     ("prompt_passages", "many"), ("relative_passage_score", 1.5), ("resolve_places", "yes")],
 )
 def test_answer_options_are_validated(option, value):
     from rasa_llm_components.answering.settings import AnswerConfigError, answer_config
 
     with pytest.raises(AnswerConfigError, match=option.split("_")[0]):
         answer_config({option: value})
+
+
+def test_a_served_model_is_shown_more_passages_than_the_embedded_one(shop_index, shop_guard):
+    import re
+
+    question = "how long does shipping take and what does it cost?"
+    shown = {}
+    for name, config in [("openai", {}), ("llamacpp", {}), ("openai", {"prompt_passages": 2})]:
+        backend = ScriptedBackend("I don't know.")
+        backend.name = name
+        answerer = GroundedAnswerer(shop_index, backend, shop_guard, config)
+        asyncio.run(answerer.answer(ConversationContext(question)))
+        prompt = "\n".join(message["content"] for message in backend.calls[0])
+        shown[(name, bool(config))] = len(re.findall(r"^\[(?:faq|policies):", prompt, re.M))
+    assert shown[("openai", False)] > shown[("llamacpp", False)] >= 1
+    assert shown[("openai", True)] == 2
 
 
 def test_shop_name_goes_into_the_instructions():

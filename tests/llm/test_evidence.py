@@ -256,6 +256,14 @@ def test_strict_check_wants_each_sentence_to_restate_the_evidence(verifier):
     # A short lead without a fact has nothing to restate; a short invented fact does.
     assert not strict.verify("Not necessarily. Shipping to Canada costs $12.99.", faq, "canada?")
     assert strict.verify("Not necessarily. Parcels travel by carrier pigeon.", faq, "canada?")
+    # A negation restates the evidence however it is written, and hedges restate nothing.
+    denial = ["Can you ship to Australia?. No. We currently do not ship to Australia or Japan."]
+    for answer in ("Sorry, we don't ship to Australia.", "We can't ship to Australia.",
+                   "Unfortunately we currently cannot ship to Australia."):
+        assert not strict.verify(answer, denial, "can i get it shipped to my brother in sydney"), (
+            answer)
+    assert strict.verify("Unfortunately we only send bulky parcels by sea freight to Australia.",
+                         denial, "sydney?")
 
 
 def _row_sentences(*rows: Passage) -> list[EvidenceSentence]:
