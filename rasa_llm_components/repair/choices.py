@@ -25,6 +25,7 @@ from typing import Any, Literal
 from rapidfuzz.distance import OSA
 
 from rasa_llm_components.repair.cues import corrected_part
+from rasa_llm_components.retrieval.text import IRREGULAR_PLURALS
 
 ResolutionKind = Literal["match", "ambiguous", "none"]
 
@@ -111,7 +112,10 @@ def normalize(text: object) -> str:
 
 
 def stem(word: str) -> str:
-    """A crude singular: "headphones" -> "headphone", "batteries" -> "battery"."""
+    """A crude singular: "headphones" -> "headphone", "batteries" -> "battery", "mice" ->
+    "mouse"."""
+    if word in IRREGULAR_PLURALS:
+        return IRREGULAR_PLURALS[word]
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
     if len(word) > 4 and word.endswith(("ches", "shes", "sses", "xes")):

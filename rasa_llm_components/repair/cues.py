@@ -53,7 +53,9 @@ _FED_UP = re.compile(
 )
 _CLEARLY_POSITIVE = 0.3  # VADER compound
 # Keyboard mashing and sounds, not words: "gggggg", "mmmph", "asdfgh", "sdfsdf".
-_MASH = re.compile(r"^(?:asdf|sdf|dfg|qwe|wer|zxc|xcv|hjk|jkl|fgh|ghj)[a-z]*$")
+_MASH = re.compile(r"^(?:asd|sdf|dfg|qwe|wer|zxc|xcv|hjk|jkl|fgh|ghj)[a-z]*$")
+# A few digits among mashed letters ("sdfkjh3", "asd 12") are mashed too; an order number is not.
+_MAX_MASHED_DIGITS = 3
 # Chat words without a vowel that do mean something.
 _VOWELLESS_WORDS = frozenset(
     "thx thnx tnx pls plz nvm np ty brb wtf smh ppl msg hrs mins yrs sms dm pm tv cd dvd usb "
@@ -94,13 +96,16 @@ def looks_like_gibberish(text: str) -> bool:
     """Whether a message is keyboard mashing or noise rather than words: only punctuation
     ("???"), or every run of letters is a vowelless sound ("mmmph", "hmmm"), a mashed key
     sequence ("asdfgh", "oiuoiu", "lkasjd") or a repeated one ("kjhkjh"). Digits, a chat
-    abbreviation ("thx", "nvm"), a typo ("cahnge") or a name ("Quillon") make it a message."""
-    if not text or re.search(r"\d", text):
+    abbreviation ("thx", "nvm"), a typo ("cahnge") or a name ("Quillon") make it a message, and
+    so do more than a few digits ("10003")."""
+    if not text or len(re.findall(r"\d", text)) > _MAX_MASHED_DIGITS:
         return False
     if not re.search(r"\w", text):
         # "???", "...": no words at all. An emoji (a thumbs up) is no punctuation.
         return bool(re.fullmatch(r"[\s!-/:-@\[-`{-~\u2026\u00bf\u00a1]+", text))
     words = re.findall(r"[a-z]+", text.lower())
+    if not words:
+        return False  # "12", "3?": a number, however short
     # A stray letter among mashed keys ("jfkdls;a") says nothing either.
     words = [word for word in words if len(word) > 1] or words
     return bool(words) and all(_mashed(word) for word in words)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from rasa_llm_components.retrieval.names import NAME_FIELDS
 from rasa_llm_components.retrieval.passage import Passage
+from rasa_llm_components.retrieval.text import IRREGULAR_PLURALS
 
 _WORD = re.compile(r"[a-z0-9]+")
 # Words that never name a product on their own ("the smart one", "pro").
@@ -120,9 +121,9 @@ class ProductCatalog:
             for length in range(min(self._longest, len(words) - position), 0, -1):
                 alias = tuple(words[position : position + length])
                 owner = self._aliases.get(alias)
-                if owner is None and alias[-1].endswith("s") and len(alias[-1]) > 3:
-                    # "the lumora smart bulbs", "x200s"
-                    alias = (*alias[:-1], alias[-1][:-1])
+                if owner is None and (singular := _singular_noun(alias[-1])):
+                    # "the lumora smart bulbs", "x200s", "the mice"
+                    alias = (*alias[:-1], singular)
                     owner = self._aliases.get(alias)
                 if alias in self._kind_aliases and not _after_determiner(words, position):
                     owner = None
@@ -135,6 +136,13 @@ class ProductCatalog:
             else:
                 position += 1
         return found
+
+
+def _singular_noun(word: str) -> str | None:
+    """ "bulbs" -> "bulb", "mice" -> "mouse"; None when the word is no plural."""
+    if word in IRREGULAR_PLURALS:
+        return IRREGULAR_PLURALS[word]
+    return word[:-1] if word.endswith("s") and len(word) > 3 else None
 
 
 def _after_determiner(words: list[str], position: int) -> bool:

@@ -26,8 +26,13 @@ def _normalise_number(token: str) -> str:
     return value.lstrip("0") or "0"
 
 
+# Plurals no suffix rule reaches ("the mice" is the mouse a customer ordered two of).
+IRREGULAR_PLURALS = {"mice": "mouse", "knives": "knife", "shelves": "shelf", "feet": "foot"}
+
+
 def stem(word: str) -> str:
     """A light English suffix stripper (plurals, -ing, -ed, -ly, final -e)."""
+    word = IRREGULAR_PLURALS.get(word, word)
     if len(word) <= 3 or not word.isalpha():
         return word
     if word.endswith("ies") and len(word) > 4:

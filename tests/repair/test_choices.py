@@ -186,6 +186,12 @@ def test_tokens_drop_fillers_and_singularise():
     assert tokens("I'd like the Auralis pair please") == ["auralis"]
     assert tokens("the in-ear earbuds") == ["inear", "ear", "earbud"]  # "in" is a filler
     assert stem("batteries") == "battery" and stem("watches") == "watch"
+    assert stem("mice") == "mouse"  # no suffix rule reaches it
+
+
+def test_an_irregular_plural_names_its_item():
+    mouse = Candidate("Kestrel Glide M3 Mouse", "Kestrel Glide M3 Mouse", ("Kestrel", "mouse"))
+    assert resolve("the mice", [HEADPHONES, mouse]).match == mouse
 
 
 def test_choice_message_buttons_send_the_plain_value():

@@ -76,7 +76,11 @@ def test_looks_upset(text, sentiment, upset):
         ("haha", False),
         ("quillon", False),  # a name
         ("cahnge adress", False),
-        ("gjgj 44", False),
+        ("gjgj 44", True),  # a few digits among mashed keys
+        ("sdfkjh3", True),
+        ("asd asd asd", True),
+        ("asdf 10003", False),  # an order number after it
+        ("12", False),
         ("", False),
     ],
 )
