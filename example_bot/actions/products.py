@@ -11,10 +11,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from shop.assortment import UnsoldMention, closest_alternatives, unsold_mention
 from shop.catalog import mentions, normalize_category
+from shop.ids import normalize_order_id
 from shop.repository import ProductView, ShopRepository
 
 from actions.common import (
     ShopAction,
+    customer_for,
     echo,
     entity_values,
     latest_text,
@@ -240,6 +242,20 @@ def _find_product(
     return None
 
 
+def _ordered_product(
+    repository: ShopRepository, tracker: Tracker, category: str
+) -> ProductView | None:
+    """The one product of this category in the order the conversation is about, if any."""
+    order_id = normalize_order_id(tracker.get_slot("order_id"))
+    customer = customer_for(repository, tracker) if order_id else None
+    order = repository.order(customer.id, order_id) if customer and order_id else None
+    if order is None:
+        return None
+    products = {item.product.sku: item.product for item in order.items
+                if normalize_category(item.product.category) == category}
+    return next(iter(products.values())) if len(products) == 1 else None
+
+
 def _utter_category(
     dispatcher: CollectingDispatcher, repository: ShopRepository, category: str
 ) -> None:
@@ -290,6 +306,11 @@ def _answer_about_product(
             category = next(
                 filter(None, map(normalize_category, entity_values(tracker, "category"))), None
             )
+            in_order = _ordered_product(repository, tracker, category) if category else None
+            if in_order is not None:
+                # "how long does the speaker last?" while cancelling an order with one speaker
+                dispatcher.utter_message(text=answer(repository, in_order))
+                return [SlotSet("product", in_order.name)]
             if category is not None:
                 _utter_category(dispatcher, repository, category)
                 return [SlotSet("product", None)]

@@ -857,6 +857,21 @@ def test_category_word_asks_which_product():
     assert "Which of our speakers do you mean?" in texts(messages)
 
 
+def test_category_word_means_the_one_of_its_kind_in_the_order_at_hand():
+    """ "the speaker" while cancelling ORD-10003 (a Tidewell Wave 2) is that speaker."""
+    speaker = [{"entity": "category", "value": "speaker"}]
+    text = "wait how long does the speaker last"
+    messages, events = run_action(ActionProductInfo(), make_tracker(
+        EMMA, text, "product_info", speaker, slots={"order_id": "ORD-10003"}))
+    assert "Tidewell Wave 2" in texts(messages) and "Which of our" not in texts(messages)
+    assert {"event": "slot", "name": "product", "value": "Tidewell Wave 2 Portable Speaker",
+            "timestamp": None} in events
+    # ORD-10001 has headphones and a cable, no speaker: the question is asked
+    messages, _ = run_action(ActionProductInfo(), make_tracker(
+        EMMA, text, "product_info", speaker, slots={"order_id": "ORD-10001"}))
+    assert "Which of our speakers do you mean?" in texts(messages)
+
+
 WEIRD_VALUES = [
     "",
     "   ",

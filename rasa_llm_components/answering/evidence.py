@@ -170,8 +170,10 @@ _NOT_NAMES = frozenset(
     """after before within under over than about for in on at last first every only next
     up to from by around nearly almost least most ord order orders rma item items and or
     of the a an is are was be my your our it its this that these those with without
-    between since until till per each all any some more less""".split()
+    between since until till per each all any some more less her his him she he me we you they
+    them us their""".split()
 )
+_ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)", re.IGNORECASE)
 
 
 def _squash(text: str) -> str:
@@ -199,8 +201,8 @@ def missing_model_names(question: str, haystack: str) -> list[str]:
     matches = list(_NAME_NUMBER.finditer(question)) + list(_JOINED_MODEL.finditer(question))
     for match in matches:
         word = match.group(1).lower()
-        if word in _NOT_NAMES or word.startswith("ord"):
-            continue
+        if word in _NOT_NAMES or word.startswith("ord") or _ORDINAL.fullmatch(match.group(2)):
+            continue  # "order 10003", "her 60th"
         if _squash(match.group(0)) not in haystack:
             missing.append(match.group(0))
     for match in _CODE.finditer(question):
