@@ -42,7 +42,6 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa_llm_components.config_validation import check_known_options, is_cached_output
 from rasa_llm_components.nlu.pii_detection import CARD_DATA_KINDS
 from rasa_llm_components.nlu.pii_redactor import PII_KEY
-from rasa_llm_components.repair.cues import load_word_list
 from rasa_llm_components.repair.learned import learn_responses
 from rasa_llm_components.repair.plans import (
     DomainFacts,
@@ -62,6 +61,7 @@ from rasa_llm_components.repair.settings import (
     repair_settings,
 )
 from rasa_llm_components.repair.turn import Turn, read_turn
+from rasa_llm_components.word_frequency import load_word_list
 
 logger = logging.getLogger(__name__)
 

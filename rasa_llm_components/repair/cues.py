@@ -6,10 +6,9 @@ reason question is a new item, not a reason).
 
 from __future__ import annotations
 
-import functools
 import re
-import warnings
-from collections.abc import Callable
+
+from rasa_llm_components.word_frequency import zipf
 
 _CORRECTION = re.compile(
     r"\b(actually|sorry|oops|wait|meant|instead|rather|wrong|my bad|correction|typo)\b"
@@ -123,23 +122,7 @@ def _mashed(word: str) -> bool:
         return False
     # Shaped like mashing; the word list (loaded on this first need, not for every message)
     # tells a word people write: "power", "alaska" are typed on one row too.
-    return _word_frequency()(word, "en") == 0
-
-
-@functools.lru_cache(maxsize=1)
-def _word_frequency() -> Callable[[str, str], float]:
-    """wordfreq's Zipf frequency, imported on first use: its import warns (pkg_resources), which
-    would add lines to an action server's one-line start-up errors."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        from wordfreq import zipf_frequency
-    return zipf_frequency
-
-
-def load_word_list() -> None:
-    """Loads the word list now (about 0.7 s once per process), e.g. when a policy loads, so that
-    the first message shaped like mashing does not wait for it inside the event loop."""
-    _word_frequency()("word", "en")
+    return zipf(word) == 0
 
 
 def _one_keyboard_row(word: str) -> bool:

@@ -17,6 +17,8 @@ import math
 import re
 import unicodedata
 
+from rasa_llm_components.word_frequency import load_word_list, zipf
+
 # Big enough to be a place a customer names; small towns share names with words and people.
 DEFAULT_MIN_POPULATION = 100_000
 _MAX_WORDS = 3
@@ -24,7 +26,7 @@ _COUNTRY_ALIASES = {
     "the us": "United States", "usa": "United States", "america": "United States",
     "uk": "United Kingdom", "britain": "United Kingdom", "england": "United Kingdom",
     "scotland": "United Kingdom", "wales": "United Kingdom",
-    "northern ireland": "United Kingdom", "holland": "Netherlands",
+    "northern ireland": "United Kingdom", "holland": "The Netherlands",
 }
 _LOCATION_CUE = re.compile(
     r"\b(ship\w*|deliver\w*|send|sent|post(?:age|al)?|mail\w*|courier|customs|import\w*|"
@@ -58,6 +60,7 @@ class PlaceNames:
     @classmethod
     def load(cls, min_population: int = DEFAULT_MIN_POPULATION) -> PlaceNames:
         """The names of countries, US states and cities of at least `min_population`."""
+        load_word_list()  # now, not on the first message that names a place
         return cls(dict(_place_table(int(min_population))))
 
     def places_in(self, text: str) -> list[tuple[str, str]]:
@@ -87,9 +90,7 @@ def shipping_cue(text: str) -> str | None:
 
 
 def _mostly_a_word(name: str, population: int) -> bool:
-    from wordfreq import zipf_frequency
-
-    return zipf_frequency(name, "en") > math.log10(population) - _WORD_MARGIN
+    return zipf(name) > math.log10(population) - _WORD_MARGIN
 
 
 def _folded_keep_words(text: str) -> str:
