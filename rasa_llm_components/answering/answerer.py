@@ -149,12 +149,24 @@ def _lead_first(ranked: list[EvidenceSentence]) -> list[EvidenceSentence]:
     return [dataclasses.replace(lead, score=best.score), *[i for i in ranked if i is not lead]]
 
 
+# A second question joined by "and" ("will it fit in my fridge door and can i order it now?").
+_JOINED_QUESTION = re.compile(
+    r",?\s+and\s+(?=(?:what|how|when|where|which)\b|(?:can|could|do|does|is|are|will|would)"
+    r"\s+(?:i|it|they|you|u|we|the|there|my|this|that)\b)",
+    re.IGNORECASE,
+)
+
+
 def question_parts(text: str) -> list[str]:
-    """The sentences of a message that ask something, of three words or more."""
-    return [
-        part for part in _SENTENCE_END.split(text.strip())
-        if len(part.split()) >= 3 and _QUESTION_PART.search(part)
-    ]
+    """The sentences of a message that ask something, of three words or more; a question
+    sentence of two questions joined by "and" gives both."""
+    parts = []
+    for sentence in _SENTENCE_END.split(text.strip()):
+        pieces = _JOINED_QUESTION.split(sentence)
+        asks = len(pieces) > 1 and sentence.rstrip().endswith("?")
+        parts += [piece for piece in pieces
+                  if len(piece.split()) >= 3 and (asks or _QUESTION_PART.search(piece))]
+    return parts
 
 
 @dataclass

@@ -39,9 +39,12 @@ _QUALITY = re.compile(r"^[\w -]*?(?:\b\w{2,}(?:able|ible)|proof|resistant|safe|f
 
 def _feature(name: str, value: str, currency: str) -> str:
     item = value.strip()
+    missing = re.sub(r"\s+not\s+included$", "", item, flags=re.IGNORECASE)
+    if missing != item:
+        return _finish(f"{_counted(missing)} not included with the {name}")
     included = re.sub(r"\s+included$", "", item, flags=re.IGNORECASE)
     if included != item:
-        return f"The {name} comes with {included}."
+        return _finish(f"{_counted(included)} included with the {name}")
     if _QUALITY.match(item):
         return f"The {name} is {item}."
     return f"The {name} has {item}."
@@ -76,7 +79,20 @@ FIELD_TEMPLATES: dict[str, Callable[[str, str, str], str]] = {
 
 
 def _article(word: str) -> str:
-    return "an" if word[:1].lower() in "aeiou" else "a"
+    return "an" if word[:1].lower() in "aeiou" and not word.lower().startswith(
+        ("usb", "uni", "use", "eu", "one")) else "a"
+
+
+_COUNTED = re.compile(r"^(?:\d+|two|three|four|five|six|a|an|one|the)\b", re.IGNORECASE)
+
+
+def _counted(item: str) -> str:
+    """ "wall mount" -> "a wall mount is", "2 ear tip sizes" -> "2 ear tip sizes are"."""
+    plural = re.match(r"^(?:[2-9]|\d{2,}|two|three|four|five|six)\b", item, re.IGNORECASE) or (
+        re.search(r"[^s]s$", item.split(" (")[0]) is not None)
+    if not _COUNTED.match(item) and not plural:
+        item = f"{_article(item)} {item}"
+    return f"{item} {'are' if plural else 'is'}"
 
 
 def _list(value: str) -> str:

@@ -247,6 +247,10 @@ def test_each_question_of_a_message_gets_its_evidence(shop_index, shop_guard):
     question = "do you ship to canada? how much is it and how long does it take?"
     result = asyncio.run(answerer.answer(ConversationContext(question)))
     assert "$12.99" in result.text and "United States" not in result.text
+    # two questions joined by "and" in one sentence
+    question = "can i return opened headphones and how long does the refund take?"
+    result = asyncio.run(answerer.answer(ConversationContext(question)))
+    assert "30 days" in result.text and "5 business days" in result.text
 
 
 @pytest.mark.parametrize(
