@@ -24,6 +24,7 @@ from actions.common import (
     described_order,
     echo,
     entity_values,
+    latest_text,
     open_repository,
     order_for_value,
     requested_order_id,
@@ -169,6 +170,10 @@ class ValidateReturnForm(OrderFormValidation):
         # same message is checked by validate_return_item.
         item_query = None
         item_in_this_message = "return_item" in tracker.slots_to_validate()
+        if item_in_this_message and _names_an_item_of_another_order(tracker, raw):
+            # "the headphones crackle, i want to return them" after a declined cancellation of
+            # ORD-10003: the item says which order, not the order of the earlier request.
+            return {"order_id": None}
         if not item_in_this_message:
             item_query = text_slot(tracker, "return_item")
         with open_repository() as repository:
@@ -207,7 +212,9 @@ class ValidateReturnForm(OrderFormValidation):
         if not item_query:
             return {"return_item": None}
         order_id = normalize_order_id(tracker.get_slot("order_id"))
-        if order_id is None and "order_id" in tracker.slots_to_validate():
+        if order_id is None and "order_id" in tracker.slots_to_validate() and (
+            normalize_order_id(latest_text(tracker)) is not None
+        ):
             # An order id given in the same message was not accepted: that is what to fix first.
             return {"return_item": item_query}
         with open_repository() as repository:
@@ -253,6 +260,29 @@ class ValidateReturnForm(OrderFormValidation):
             dispatcher.utter_message(text=f"Okay, the {other_item} instead.")
             return {"return_item": other_item, "return_reason": None}
         return {"return_reason": reason[:500]}
+
+
+def _names_an_item_of_another_order(tracker: Tracker, raw: str) -> bool:
+    """Whether the latest message names an item (`return_item`) that is not in the order an
+    earlier request left in the slot, but is in another of the customer's orders; an order id
+    said in the message itself always counts."""
+    earlier_id = normalize_order_id(slot_before_latest_message(tracker, "order_id"))
+    named = text_slot(tracker, "return_item")
+    if (
+        not named or earlier_id is None or earlier_id != normalize_order_id(raw)
+        or normalize_order_id(latest_text(tracker)) is not None
+    ):
+        return False
+    with open_repository() as repository:
+        customer = customer_for(repository, tracker)
+        if customer is None:
+            return False
+        earlier = repository.order(customer.id, earlier_id)
+        others = [order for order in repository.recent_orders(customer.id, limit=ORDER_LOOKBACK)
+                  if order.id != earlier_id]
+    if earlier is None or resolve_item(named, earlier.items).kind != "none":
+        return False
+    return resolve_item(named, [item for order in others for item in order.items]).kind != "none"
 
 
 def _corrected_item(tracker: Tracker, text: str) -> str | None:
