@@ -48,7 +48,7 @@ from rasa_llm_components.answering.evidence import (
 )
 from rasa_llm_components.answering.follow_ups import resolve
 from rasa_llm_components.answering.prompt import PromptPassage, build_messages
-from rasa_llm_components.answering.rendering import extractive_answer
+from rasa_llm_components.answering.rendering import extractive_answer, fact_sentence
 from rasa_llm_components.answering.request_checks import check_request, grants_something
 from rasa_llm_components.answering.results import (
     ABSTAINED,
@@ -432,11 +432,32 @@ class GroundedAnswerer:
             rows = {mention.passage_id for mention in products}
             policy = [item for item in ranked if item.passage_id not in rows]
             text, ids = self._extractive(policy or ranked, [], asked)
+            text, ids = self._with_own_fact(text, ids, ranked, rows, asked)
         else:
             text, ids = self._extractive(ranked, products, asked)
         if len(products) < 2:
             text, ids = self._answer_each_part(asked, chosen, ranked, products, text, ids)
         return _Evidence(chosen, ranked, text, ids, query, products)
+
+    def _with_own_fact(
+        self, text: str, ids: list[str], ranked: list[EvidenceSentence], rows: set[str],
+        question: str,
+    ) -> tuple[str, list[str]]:
+        """A policy answer about a named product, with the product's own fact on what is asked
+        ("how long is the warranty on the wave 2": the policy, then "The Tidewell Wave 2 comes
+        with a 12-month warranty.")."""
+        if not text or len(_SENTENCE_END.split(text)) >= MAX_ANSWER_SENTENCES:
+            return text, ids
+        asked = (set(tokenize(question)) - _ASKING_TERMS - GENERIC_TERMS
+                 - set(self.verifier.name_terms))
+        asked = {term for term in asked if not term.isdigit()}
+        for item in ranked:
+            if item.passage_id in rows and asked & set(tokenize(item.text)):
+                sentence = fact_sentence(item.text, str(self.config["currency_symbol"]))
+                if sentence not in text:
+                    return f"{text} {sentence}", [*ids, item.passage_id]
+                break
+        return text, ids
 
     def _answer_each_part(
         self,

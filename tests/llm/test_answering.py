@@ -337,6 +337,12 @@ def test_a_question_the_policy_names_better_than_the_row_is_answered_from_it(
     assert not result.sources[0]["id"].startswith("catalog:")
 
 
+def test_a_policy_answer_about_a_named_product_adds_its_own_fact(shop_index, shop_guard):
+    result, _ = _answer(shop_index, shop_guard, "", "how long is the warranty on the wave 2",
+                        mode="extractive")
+    assert "The Tidewell Wave 2 Portable Speaker comes with a 12-month warranty." in result.text
+
+
 def test_a_policy_question_naming_a_product_is_answered_from_the_policy(shop_index, shop_guard):
     result, _ = _answer(shop_index, shop_guard, "", "can i still return my x200 after 30 days?",
                         mode="extractive")
