@@ -165,6 +165,15 @@ def customer_for(repository: ShopRepository, tracker: Tracker) -> CustomerView |
     return repository.customer(sender_id)
 
 
+def conversation_order(
+    repository: ShopRepository, tracker: Tracker, order_id: str | None
+) -> OrderView | None:
+    """The conversation's customer's order with this id, silently None (no id, no account,
+    another customer's order)."""
+    customer = customer_for(repository, tracker) if order_id else None
+    return repository.order(customer.id, order_id) if customer and order_id else None
+
+
 def verified_customer(
     dispatcher: CollectingDispatcher, repository: ShopRepository, tracker: Tracker
 ) -> CustomerView | None:

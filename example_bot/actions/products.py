@@ -16,7 +16,7 @@ from shop.repository import ProductView, ShopRepository
 
 from actions.common import (
     ShopAction,
-    customer_for,
+    conversation_order,
     echo,
     entity_values,
     latest_text,
@@ -246,9 +246,9 @@ def _ordered_product(
     repository: ShopRepository, tracker: Tracker, category: str
 ) -> ProductView | None:
     """The one product of this category in the order the conversation is about, if any."""
-    order_id = normalize_order_id(tracker.get_slot("order_id"))
-    customer = customer_for(repository, tracker) if order_id else None
-    order = repository.order(customer.id, order_id) if customer and order_id else None
+    order = conversation_order(
+        repository, tracker, normalize_order_id(tracker.get_slot("order_id"))
+    )
     if order is None:
         return None
     products = {item.product.sku: item.product for item in order.items

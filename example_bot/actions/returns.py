@@ -19,6 +19,7 @@ from actions.common import (
     OrderFormValidation,
     ShopAction,
     as_text,
+    conversation_order,
     customer_for,
     customer_order,
     described_order,
@@ -170,15 +171,17 @@ class ValidateReturnForm(OrderFormValidation):
         # same message is checked by validate_return_item.
         item_query = None
         item_in_this_message = "return_item" in tracker.slots_to_validate()
-        if item_in_this_message and _names_an_item_of_another_order(tracker, raw):
-            # "the headphones crackle, i want to return them" after a declined cancellation of
-            # ORD-10003: the item says which order, not the order of the earlier request.
-            return {"order_id": None}
         if not item_in_this_message:
             item_query = text_slot(tracker, "return_item")
         with open_repository() as repository:
             customer = verified_customer(dispatcher, repository, tracker)
             if customer is None:
+                return {"order_id": None}
+            if item_in_this_message and _names_an_item_of_another_order(
+                repository, customer.id, tracker, raw
+            ):
+                # "the headphones crackle, i want to return them" after a declined cancellation
+                # of ORD-10003: the item says which order, not the order of the earlier request.
                 return {"order_id": None}
             order = order_for_value(
                 dispatcher, repository, customer.id, raw, self.order_is_eligible
@@ -262,7 +265,9 @@ class ValidateReturnForm(OrderFormValidation):
         return {"return_reason": reason[:500]}
 
 
-def _names_an_item_of_another_order(tracker: Tracker, raw: str) -> bool:
+def _names_an_item_of_another_order(
+    repository: ShopRepository, customer_id: str, tracker: Tracker, raw: str
+) -> bool:
     """Whether the latest message names an item (`return_item`) that is not in the order an
     earlier request left in the slot, but is in another of the customer's orders; an order id
     said in the message itself always counts."""
@@ -273,13 +278,9 @@ def _names_an_item_of_another_order(tracker: Tracker, raw: str) -> bool:
         or normalize_order_id(latest_text(tracker)) is not None
     ):
         return False
-    with open_repository() as repository:
-        customer = customer_for(repository, tracker)
-        if customer is None:
-            return False
-        earlier = repository.order(customer.id, earlier_id)
-        others = [order for order in repository.recent_orders(customer.id, limit=ORDER_LOOKBACK)
-                  if order.id != earlier_id]
+    earlier = repository.order(customer_id, earlier_id)
+    others = [order for order in repository.recent_orders(customer_id, limit=ORDER_LOOKBACK)
+              if order.id != earlier_id]
     if earlier is None or resolve_item(named, earlier.items).kind != "none":
         return False
     return resolve_item(named, [item for order in others for item in order.items]).kind != "none"
@@ -292,8 +293,7 @@ def _corrected_item(tracker: Tracker, text: str) -> str | None:
     if order_id is None or not looks_like_correction(text):
         return None
     with open_repository() as repository:
-        customer = customer_for(repository, tracker)
-        order = repository.order(customer.id, order_id) if customer else None
+        order = conversation_order(repository, tracker, order_id)
     if order is None:
         return None
     resolution = resolve_item(text, order.returnable_items)

@@ -550,16 +550,20 @@ def _coverage_units(texts: Sequence[str]) -> list[str]:
     return units
 
 
-_CONTRACTION = re.compile(r"\b(?:(can)'t|(won)'t|(\w+)n't)\b|\bcannot\b", re.IGNORECASE)
+_CONTRACTION = re.compile(r"\b(?:(\w+)n't|cannot)\b", re.IGNORECASE)
+# The verbs whose contraction is not the verb plus "n't".
+_CONTRACTED_VERBS = {"ca": "can", "wo": "will", "sha": "shall"}
 
 
 def _uncontracted(text: str) -> str:
     """ "don't" as "do not", "can't" and "cannot" as "can not": the same terms however a
     negation is written ("don" would otherwise be a term of its own)."""
-    return _CONTRACTION.sub(
-        lambda m: f"{'will' if m.group(2) else m.group(1) or m.group(3) or 'can'} not",
-        text.replace("\u2019", "'"),
-    )
+
+    def spelled_out(match: re.Match) -> str:
+        verb = match.group(1) or "can"  # "cannot"
+        return f"{_CONTRACTED_VERBS.get(verb.lower(), verb)} not"
+
+    return _CONTRACTION.sub(spelled_out, text.replace("\u2019", "'"))
 
 
 def _units(texts: Sequence[str]) -> list[str]:

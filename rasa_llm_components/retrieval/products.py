@@ -159,21 +159,26 @@ def _kind_forms(row: Passage) -> frozenset[str]:
     category = _words(str((row.metadata.get("fields") or {}).get("category", "")))
     forms = set()
     for word in (_kind_word(row.title), *category):
-        word = _singular(word or "")
+        word = _singular_kind(word or "")
         if word in _KIND_WORDS:
             # with the kind it is a compound of: a smartwatch is "my watch" too
             for kind in {word} | {kind for kind in _KIND_WORDS if word.endswith(kind)}:
-                plural = kind if kind.endswith("s") else f"{kind}es" if kind.endswith(
-                    ("ch", "sh")) else f"{kind}s"
-                forms |= {kind, plural}
+                forms |= {kind, _plural(kind)}
     return frozenset(forms)
 
 
-def _singular(word: str) -> str:
-    for cut in (2, 1):
-        if word.endswith("es"[2 - cut:]) and word[:-cut] in _KIND_WORDS:
-            return word[:-cut]
+def _singular_kind(word: str) -> str:
+    """ "speakers" -> "speaker", "smartwatches" -> "smartwatch"; other words unchanged."""
+    for suffix in ("es", "s"):
+        if word.endswith(suffix) and word[: -len(suffix)] in _KIND_WORDS:
+            return word[: -len(suffix)]
     return word
+
+
+def _plural(kind: str) -> str:
+    if kind.endswith("s"):
+        return kind  # "headphones", "buds"
+    return f"{kind}es" if kind.endswith(("ch", "sh")) else f"{kind}s"
 
 
 def _kind_word(name: str) -> str | None:
