@@ -42,7 +42,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa_llm_components.config_validation import check_known_options, is_cached_output
 from rasa_llm_components.nlu.pii_detection import CARD_DATA_KINDS
 from rasa_llm_components.nlu.pii_redactor import PII_KEY
-from rasa_llm_components.repair.learned import learn_responses
+from rasa_llm_components.repair.learned import learn_answers_after, learn_responses
 from rasa_llm_components.repair.plans import (
     DomainFacts,
     Plan,
@@ -66,6 +66,7 @@ from rasa_llm_components.word_frequency import load_word_list
 logger = logging.getLogger(__name__)
 
 LEARNED_FILE = "learned_responses.json"
+DECLINES_FILE = "learned_declines.json"
 RASA_CONTROL_INTENTS = frozenset({USER_INTENT_RESTART, USER_INTENT_BACK, USER_INTENT_SESSION_START})
 DOMAIN_SNIPPET = "rasa_llm_components/repair/domain.yml"
 
@@ -131,10 +132,11 @@ class ConversationRepairPolicy(Policy):
         execution_context: ExecutionContext,
         featurizer: Any = None,
         learned: dict[str, tuple[str, ...]] | None = None,
+        declines: dict[str, tuple[str, ...]] | None = None,
     ) -> None:
         super().__init__(config, model_storage, resource, execution_context, featurizer)
         self.configured = self.validate_config(config)
-        self._use_learned(learned or {})
+        self._use_learned(learned or {}, declines or {})
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> RepairSettings:
@@ -150,11 +152,16 @@ class ConversationRepairPolicy(Policy):
         cls.validate_config(config)
         return None
 
-    def _use_learned(self, learned: dict[str, tuple[str, ...]]) -> None:
-        """Answers learned from rules and stories, overridden by the configured `digressions`."""
-        self.learned = dict(learned)
+    def _use_learned(
+        self, learned: dict[str, tuple[str, ...]], declines: dict[str, tuple[str, ...]]
+    ) -> None:
+        """Answers learned from rules and stories (the configured `digressions` override
+        them), and how each confirmation's "no" is answered."""
+        self.learned, self.declines = dict(learned), dict(declines)
         self.settings = replace(
-            self.configured, digressions={**self.learned, **self.configured.digressions}
+            self.configured,
+            digressions={**self.learned, **self.configured.digressions},
+            declines=self.declines,
         )
 
     @classmethod
@@ -168,12 +175,24 @@ class ConversationRepairPolicy(Policy):
         domain: Domain,
         **kwargs: Any,
     ) -> Resource:
-        """Checks the domain and learns how each intent is answered outside forms."""
+        """Checks the domain and learns how each intent is answered outside forms, and each
+        confirmation's "no"."""
         self._check_domain(domain)
-        self._use_learned(learn_responses(training_trackers, domain))
+        settings = self.configured
+        declines = learn_answers_after(
+            training_trackers,
+            settings.confirmation_actions,
+            settings.deny_intents | settings.cancel_intents,
+        )
+        self._use_learned(learn_responses(training_trackers, domain), declines)
         with self._model_storage.write_to(self._resource) as directory:
             (directory / LEARNED_FILE).write_text(json.dumps(self.learned), encoding="utf-8")
-        logger.info("ConversationRepairPolicy learned answers for %d intents", len(self.learned))
+            (directory / DECLINES_FILE).write_text(json.dumps(self.declines), encoding="utf-8")
+        logger.info(
+            "ConversationRepairPolicy learned answers for %d intents and %d confirmations",
+            len(self.learned),
+            len(self.declines),
+        )
         return self._resource
 
     def _check_domain(self, domain: Domain) -> None:
@@ -219,15 +238,23 @@ class ConversationRepairPolicy(Policy):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> ConversationRepairPolicy:
-        learned: dict[str, tuple[str, ...]] = {}
+        learned: dict[str, dict[str, tuple[str, ...]]] = {}
         try:
             with model_storage.read_from(resource) as directory:
-                raw = json.loads((directory / LEARNED_FILE).read_text(encoding="utf-8"))
-                learned = {intent: tuple(actions) for intent, actions in raw.items()}
+                for name in (LEARNED_FILE, DECLINES_FILE):
+                    raw = json.loads((directory / name).read_text(encoding="utf-8"))
+                    learned[name] = {key: tuple(actions) for key, actions in raw.items()}
         except (ValueError, FileNotFoundError, OSError):
             logger.warning("ConversationRepairPolicy: no learned answers in the model; retrain.")
         load_word_list()  # keyboard-mashing checks run in Rasa's event loop
-        return cls(config, model_storage, resource, execution_context, learned=learned)
+        return cls(
+            config,
+            model_storage,
+            resource,
+            execution_context,
+            learned=learned.get(LEARNED_FILE),
+            declines=learned.get(DECLINES_FILE),
+        )
 
     # -- prediction --------------------------------------------------------------------------
     def predict_action_probabilities(

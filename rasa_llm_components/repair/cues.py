@@ -75,6 +75,34 @@ _QUESTION = re.compile(
 )
 
 
+# A "no" to a yes/no question, in words the classifier may not have seen: "nah keep it",
+# "ok fine, leave it then", "nope dont". "no problem" and "no worries" agree.
+_NO = re.compile(
+    r"^\W*(?:(?:ok(?:ay)?|fine|alright|hmm+|um+|well|oh|ah|actually|wait|then)\b[\s,.!-]*)*"
+    r"(?:n(?:o+|ah+|ope|aw|op|ay)\b(?![\s,.!-]*(?:problem|prob|worries|doubt|rush)\b)"
+    r"|never ?mind\b|nvm\b|forget (?:it|about it)\b)"
+    r"|\b(?:keep (?:it|them|that|the order|my order|the item|everything)|leave (?:it|them|that)"
+    r"|i(?:'?ll| will) keep|(?:i )?changed my mind|on second thought"
+    r"|(?:don'?t|do not|please don'?t) (?:cancel|do (?:it|that)|bother|go ahead|proceed|send|"
+    r"change|submit))\b",
+    re.IGNORECASE,
+)
+# A plain "yes" in the same message makes it unclear ("yes keep it" to "shall I cancel?").
+_YES = re.compile(
+    r"\b(?:yes|yeah|yep|yup|yea|ya|sure|go ahead|do it|please do|proceed|absolutely|definitely|"
+    r"of course|confirm(?:ed)?)\b",
+    re.IGNORECASE,
+)
+
+
+def says_no(text: str) -> bool:
+    """A clear "no" to a yes/no question: a no word first ("nah", "nope, keep it", "ok fine,
+    never mind") or keeping what was offered to change ("i'll keep it", "don't cancel"), and no
+    "yes" beside it."""
+    text = text or ""
+    return bool(_NO.search(text)) and not _YES.search(text)
+
+
 def looks_upset(text: str, sentiment: float | None = None, threshold: float = -0.4) -> bool:
     """A clearly unhappy message: a sentiment score at or below `threshold` (VADER's compound),
     or words of frustration ("!!", "I asked three times", "unacceptable")."""

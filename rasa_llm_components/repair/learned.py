@@ -1,8 +1,10 @@
-"""How the bot answers each intent outside a form, learned from its rules and stories.
+"""How the bot answers, learned from its rules and stories.
 
 A digression inside a form is answered the way the bot answers the same intent outside the form,
 so the bot builder writes that answer once (a rule `intent: product_info` →
-`action: action_product_info`) instead of one rule per form and intent.
+`action: action_product_info`) instead of one rule per form and intent. A "no" to a yes/no
+question that the classifier did not recognise ("nah keep it") is answered the way the rules
+answer a recognised one.
 """
 
 from __future__ import annotations
@@ -62,5 +64,48 @@ def learn_responses(
     return {
         intent: next(iter(answers))
         for intent, answers in sorted(seen.items())
+        if len(answers) == 1
+    }
+
+
+def _answers_after(
+    tracker: DialogueStateTracker, questions: set[str], intents: set[str]
+) -> Iterable[tuple[str, tuple]]:
+    """(question, actions) for each user turn with one of `intents` right after a question."""
+    previous: str | None = None
+    question: str | None = None
+    actions: list[str] = []
+    for event in tracker.events:
+        if isinstance(event, UserUttered):
+            name = (event.intent or {}).get(INTENT_NAME_KEY)
+            question = previous if previous in questions and name in intents else None
+            actions = []
+        elif isinstance(event, ActionExecuted):
+            name = event.action_name
+            if name in (ACTION_LISTEN_NAME, RULE_SNIPPET_ACTION_NAME) or name is None:
+                if question and actions:
+                    yield question, tuple(actions)
+                question = None
+            else:
+                previous = name
+                if question:
+                    actions.append(name)
+    if question and actions:
+        yield question, tuple(actions)
+
+
+def learn_answers_after(
+    trackers: Iterable[DialogueStateTracker], questions: Iterable[str], intents: Iterable[str]
+) -> dict[str, tuple[str, ...]]:
+    """The action sequence the bot runs when one of `intents` answers each of `questions`
+    (e.g. a "no" to a yes/no confirmation), kept only where the rules and stories agree."""
+    questions, intents = set(questions), set(intents)
+    seen: dict[str, Counter] = defaultdict(Counter)
+    for tracker in trackers:
+        for question, actions in _answers_after(tracker, questions, intents):
+            seen[question][actions] += 1
+    return {
+        question: next(iter(answers))
+        for question, answers in sorted(seen.items())
         if len(answers) == 1
     }

@@ -10,6 +10,8 @@ from the turn alone (`Turn`), so that the policy can replay it step by step:
 - digression: a question inside a form, answered as outside it, then the form resumes;
 - switching task: a request that starts another form leaves the current one;
 - not understood inside a form: say so, ask the form's question again;
+- declined: a "no" to a yes/no confirmation the classifier did not recognise ("nah keep it"),
+  answered as the rules answer a "no";
 - internal error: an action failed without a word; apologise;
 - fallback outside a form: a low-confidence reply offering help, a human after repeated misses.
 """
@@ -29,6 +31,7 @@ from rasa_llm_components.repair.cues import (
     looks_like_gibberish,
     looks_like_question,
     looks_upset,
+    says_no,
 )
 from rasa_llm_components.repair.settings import CANCEL_RANKING_DEPTH, TASK_SLOT, RepairSettings
 from rasa_llm_components.repair.turn import BotTurn, Turn
@@ -368,12 +371,11 @@ def rejected_plan(turn: Turn, settings: RepairSettings) -> Plan:
 
 
 def _confirmation_plan(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> Plan | None:
-    """A message at a yes/no confirmation that is neither yes nor no."""
+    """A message at a yes/no confirmation that the classifier did not read as a sure yes or
+    no: a "no" in other words, a correction, a question, or nothing the bot understood."""
     intent = turn.intent or ""
     question = turn.previous.last_action if turn.previous else None
-    if not question or intent in (
-        settings.affirm_intents | settings.deny_intents | settings.cancel_intents
-    ):
+    if not question or intent in settings.deny_intents | settings.cancel_intents:
         return None
     changed = set(turn.changed_slots())
     form = next(
@@ -387,6 +389,13 @@ def _confirmation_plan(turn: Turn, settings: RepairSettings, facts: DomainFacts)
     )
     if form:  # "wait, i meant order 10006": the form checks the new value and asks again
         return Plan("correction", [form], listen_after=False)
+    declined = settings.declines.get(question)
+    if declined and says_no(turn.text) and not looks_like_question(turn.text):
+        # "nah keep it": answered as the rules answer a "no"; even a "yes" the classifier was
+        # sure of does not go ahead against a clear no in the words
+        return Plan("declined", list(declined), listen_after=not facts.is_form(declined[-1]))
+    if intent in settings.affirm_intents:
+        return None
     answer = _digression_answer(turn, settings, facts, settings.digressions.get(intent))
     if answer:  # a question: answer it, then ask for the confirmation again
         return Plan("digression", [*answer, question], {0: _restore(turn, list(changed))})

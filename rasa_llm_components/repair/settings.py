@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from rasa.shared.exceptions import RasaException
@@ -121,6 +121,8 @@ class RepairSettings:
     misses_before_handoff: int
     fallback_confidence: float
     responses: dict[str, str]
+    # learned at training: how the rules answer a "no" to each confirmation action
+    declines: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def response(self, key: str) -> str:
         return self.responses[key]

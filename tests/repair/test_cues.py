@@ -10,6 +10,7 @@ from rasa_llm_components.repair.cues import (
     looks_like_gibberish,
     looks_like_question,
     looks_upset,
+    says_no,
 )
 
 
@@ -109,3 +110,30 @@ def test_looks_like_question():
     assert looks_like_question("the x200 - in stock?")
     assert not looks_like_question("???")  # punctuation alone asks nothing
     assert not looks_like_question("10003")
+
+
+@pytest.mark.parametrize(
+    "text, no",
+    [
+        ("nah keep it", True),
+        ("ok fine keep it then", True),
+        ("Nope.", True),
+        ("naw, leave it", True),
+        ("never mind, i'll keep it", True),
+        ("pls dont cancel it", True),
+        ("on second thought no", True),
+        ("no way", True),
+        # agreeing, unclear, or not about the question
+        ("no problem, go ahead", False),
+        ("no worries do it", False),
+        ("yes keep it", False),
+        ("yeah sure", False),
+        ("ok", False),
+        ("not sure", False),
+        ("i don't know", False),
+        ("now please", False),
+        ("keep going", False),
+    ],
+)
+def test_says_no(text, no):
+    assert says_no(text) is no

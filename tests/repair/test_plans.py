@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from rasa.shared.core.events import (
@@ -225,7 +226,10 @@ def test_fed_up_with_the_conversation_at_a_free_text_question_is_no_answer() -> 
     assert reason.case == "answer"
 
 
-CONFIRMING = repair_settings({"confirmation_actions": ["utter_confirm_cancel"]})
+CONFIRMING = replace(
+    repair_settings({"confirmation_actions": ["utter_confirm_cancel"]}),
+    declines={"utter_confirm_cancel": ("utter_order_kept",)},
+)
 
 
 def _at_confirmation(text: str, intent: str, confidence: float):
@@ -291,3 +295,23 @@ def test_not_understood_at_a_confirmation_asks_it_again() -> None:
     plan = plan_turn(_at_confirmation("xyz", "affirm", 0.81), CONFIRMING, FACTS)
     assert plan is not None and plan.case == "not_understood"
     assert plan.actions == ["utter_repair_not_understood", "utter_confirm_cancel"]
+
+
+def test_a_no_in_other_words_at_a_confirmation_is_answered_as_the_rules_answer_a_no() -> None:
+    for text, intent, confidence in [
+        ("nah keep it", "nlu_fallback", 0.6),
+        ("ok fine keep it then", "affirm", 0.73),
+        ("no leave it", "stop", 0.86),
+        ("nope, dont cancel", "affirm", 0.95),  # a sure "yes" against a clear no in the words
+    ]:
+        plan = plan_turn(_at_confirmation(text, intent, confidence), CONFIRMING, FACTS)
+        assert plan is not None and plan.case == "declined", text
+        assert plan.actions == ["utter_order_kept"], text
+    # a sure "no" is left to the rules; a "yes" with a no word is not read as a "no"
+    assert plan_turn(_at_confirmation("no keep it", "deny", 0.97), CONFIRMING, FACTS) is None
+    assert plan_turn(_at_confirmation("no problem go ahead", "affirm", 0.97), CONFIRMING,
+                     FACTS) is None
+    # without a learned answer to "no", the question is asked again
+    unlearned = replace(CONFIRMING, declines={})
+    plan = plan_turn(_at_confirmation("nah keep it", "nlu_fallback", 0.6), unlearned, FACTS)
+    assert plan is not None and plan.case == "not_understood"

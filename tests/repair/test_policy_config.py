@@ -13,7 +13,7 @@ from rasa.shared.core.events import ActionExecuted, ActiveLoop, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from rasa_llm_components.core.repair_policy import ConversationRepairPolicy
-from rasa_llm_components.repair.learned import learn_responses
+from rasa_llm_components.repair.learned import learn_answers_after, learn_responses
 from rasa_llm_components.repair.settings import RepairConfigError
 
 SNIPPET_DOMAIN = """
@@ -125,3 +125,34 @@ def test_learns_the_answer_of_each_intent_outside_forms() -> None:
     )
     learned = learn_responses([greet, ambiguous], domain)
     assert learned == {"greet": ("utter_greet",), "book": ("book_form",)}
+
+
+def test_learns_how_the_rules_answer_a_no_to_each_confirmation() -> None:
+    declined = _tracker(
+        "a",
+        ActionExecuted("action_listen"),
+        UserUttered("cancel it", {"name": "cancel_order"}),
+        ActionExecuted("utter_confirm_cancel"),
+        ActionExecuted("action_listen"),
+        UserUttered("no", {"name": "deny"}),
+        ActionExecuted("utter_order_kept"),
+        ActionExecuted("action_listen"),
+    )
+    confirmed = _tracker(
+        "b",
+        ActionExecuted("utter_confirm_cancel"),
+        ActionExecuted("action_listen"),
+        UserUttered("yes", {"name": "affirm"}),
+        ActionExecuted("action_cancel_order"),
+        ActionExecuted("action_listen"),
+    )
+    elsewhere = _tracker(
+        "c",
+        ActionExecuted("utter_greet"),
+        ActionExecuted("action_listen"),
+        UserUttered("no", {"name": "deny"}),
+        ActionExecuted("utter_goodbye"),
+    )
+    learned = learn_answers_after([declined, confirmed, elsewhere], ["utter_confirm_cancel"],
+                                  ["deny", "stop"])
+    assert learned == {"utter_confirm_cancel": ("utter_order_kept",)}
