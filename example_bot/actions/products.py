@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from shop.assortment import UnsoldMention, closest_alternatives, unsold_mention
@@ -36,6 +36,8 @@ from rasa_llm_components.answering.evidence import unknown_model_names
 UTTER_ASK_PRODUCT = "utter_ask_product"
 UTTER_PRODUCT_NOT_FOUND = "utter_product_not_found"
 UTTER_ASK_COMPARE_PRODUCTS = "utter_ask_compare_products"
+# The knowledge answer (LLMResponsePolicy's NLG): one aspect of a product is answered there.
+UTTER_KNOWLEDGE_ANSWER = "utter_llm_answer"
 MAX_RECOMMENDATIONS = 3
 
 # Feature words customers use -> (words to look for in the message, patterns in product data).
@@ -91,6 +93,16 @@ _NEGATION_AFTER = re.compile(
     r"a must)|^\s*(?:is|are)?\s*unnecessary"
 )
 _CLAUSE_BREAK = re.compile(r"[,.;!?]|\bbut\b|\bor\b|\band\b")
+# What a request for a product's card says besides the product: "tell me about the x200",
+# "info on the pulse 3 pls", "how much is the wave 2". Any other word asks about one aspect
+# ("how heavy is the wave 2", "battery life of the pulse 3"), which the knowledge answers.
+_CARD_REQUEST_WORDS = frozenset(
+    "tell me more about info infos information details detail describe description specs spec "
+    "specifications overview show what whats what's is it its it's the a an of on for like "
+    "please pls plz can could you u give know anything everything all hi hey hello ok okay so "
+    "and i i'd id want wanna would to see check out this that one product thing how much price "
+    "prices cost costs pricing does do".split()
+)
 
 
 def _feature_mentions(text: str) -> list[tuple[int, int, str]]:
@@ -290,13 +302,24 @@ def _answer_about_product(
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
     answer: Callable[[ShopRepository, ProductView], str],
+    one_aspect: bool = False,
 ) -> list[EventType]:
     """Answers about the first product the customer names (asks for one if there is none).
+
+    With `one_aspect`, a question about one aspect of the product ("is it heavy?") goes on to
+    the knowledge answer instead.
 
     Without a product in the message, a thing the shop does not sell ("do you have the PS5?")
     or a category ("any smartwatches in stock?") is answered as such: the product of an earlier
     turn is only used for messages that name nothing else ("is it in stock?").
     """
+
+    def reply(repository: ShopRepository, product: ProductView) -> list[EventType]:
+        if one_aspect and asks_about_one_aspect(tracker, product):
+            return [SlotSet("product", product.name), FollowupAction(UTTER_KNOWLEDGE_ANSWER)]
+        dispatcher.utter_message(text=answer(repository, product))
+        return [SlotSet("product", product.name)]
+
     with open_repository() as repository:
         if not entity_values(tracker, "product"):
             unsold = unsold_mention(latest_text(tracker), repository.all_products())
@@ -309,8 +332,7 @@ def _answer_about_product(
             in_order = _ordered_product(repository, tracker, category) if category else None
             if in_order is not None:
                 # "how long does the speaker last?" while cancelling an order with one speaker
-                dispatcher.utter_message(text=answer(repository, in_order))
-                return [SlotSet("product", in_order.name)]
+                return reply(repository, in_order)
             if category is not None:
                 _utter_category(dispatcher, repository, category)
                 return [SlotSet("product", None)]
@@ -325,8 +347,24 @@ def _answer_about_product(
         product = _find_product(dispatcher, repository, requested[0])
         if product is None:
             return [SlotSet("product", None)]
-        dispatcher.utter_message(text=answer(repository, product))
-    return [SlotSet("product", product.name)]
+        return reply(repository, product)
+
+
+def asks_about_one_aspect(tracker: Tracker, product: ProductView) -> bool:
+    """Whether the message asks about one aspect of `product` ("how long does the wave 2 last
+    on a charge") rather than for the product's card ("tell me about the lumora robot
+    vacuum")."""
+    text = latest_text(tracker)
+    entities = (tracker.latest_message or {}).get("entities") or []
+    for found in sorted(entities, key=lambda item: -(item.get("start") or 0)):
+        start, end = found.get("start"), found.get("end")
+        named = found.get("entity") in ("product", "category")
+        if named and isinstance(start, int) and isinstance(end, int):
+            text = text[:start] + " " + text[end:]
+    own = set(re.findall(r"[a-z]+", f"{product.name} {product.brand} {product.category}".lower()))
+    own |= {word[:-1] for word in own if word.endswith("s")}  # "speakers": "speaker"
+    words = re.findall(r"[a-z]+(?:'[a-z]+)?", text.lower())
+    return any(word not in _CARD_REQUEST_WORDS and word not in own for word in words)
 
 
 def _stock_text(repository: ShopRepository, product: ProductView) -> str:
@@ -347,7 +385,8 @@ def _stock_text(repository: ShopRepository, product: ProductView) -> str:
 
 
 class ActionProductInfo(ShopAction):
-    """Describes a product: price, key specs, compatibility, warranty and stock."""
+    """Describes a product: price, key specs, compatibility, warranty and stock; a question
+    about one aspect of it goes on to the knowledge answer."""
 
     def name(self) -> str:
         return "action_product_info"
@@ -356,7 +395,10 @@ class ActionProductInfo(ShopAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         return _answer_about_product(
-            dispatcher, tracker, lambda _repository, product: product_summary(product)
+            dispatcher,
+            tracker,
+            lambda _repository, product: product_summary(product),
+            one_aspect=True,
         )
 
 

@@ -211,3 +211,35 @@ def test_product_data_that_negates_a_feature_does_not_have_it():
     assert not has_feature(products["VEL-S5"], "noise cancelling")  # "no noise cancelling"
     assert has_feature(products["AUR-X100"], "noise cancelling")
     assert has_feature(products["VEL-K1"], "on-ear") and has_feature(products["AUR-B30"], "in-ear")
+
+
+# One aspect of a product goes on to the knowledge answer -----------------------------------------
+
+
+def _product_entity(text: str, words: str, value: str) -> list[dict[str, Any]]:
+    start = text.index(words)
+    return [{"entity": "product", "value": value, "start": start, "end": start + len(words)}]
+
+
+@pytest.mark.parametrize(
+    ("text", "words", "card"),
+    [
+        ("tell me about the x200", "x200", True),
+        ("tell me about the auralis x200 headphones pls", "x200", True),
+        ("how much is the x200?", "x200", True),
+        ("x200 specs", "x200", True),
+        ("how heavy are the x200", "x200", False),
+        ("whats the battery life on the x200", "x200", False),
+        ("what colours does the x200 come in", "x200", False),
+    ],
+)
+def test_product_info_gives_the_card_or_hands_one_aspect_to_the_knowledge(text, words, card):
+    tracker = make_tracker("web-visitor", text, "product_info",
+                           _product_entity(text, words, X200))
+    messages, events = run_action(ActionProductInfo(), tracker)
+    follow_ups = [event["name"] for event in events if event.get("event") == "followup"]
+    assert slot_events(events)["product"] == X200
+    if card:
+        assert "$249.00" in texts(messages) and follow_ups == []
+    else:
+        assert messages == [] and follow_ups == ["utter_llm_answer"]

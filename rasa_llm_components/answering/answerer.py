@@ -110,6 +110,13 @@ _QUESTION_PART = re.compile(
     re.IGNORECASE,
 )
 MAX_QUESTION_PARTS = 3
+_WHEN_THE_CUSTOMER_SAYS = re.compile(
+    r"\b(?:this|next|last|coming|that)\s+(?:weekend|saturday|sunday|holiday|holidays)\b",
+    re.IGNORECASE,
+)
+# A policy passage that states what a product question asks about (a restocking fee) answers
+# it when it scores this share of the retrieval threshold.
+POLICY_SHARE_OF_THRESHOLD = 0.45
 # Words that open a message without being asked about ("wait, what's your return policy"): they
 # must not pick the sentence that happens to use them ("wait until it is delivered").
 _DISCOURSE_LEAD = re.compile(
@@ -167,6 +174,14 @@ def question_parts(text: str) -> list[str]:
         parts += [piece for piece in pieces
                   if len(piece.split()) >= 3 and (asks or _QUESTION_PART.search(piece))]
     return parts
+
+
+def _words_after(question: str, word: str) -> list[str]:
+    """The word right after each use of `word` in the question ("fee" of "restocking fee"):
+    a policy that states "gift cards" says nothing about a "gift wrapped" order."""
+    words = re.findall(r"[\w'-]+|[^\w\s]", question.lower())
+    return [words[i + 1] for i, found in enumerate(words[:-1]) if found == word
+            and re.match(r"\w", words[i + 1])]
 
 
 @dataclass
@@ -334,8 +349,9 @@ class GroundedAnswerer:
         extra = [context.question] if query != context.question else []
         sentences = [s for s in _SENTENCE_END.split(context.question) if len(s.split()) >= 3]
         extra += sentences if len(sentences) > 1 else []
-        cue = shipping_cue(context.question) if countries else None
-        # "shipped Australia": a long message dilutes the one word that names the destination.
+        # "shipped Australia": a long message dilutes the one word that names the destination;
+        # "relocating to zurich, can i keep ordering?" asks about shipping there too.
+        cue = (shipping_cue(context.question) or "ship to") if countries else None
         extra += [f"{cue} {country}" for country in countries] if cue else []
         if extra:
             best = {hit.passage.id: hit for hit in hits}
@@ -405,7 +421,13 @@ class GroundedAnswerer:
                                  f"unknown product {unknown}", key)
         if about_products and self.config["abstain_on_unstated_features"]:
             unstated = self.unstated_terms(context.question, texts)
-            if unstated:
+            policy = self._policy_stating(unstated, context.question) if unstated else None
+            if policy is not None:
+                # "if the trail pro doesn't fit, do you charge a restocking fee?": the rows do
+                # not say, a policy does; the question is about the policy.
+                pinned = [hit for hit in chosen if hit.passage.metadata.get("kind") == "row"]
+                chosen, about_products = [policy, *pinned], False
+            elif unstated:
                 return _Evidence(chosen, [], "", [], query, products,
                                  f"product details do not state {unstated}", "not_stated")
         # Sentences are ranked for the question itself: in "and how much is it?" the earlier
@@ -475,23 +497,35 @@ class GroundedAnswerer:
             return text, ids
         ids = list(ids)
         # Ranked for the part and the whole message together: in "do you ship to canada? how
-        # much is it?" the second part is about Canada too.
+        # much is it?" the second part is about Canada too. About one product, the product is
+        # the context and the part alone says which of its facts it asks for.
         whole = {(item.passage_id, item.position): item.score for item in ranked}
+        share = 0.0 if products else 0.5
         for part in parts[:MAX_QUESTION_PARTS]:
             part_ranked = sorted(
-                (dataclasses.replace(item, score=(item.score + whole.get(
-                    (item.passage_id, item.position), 0.0)) / 2)
+                (dataclasses.replace(item, score=(1 - share) * item.score + share * whole.get(
+                    (item.passage_id, item.position), 0.0))
                  for item in rank_sentences(part, chosen, self.index.encoder, len(chosen),
                                             cache=self.sentences)),
                 key=lambda item: -item.score,
             )
             part_text, part_ids = self._extractive(part_ranked, products, part)
-            if set(part_ids) <= set(ids):
+            rows = {mention.passage_id for mention in products}
+            if set(part_ids) <= set(ids) - rows:
                 continue  # the passage already answering (its lead-in would only repeat it)
             new = [sentence for sentence in _SENTENCE_END.split(part_text)
                    if sentence and sentence not in text]
-            if new and len(_SENTENCE_END.split(text)) + len(new) <= MAX_ANSWER_SENTENCES:
-                text = " ".join([text, *new])
+            current = _SENTENCE_END.split(text)
+            currency = str(self.config["currency_symbol"])
+            best = next((sentence for item in part_ranked
+                         for sentence in [fact_sentence(item.text, currency)] if sentence in new),
+                        None)
+            if len(current) + len(new) > MAX_ANSWER_SENTENCES and best:
+                # The part's best sentence answers what it asks ("And how much is it?"); it
+                # takes the place of the whole message's last runner-up.
+                current, new = current[: MAX_ANSWER_SENTENCES - 1], [best]
+            if new and len(current) + len(new) <= MAX_ANSWER_SENTENCES:
+                text = " ".join([*current, *new])
                 ids += [pid for pid in part_ids if pid not in ids]
         return text, ids
 
@@ -513,9 +547,37 @@ class GroundedAnswerer:
         ids = {hit.passage.id for hit in lifted}
         return lifted + [hit for hit in hits if hit.passage.id not in ids]
 
+    def _policy_stating(self, terms: Sequence[str], question: str) -> Any:
+        """The best passage other than a product row that states every one of `terms` and
+        matches the question, or one of its sentences, well enough to answer it (None if there
+        is none)."""
+        floor = POLICY_SHARE_OF_THRESHOLD * self._min_score()
+        best: dict[str, Any] = {}
+        sentences = [s for s in _SENTENCE_END.split(question) if len(s.split()) >= 3]
+        for text in dict.fromkeys([question, *sentences]):
+            for hit in self.index.search(text, top_k=4 * int(self.config["top_k"])):
+                known = best.get(hit.passage.id)
+                if hit.passage.metadata.get("kind") != "row" and (
+                    known is None or hit.score > known.score
+                ):
+                    best[hit.passage.id] = hit
+        for hit in sorted(best.values(), key=lambda hit: -hit.score):
+            if hit.score < floor:
+                break
+            stated = set(tokenize(f"{hit.passage.title}. {hit.passage.text}"))
+            if all(
+                any(self.verifier.supported_term(term, stated) for term in tokenize(phrase))
+                for surface in terms
+                for phrase in [surface, *_words_after(question, surface)]
+            ):
+                return hit
+        return None
+
     def unstated_terms(self, question: str, texts: Sequence[str]) -> list[str]:
-        """Features the question asks about that the evidence never mentions ("radio")."""
+        """Features the question asks about that the evidence never mentions ("radio"); a
+        time the customer mentions ("pool party this weekend") asks about nothing."""
         evidence_terms = set(tokenize(" ".join(texts)))
+        question = _WHEN_THE_CUSTOMER_SAYS.sub(" ", question)
         return [
             surface for surface, term in dict.fromkeys(words_of(question))
             if surface in FACT_WORDS and not self.verifier.supported_term(term, evidence_terms)

@@ -174,6 +174,9 @@ _NOT_NAMES = frozenset(
     them us their""".split()
 )
 _ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)", re.IGNORECASE)
+# Short forms customers type for models the knowledge spells out ("ps5": "PlayStation 5").
+_MODEL_ALIASES = {"ps": "playstation"}
+_QUANTITY = re.compile(r"\d+(?:\.\d+)?-")
 
 
 def _squash(text: str) -> str:
@@ -203,11 +206,14 @@ def missing_model_names(question: str, haystack: str) -> list[str]:
         word = match.group(1).lower()
         if word in _NOT_NAMES or word.startswith("ord") or _ORDINAL.fullmatch(match.group(2)):
             continue  # "order 10003", "her 60th"
-        if _squash(match.group(0)) not in haystack:
+        spellings = [match.group(0)]
+        if word in _MODEL_ALIASES:
+            spellings.append(f"{_MODEL_ALIASES[word]} {match.group(2)}")
+        if not any(_squash(spelling) in haystack for spelling in spellings):
             missing.append(match.group(0))
     for match in _CODE.finditer(question):
-        if match.group(0).lower().startswith(("ord-", "rma-")):
-            continue
+        if match.group(0).lower().startswith(("ord-", "rma-")) or _QUANTITY.match(match.group(0)):
+            continue  # "ORD-10003"; "25-30m", "24-month" are amounts, not models
         if _squash(match.group(0)) not in haystack:
             missing.append(match.group(0))
     return missing

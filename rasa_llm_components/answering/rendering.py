@@ -2,7 +2,9 @@
 
 Catalog rows are stored as ``"<field>: <value>"`` facts; `fact_sentence` turns each into a sentence
 about the product ("The Nimbra Pulse 3 Smartwatch is water resistant to 5 ATM."), with templates
-per well-known field name and a plain "The X's field is value." for any other. Prose passages are
+per well-known field name and a plain "The X's field is value." for any other ("The X has
+field." for a yes); a product named by a plural noun takes a plural verb ("The Auralis X200
+Headphones cost $249.00."). Prose passages are
 used as written. `extractive_answer` picks the best sentence and close runners-up of the same
 passage, so an answer never mixes two products' facts or copies another question's opener.
 """
@@ -13,6 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from rasa_llm_components.answering.evidence import FACT_SEPARATOR, EvidenceSentence
+from rasa_llm_components.retrieval.text import tokenize
 
 _KEYED_UNIT = re.compile(r"^([a-z ]+?)[ _](minutes|hours|days|weeks|months|years)$")
 
@@ -70,12 +73,36 @@ FIELD_TEMPLATES: dict[str, Callable[[str, str, str], str]] = {
     "water_resistance": lambda n, v, c: f"The {n} is water resistant to {v.strip()}.",
     "colours": lambda n, v, c: f"The {n} comes in {_list(v)}.",
     "colors": lambda n, v, c: f"The {n} comes in {_list(v)}.",
-    "description": lambda n, v, c: _finish(v),
+    "description": lambda n, v, c: _description(n, v),
     "category": lambda n, v, c: f"The {n} is in our {v.strip()} range.",
     "brand": lambda n, v, c: f"The {n} is made by {v.strip()}.",
     "sku": lambda n, v, c: f"The {n} has the item code {v.strip()}.",
     "type": lambda n, v, c: f"The {n} is {_article(v.strip())} {v.strip()} model.",
+    # fields named by what the product does: "fits: laptops from 10 to 17 inch"
+    "fits": lambda n, v, c: f"The {n} fits {v.strip()}.",
+    "charges": lambda n, v, c: f"The {n} charges {v.strip()}.",
 }
+
+
+# A description that is a sentence of its own, not a noun phrase ("Works with ...", "The ...").
+_SENTENCE_START = frozenset(
+    "the a an this these it its our we you works fits comes includes made designed ideal "
+    "perfect great built".split()
+)
+
+
+def _description(name: str, value: str) -> str:
+    """ "Rugged portable speaker that floats." -> "The Wave 2 is a rugged portable speaker that
+    floats."; a description that is a sentence stays as written."""
+    text = value.strip()
+    first = text.split(" ", 1)[0]
+    if not text or first.lower() in _SENTENCE_START:
+        return _finish(text)
+    if first[:1].isupper() and first[1:] == first[1:].lower():
+        text = text[0].lower() + text[1:]  # "Rugged" -> "rugged"; "LiDAR", "3.1" stay
+    if _plural_name(name):  # "The X100 Headphones are over-ear wireless headphones ..."
+        return _finish(f"The {name} are {text}")
+    return _finish(f"The {name} is {_article(text)} {text}")
 
 
 def _article(word: str) -> str:
@@ -114,19 +141,61 @@ def fact_sentence(sentence: str, currency: str = "$") -> str:
     if FACT_SEPARATOR not in sentence:
         return _finish(sentence)
     name, fact = sentence.split(FACT_SEPARATOR, 1)
+    name = name.strip()
     field, _, value = fact.partition(":")
     key = field.strip().lower()
     if not value.strip():
         return _finish(sentence.replace(FACT_SEPARATOR, ": "))
     template = FIELD_TEMPLATES.get(key)
     if template is not None:
-        return template(name.strip(), value, currency)
-    keyed = _KEYED_UNIT.match(key.replace("_", " "))
+        return _agreeing(template(name, value, currency), name)
+    return _agreeing(_any_field(name, key, value.strip()), name)
+
+
+def _any_field(name: str, key: str, value: str) -> str:
+    """A field without a template: "The Kettle's capacity is 1.7 L.", "The Smart Plug has
+    energy monitoring." (yes), "The Home One has no battery." (no)."""
+    nested = _NESTED_FACT.match(value)
+    if nested:  # a fact nested in a field ("specs: built-in phono preamp: yes")
+        key, value = nested.group(1).strip(), value[nested.end():].strip()
     label = key.replace("_", " ")
+    if value.lower() in ("yes", "true"):
+        return f"The {name} has {label}."
+    if value.lower() in ("no", "false", "none"):
+        return f"The {name} has no {label}."
+    keyed = _KEYED_UNIT.match(label)
     if keyed:
-        label, unit = keyed.group(1), keyed.group(2)
-        return f"The {name.strip()}'s {label} is {value.strip()} {unit}."
-    return f"The {name.strip()}'s {label} is {value.strip()}."
+        label, value = keyed.group(1), f"{value} {keyed.group(2)}"
+    verb = "are" if re.search(r"[^s]s$", label) else "is"
+    return f"{_possessive(f'The {name}')} {label} {verb} {value}."
+
+
+_NESTED_FACT = re.compile(r"^([a-z][a-z _-]*):\s")
+
+
+def _possessive(noun: str) -> str:
+    return f"{noun}'" if re.search(r"[^s]s$", noun) else f"{noun}'s"
+
+
+# A product named by a plural noun ("Auralis X200 Headphones") takes a plural verb.
+_PLURAL_VERBS = {"is": "are", "has": "have", "costs": "cost", "comes": "come", "works": "work",
+                 "weighs": "weigh", "fits": "fit"}
+
+
+def _plural_name(name: str) -> bool:
+    head = re.sub(r"\s*\([^)]*\)\s*$", "", name).split()
+    return bool(head) and re.fullmatch(r"[A-Za-z]+[^s]s", head[-1]) is not None
+
+
+def _agreeing(sentence: str, name: str) -> str:
+    if not _plural_name(name):
+        return sentence
+    sentence = sentence.replace(f"The {name}'s ", f"The {name}' ")
+    prefix = f"The {name} "
+    if not sentence.startswith(prefix):
+        return sentence
+    verb, _, rest = sentence[len(prefix):].partition(" ")
+    return f"{prefix}{_PLURAL_VERBS.get(verb, verb)} {rest}"
 
 
 _LEAD_IN = re.compile(r"^(yes|no|never|not|only|sure|none)\b[^.!?]{0,40}[.!?]?$", re.IGNORECASE)
@@ -170,6 +239,20 @@ def _covering_sentence(
         if item not in chosen and missing & set(tokenize(item.text)):
             return item
     return None
+
+
+def _without_repeats(sentences: list[str]) -> list[str]:
+    """Product facts without one that only repeats earlier ones ("The Soundbar has Dolby Atmos."
+    after "The Soundbar is a 3.1 channel soundbar with Dolby Atmos.")."""
+    kept: list[str] = []
+    said: set[str] = set()
+    for sentence in sentences:
+        terms = set(tokenize(sentence))
+        if kept and terms <= said:
+            continue
+        kept.append(sentence)
+        said |= terms
+    return kept
 
 
 def extractive_answer(
@@ -219,11 +302,14 @@ def extractive_answer(
         and _answers_the_faq(question, best.title)
     ):
         chosen.append(lead[0])
-    chosen.sort(key=lambda item: item.position)
+    # Prose reads in its own order; a product's facts lead with the one that answers best.
+    chosen.sort(key=(lambda item: item.position) if prose else (lambda item: -item.score))
     if denied:
         chosen = [item for item in chosen if not (_LEAD_IN.match(item.text.strip())
                                                   and _YES_OPENER.match(item.text.strip()))]
     sentences = [fact_sentence(item.text, currency) for item in chosen]
+    if not prose:
+        sentences = _without_repeats(sentences)
     if denied:
         sentences = [_capitalised(_YES_OPENER.sub("", sentence)) for sentence in sentences]
     if not _answers_the_faq(question, best.title):

@@ -302,7 +302,8 @@ class ConversationRepairPolicy(Policy):
             plan = fallback_plan(turn, settings)
             if not turn.actions:
                 confidence = settings.fallback_confidence
-        step = plan.next_step(turn.actions) if plan else None
+        follow_ups = frozenset({settings.answer_action} - {None})
+        step = plan.next_step(turn.actions, follow_ups) if plan else None
         if step is None:
             return self._prediction(probabilities)
         action, events = step

@@ -74,8 +74,15 @@ class Plan:
     events: dict[int, list[Event]] = field(default_factory=dict)
     listen_after: bool = True
 
-    def next_step(self, done: list[str]) -> tuple[str, list[Event]] | None:
-        """The plan's next action and its events, given the actions already run this turn."""
+    def next_step(
+        self, done: list[str], follow_ups: frozenset[str] = frozenset()
+    ) -> tuple[str, list[Event]] | None:
+        """The plan's next action and its events, given the actions already run this turn.
+
+        `follow_ups` are actions that an action of the plan may have run on its own (a product
+        action handing a question on to the knowledge answer); outside the plan they are skipped.
+        """
+        done = [action for action in done if action not in follow_ups or action in self.actions]
         if done[: len(self.actions)] != self.actions[: len(done)]:
             return None
         if len(done) < len(self.actions):

@@ -110,9 +110,9 @@ def test_extractive_answer_keeps_the_yes_when_nothing_denies_the_question():
     [
         ("Nimbra Pulse 3 Smartwatch - water_resistance: 5 ATM",
          "The Nimbra Pulse 3 Smartwatch is water resistant to 5 ATM."),
-        ("Auralis X200 Headphones - price: 249.00", "The Auralis X200 Headphones costs $249.00."),
+        ("Auralis X200 Headphones - price: 249.00", "The Auralis X200 Headphones cost $249.00."),
         ("Auralis X100 Headphones - stock: 0",
-         "The Auralis X100 Headphones is currently out of stock."),
+         "The Auralis X100 Headphones are currently out of stock."),
         ("Auralis X200 Headphones - features: hard case included",
          "A hard case is included with the Auralis X200 Headphones."),
         ("Kestrel MK850 - features: Mac and Windows key caps included",
@@ -120,12 +120,26 @@ def test_extractive_answer_keeps_the_yes_when_nothing_denies_the_question():
         ("Quillon Dock - features: USB-C cable not included",
          "A USB-C cable is not included with the Quillon Dock."),
         ("Auralis X200 Headphones - features: foldable",
-         "The Auralis X200 Headphones is foldable."),
+         "The Auralis X200 Headphones are foldable."),
         ("Brevik Kettle - features: dishwasher safe", "The Brevik Kettle is dishwasher safe."),
         ("Kestrel MH7 - features: detachable cable", "The Kestrel MH7 has detachable cable."),
         ("Lumora Soundbar 3.1 - warranty_months: 36",
          "The Lumora Soundbar 3.1 comes with a 36-month warranty."),
         ("Kettle - capacity: 1.7 L", "The Kettle's capacity is 1.7 L."),
+        ("Auralis X200 Headphones - codecs: SBC/AAC/LDAC",
+         "The Auralis X200 Headphones' codecs are SBC/AAC/LDAC."),
+        ("Lumora Smart Plug (2-pack) - energy_monitoring: yes",
+         "The Lumora Smart Plug (2-pack) has energy monitoring."),
+        ("Kestrel B2 Speakers - specs: built-in phono preamp: yes",
+         "The Kestrel B2 Speakers have built-in phono preamp."),
+        ("Tidewell Wave 2 - description: Rugged portable speaker that floats.",
+         "The Tidewell Wave 2 is a rugged portable speaker that floats."),
+        ("Lumora RoboClean S7 - description: LiDAR robot vacuum that also mops",
+         "The Lumora RoboClean S7 is a LiDAR robot vacuum that also mops."),
+        ("Halcyra Classic - description: Analog-looking hybrid watch.",
+         "The Halcyra Classic is an analog-looking hybrid watch."),
+        ("Veltro Hub - description: Works with any USB-C laptop.",
+         "Works with any USB-C laptop."),
         ("Shipping is free", "Shipping is free."),
     ],
 )
@@ -239,10 +253,14 @@ def test_a_feature_denied_in_the_evidence_is_not_support(verifier):
         ("my battery died after 8 months", []),
         ("where is my order ORD-10001?", []),
         ("can u ship it to her? its her 60th", []),  # an ordinal after a pronoun
+        ("i dive to 25-30m, which watch can come with me", []),  # an amount, not a model code
+        ("does it work with my ps5", []),  # "PlayStation 5" in the evidence
+        ("does it work with my ps4", ["ps4"]),
     ],
 )
 def test_unknown_model_names(question, missing):
-    evidence = ["Auralis X200 Headphones. works with iPhone", "Nimbra Pulse 3 Smartwatch"]
+    evidence = ["Auralis X200 Headphones. works with iPhone, PlayStation 5",
+                "Nimbra Pulse 3 Smartwatch"]
     assert unknown_model_names(question, evidence) == missing
 
 

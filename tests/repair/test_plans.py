@@ -315,3 +315,12 @@ def test_a_no_in_other_words_at_a_confirmation_is_answered_as_the_rules_answer_a
     unlearned = replace(CONFIRMING, declines={})
     plan = plan_turn(_at_confirmation("nah keep it", "nlu_fallback", 0.6), unlearned, FACTS)
     assert plan is not None and plan.case == "not_understood"
+
+
+def test_an_action_handing_over_to_the_answer_does_not_end_the_plan() -> None:
+    plan = Plan("digression", ["action_product_info", "utter_repair_resume", "return_form"],
+                listen_after=False)
+    done = ["action_product_info", "utter_llm_answer"]
+    assert plan.next_step(done) is None
+    step = plan.next_step(done, frozenset({"utter_llm_answer"}))
+    assert step is not None and step[0] == "utter_repair_resume"
