@@ -158,7 +158,7 @@ def _lead_first(ranked: list[EvidenceSentence]) -> list[EvidenceSentence]:
 
 # A second question joined by "and" ("will it fit in my fridge door and can i order it now?").
 _JOINED_QUESTION = re.compile(
-    r",?\s+and\s+(?=(?:what|how|when|where|which)\b|(?:can|could|do|does|is|are|will|would)"
+    r",?\s+and\s+(?=(?:what|how|when|where|which)(?:'?s)?\b|(?:can|could|do|does|is|are|will|would)"
     r"\s+(?:i|it|they|you|u|we|the|there|my|this|that)\b)",
     re.IGNORECASE,
 )
@@ -174,6 +174,16 @@ def question_parts(text: str) -> list[str]:
         parts += [piece for piece in pieces
                   if len(piece.split()) >= 3 and (asks or _QUESTION_PART.search(piece))]
     return parts
+
+
+_ELLIPSIS_WORDS = frozenset(tokenize("and what about how about the one ones same for then ok so"))
+
+
+def _names_only(question: str, products: Sequence[ProductMention]) -> bool:
+    """Whether the question names products and asks nothing else ("what about the b30?")."""
+    named = {term for mention in products
+             for term in tokenize(f"{mention.name} {mention.alias}")}
+    return not set(tokenize(question)) - named - _ELLIPSIS_WORDS
 
 
 def _words_after(question: str, word: str) -> list[str]:
@@ -434,6 +444,11 @@ class GroundedAnswerer:
         # question only chose the passages.
         asked = _DISCOURSE_LEAD.sub("", context.question) or context.question
         asked = self._with_countries(asked, countries)
+        earlier = [text for role, text in context.history if role == "user"]
+        if products and earlier and _names_only(asked, products):
+            # "and the b30 buds?" after "how long is the warranty on the x200": the earlier
+            # question says which fact
+            asked, question_vector = f"{asked} {earlier[-1]}", None
         ranked = rank_sentences(
             asked, chosen, self.index.encoder, len(chosen),
             query_vector=question_vector, cache=self.sentences,

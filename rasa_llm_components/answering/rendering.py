@@ -57,6 +57,8 @@ def _compatibility(name: str, value: str, currency: str) -> str:
     item = value.strip()
     if re.match(r"(works|fits)\b", item, re.IGNORECASE):
         return f"The {name} {item}."
+    if re.match(r"not\s+(?!compatible\b)", item, re.IGNORECASE):
+        return f"The {name} is not compatible with {item[4:].strip()}."
     if re.match(r"(not |compatible\b|only\b)", item, re.IGNORECASE):
         return f"The {name} is {item}."
     return f"The {name} works with {item}."

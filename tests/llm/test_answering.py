@@ -237,6 +237,31 @@ def test_follow_up_is_answered_with_the_earlier_product(shop_index, shop_guard):
     assert "$249.00" in result.text
 
 
+def test_a_follow_up_naming_only_another_product_asks_the_earlier_question(
+    shop_index, shop_guard
+):
+    answerer = GroundedAnswerer(shop_index, None, shop_guard, {"mode": "extractive"})
+    history = [("user", "how long is the warranty on the x200"),
+               ("bot", "The Auralis X200 Headphones have a 24-month warranty.")]
+    for question in ["what about the b30?", "and the b30 buds?"]:
+        result = asyncio.run(answerer.answer(ConversationContext(question, history=history)))
+        assert result.text.startswith("The Auralis Buds B30 comes with a 12-month warranty."), (
+            question)
+
+
+def test_a_product_question_a_policy_answers_is_answered_from_the_policy(
+    shop_index, shop_guard
+):
+    """The rows say nothing about a restocking fee; the returns policy does."""
+    answerer = GroundedAnswerer(shop_index, None, shop_guard, {"mode": "extractive"})
+    question = "if the trail pro doesnt fit my wrist and i send it back, is there a restocking fee?"
+    result = asyncio.run(answerer.answer(ConversationContext(question)))
+    assert "no restocking fee" in result.text
+    # a feature that nothing in the knowledge states is still not answered
+    result = asyncio.run(answerer.answer(ConversationContext("does the wave 2 have a radio")))
+    assert result.kind == "abstained"
+
+
 def test_each_question_of_a_message_gets_its_evidence(shop_index, shop_guard):
     answerer = GroundedAnswerer(shop_index, None, shop_guard, {"mode": "extractive"})
     question = "Hi. I'm in Hawaii. Can I get express shipping? If not how long does standard take?"
@@ -251,6 +276,10 @@ def test_each_question_of_a_message_gets_its_evidence(shop_index, shop_guard):
     question = "can i return opened headphones and how long does the refund take?"
     result = asyncio.run(answerer.answer(ConversationContext(question)))
     assert "30 days" in result.text and "5 business days" in result.text
+    # about one product, each part gets the product's fact it asks for
+    question = "I'm looking at the Lumora Soundbar 3.1. Does it have Dolby Atmos? And how much is it?"
+    result = asyncio.run(answerer.answer(ConversationContext(question)))
+    assert "Atmos" in result.text and "$399.00" in result.text
 
 
 @pytest.mark.parametrize(

@@ -126,6 +126,8 @@ def test_extractive_answer_keeps_the_yes_when_nothing_denies_the_question():
         ("Lumora Soundbar 3.1 - warranty_months: 36",
          "The Lumora Soundbar 3.1 comes with a 36-month warranty."),
         ("Kettle - capacity: 1.7 L", "The Kettle's capacity is 1.7 L."),
+        ("Quillon Sleeve 14 - compatibility: not MacBook Pro 16",
+         "The Quillon Sleeve 14 is not compatible with MacBook Pro 16."),
         ("Auralis X200 Headphones - codecs: SBC/AAC/LDAC",
          "The Auralis X200 Headphones' codecs are SBC/AAC/LDAC."),
         ("Lumora Smart Plug (2-pack) - energy_monitoring: yes",
