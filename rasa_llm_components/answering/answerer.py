@@ -100,6 +100,21 @@ _RANGE_QUESTION = re.compile(
     r"|\bcan i (buy|get|order)\b|\b(you|u) (sell|carry|stock)\b",
     re.IGNORECASE,
 )
+# What the shop will do later (releases, restocks, sales, plans): knowledge states what holds
+# now, so these are not answered from it ("is the pulse 4 coming out this year?", "when will
+# they be back?", "is it gonna get cheaper after christmas?", "do you plan to ship to japan?").
+# "when will my order arrive" and "will it work with my iphone" ask about facts of today.
+_FUTURE_PLANS = re.compile(
+    r"\b(?:coming out|come out|be released|released (?:soon|next)|new (?:version|model)s?"
+    r"|successor|next (?:version|model|generation|gen)|around the corner"
+    r"|restock(?:ed|s)?\b|restocking(?! fee)|(?:will|when|until)\b[^.?!]{0,30}\b(?:they|it|this|that|these|those|the \w+)"
+    r"(?:'ll|\s+will)?\s+be back(?: in stock)?\s*(?:[?.!]|$)"
+    r"|(?:gonna|going to|will|ever)\s+(?:get|go|be)\s+(?:cheaper|on sale|discounted|reduced)"
+    r"|(?:next|upcoming|any) sales?\b|black friday|cyber monday|boxing day"
+    r"|(?:you|u|voltnest|they)(?: guys| all)?\s+(?:(?:are|r)\s+)?plan(?:ning|s)?\s+(?:to|on)\b"
+    r"|(?:are|r)\s+(?:you|u)(?: guys)?\s+planning|any ?time soon|in the future)",
+    re.IGNORECASE,
+)
 _GRANT_WORDS = re.compile(r"\b(refund\w*|discount\w*|credit\w*|waive\w*|exception\w*|free|"
                           r"difference|compensat\w*|voucher\w*)\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -409,6 +424,8 @@ class GroundedAnswerer:
 
     def _gather_evidence(self, context: ConversationContext) -> _Evidence:
         query, products = resolve(context.question, context.history, context.slots, self.catalog)
+        if _FUTURE_PLANS.search(context.question):
+            return _Evidence([], [], "", [], query, products, "asks about future plans")
         countries = self._countries_asked(context.question)
         query = self._with_countries(query, countries)
         hits, _, question_vector = self._search(context, query, countries)

@@ -53,7 +53,8 @@ FACT_WORDS = frozenset("""
     ultrasonic thermometer timer clock alarm snooze torch flashlight projector subwoofer
     equaliser equalizer karaoke party lights rgb backlit backlight mechanical ergonomic foldable
     portable 4k 8k hdr dolby atmos surround lossless hi-res bass treble noise-cancelling
-    colour colours color colors weight heavy dimensions
+    colour colours color colors weight heavy dimensions height width depth numpad keypad jug
+    carafe
 """.split())
 FACT_TERMS = frozenset(stem(word) for word in FACT_WORDS)
 

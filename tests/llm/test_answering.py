@@ -453,3 +453,27 @@ def test_small_model_answer_must_keep_the_key_words_of_the_evidence(index, guard
     if not kept:
         assert "Mastercard" in result.text
         assert "leaves out" in result.unsupported[0]
+
+
+@pytest.mark.parametrize(
+    ("question", "future"),
+    [
+        ("is the nimbra pulse 4 coming out this year?", True),
+        ("any idea when the x100 will be back in stock?", True),
+        ("is the barista one gonna get cheaper after christmas?", True),
+        ("are you guys planning to ship to australia any time soon?", True),
+        # facts of today, in the future tense or with a plan of the customer's
+        ("will the x200 work with my iphone?", False),
+        ("planning to put the soundbar on the wall, is a mount included?", False),
+        ("do you charge a restocking fee?", False),
+        ("when will my refund be back on my card?", False),
+    ],
+)
+def test_what_the_shop_will_do_later_is_not_answered_from_the_knowledge(
+    shop_index, shop_guard, question, future
+):
+    answerer = GroundedAnswerer(shop_index, None, shop_guard, {"mode": "extractive"})
+    result = asyncio.run(answerer.answer(ConversationContext(question)))
+    assert (result.reason == "asks about future plans") is future, result.text
+    if future:
+        assert result.kind == "abstained"
