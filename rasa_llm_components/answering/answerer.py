@@ -107,7 +107,8 @@ _RANGE_QUESTION = re.compile(
 _FUTURE_PLANS = re.compile(
     r"\b(?:coming out|come out|be released|released (?:soon|next)|new (?:version|model)s?"
     r"|successor|next (?:version|model|generation|gen)|around the corner"
-    r"|restock(?:ed|s)?\b|restocking(?! fee)|(?:will|when|until)\b[^.?!]{0,30}\b(?:they|it|this|that|these|those|the \w+)"
+    r"|restock(?:ed|s)?\b|restocking(?! fee)"
+    r"|(?:will|when|until)\b[^.?!]{0,30}\b(?:they|it|this|that|these|those|the \w+)"
     r"(?:'ll|\s+will)?\s+be back(?: in stock)?\s*(?:[?.!]|$)"
     r"|(?:gonna|going to|will|ever)\s+(?:get|go|be)\s+(?:cheaper|on sale|discounted|reduced)"
     r"|(?:next|upcoming|any) sales?\b|black friday|cyber monday|boxing day"
