@@ -336,12 +336,13 @@ def _answer_about_product(
             if category is not None:
                 _utter_category(dispatcher, repository, category)
                 return [SlotSet("product", None)]
+        named = entity_values(tracker, "product")
+        unknown = None if named else _unknown_model(latest_text(tracker), repository.all_products())
+        if unknown:  # "tell me about the zorblax 9000", also after talking about another product
+            dispatcher.utter_message(response=UTTER_PRODUCT_NOT_FOUND, product=echo(unknown))
+            return [SlotSet("product", None)]
         requested = _requested_products(tracker)
         if not requested:
-            unknown = _unknown_model(latest_text(tracker), repository.all_products())
-            if unknown:  # "tell me about the zorblax 9000"
-                dispatcher.utter_message(response=UTTER_PRODUCT_NOT_FOUND, product=echo(unknown))
-                return [SlotSet("product", None)]
             dispatcher.utter_message(response=UTTER_ASK_PRODUCT)
             return []
         product = _find_product(dispatcher, repository, requested[0])

@@ -580,6 +580,19 @@ def test_product_info_for_a_model_the_catalog_lacks(text, reply):
     assert responses(messages) == [reply]
 
 
+def test_a_model_the_catalog_lacks_is_not_read_as_the_product_talked_about_before():
+    tracker = product_tracker("check_stock", text="and do you have the pulse 4?",
+                              slots={"product": "Tidewell Wave 2 Portable Speaker"})
+    messages, events = run_action(ActionCheckStock(), tracker)
+    assert responses(messages) == ["utter_product_not_found"]
+    assert slot_events(events)["product"] is None
+    # "is it in stock?" names nothing else: the earlier product
+    tracker = product_tracker("check_stock", text="is it in stock?",
+                              slots={"product": "Tidewell Wave 2 Portable Speaker"})
+    messages, _ = run_action(ActionCheckStock(), tracker)
+    assert "Tidewell Wave 2" in texts(messages)
+
+
 def test_product_info_from_catalog():
     messages, events = run_action(ActionProductInfo(), product_tracker("product_info", "X200"))
     text = texts(messages)

@@ -69,8 +69,8 @@ _OPENER = (
     r"quick (?:q|question)|one more thing)\b[\s,.:;!-]*)*"
 )
 _QUESTION = re.compile(
-    r"\?\s*$|^\s*" + _OPENER + r"(what|where|when|why|how|which|who|whose|can|could|do|does|"
-    r"did|is|are|will|would|should|may)\b",
+    r"\?\s*$|^\s*" + _OPENER + r"((?:what|where|when|how|who)(?:'?s)?|why|which|whose|can|could|"
+    r"do|does|did|is|are|will|would|should|may)\b",
     re.IGNORECASE,
 )
 

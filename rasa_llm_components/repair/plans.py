@@ -8,6 +8,7 @@ from the turn alone (`Turn`), so that the policy can replay it step by step:
 - frustration (a complaint, or a miss in a clearly negative message): empathy and an offer;
 - correction: a new value for a slot the form already has; re-validated by the form;
 - digression: a question inside a form, answered as outside it, then the form resumes;
+- follow-up: "and the b30?" right after a knowledge answer is answered there too;
 - switching task: a request that starts another form leaves the current one;
 - not understood inside a form: say so, ask the form's question again;
 - declined: a "no" to a yes/no confirmation the classifier did not recognise ("nah keep it"),
@@ -42,6 +43,7 @@ _DOMINANT_VALUE_SHARE = 0.5
 # "wait, I meant order 10006" is a correction; a longer message at a free-text question is not.
 _SHORT_CORRECTION_WORDS = 6
 _SHORT_DENIAL_WORDS = 2
+_FOLLOW_UP = re.compile(r"^\W*(?:and|or|also|what about|how about|same for)\b", re.IGNORECASE)
 # Negative reasons are normal at a free-text question ("it arrived broken"); only a very upset
 # message there is taken as frustration (VADER compound score).
 _STRONG_FRUSTRATION = -0.7
@@ -234,6 +236,15 @@ def _digression_answer(
     if learned and not facts.is_form(learned[0]):
         return list(learned)
     question = looks_like_question(turn.text)
+    form_slots = set(facts.form_slots.get(turn.loop or "", []))
+    if (
+        learned and learned[0] == turn.loop and question and settings.answer_action
+        and not any(value is not None for slot, value in turn.slots_filled.items()
+                    if slot in form_slots)
+    ):
+        # "actually whats ur return window" inside the return form: a question about the task,
+        # not a new start of it
+        return [settings.answer_action]
     if settings.answer_action and (
         intent in settings.answer_intents
         or (intent in settings.question_only_intents and question)
@@ -415,10 +426,25 @@ def _confirmation_plan(turn: Turn, settings: RepairSettings, facts: DomainFacts)
     return None
 
 
+def _follows_up_an_answer(turn: Turn, settings: RepairSettings) -> bool:
+    """ "and the b30?" right after a knowledge answer: the same question about something else,
+    which the classifier reads as a bare value (a slot intent) that no rule answers."""
+    previous = turn.previous
+    return bool(
+        settings.answer_action
+        and previous is not None
+        and previous.last_action == settings.answer_action
+        and (turn.intent or "") in settings.slot_intents
+        and (_FOLLOW_UP.match(turn.text) or looks_like_question(turn.text))
+    )
+
+
 def _plan_outside_form(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> Plan | None:
     intent = turn.intent or ""
     if intent in settings.handoff_intents:
         return _handoff(turn, settings, facts)
+    if _follows_up_an_answer(turn, settings):
+        return Plan("follow_up", [settings.answer_action])
     if _offered_handoff(turn, settings):
         if intent in settings.affirm_intents:
             return _handoff(turn, settings, facts)

@@ -324,3 +324,24 @@ def test_an_action_handing_over_to_the_answer_does_not_end_the_plan() -> None:
     assert plan.next_step(done) is None
     step = plan.next_step(done, frozenset({"utter_llm_answer"}))
     assert step is not None and step[0] == "utter_repair_resume"
+
+
+def test_a_bare_follow_up_after_a_knowledge_answer_is_answered_there() -> None:
+    def after(previous_action: str, text: str) -> Plan | None:
+        events = [
+            ActionExecuted("action_listen"),
+            _user("how long does the x200 battery last", "product_question"),
+            ActionExecuted(previous_action),
+            BotUttered("The Auralis X200 Headphones last up to 38 hours."),
+            ActionExecuted("action_listen"),
+            _user(text, "inform", [("inform", 0.99)]),
+        ]
+        return _plan(DialogueStateTracker.from_events("C1001", events))
+
+    plan = after("utter_llm_answer", "and the b30?")
+    assert plan is not None and plan.case == "follow_up"
+    assert plan.actions == ["utter_llm_answer"]
+    assert after("utter_llm_answer", "what about the pulse 3").case == "follow_up"
+    # a bare value is no question, and after another action the rules decide
+    assert after("utter_llm_answer", "the b30") is None
+    assert after("action_product_info", "and the b30?") is None
