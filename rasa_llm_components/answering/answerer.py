@@ -534,6 +534,8 @@ class GroundedAnswerer:
         # the context and the part alone says which of its facts it asks for.
         whole = {(item.passage_id, item.position): item.score for item in ranked}
         share = 0.0 if products else 0.5
+        rows = {mention.passage_id for mention in products}
+        currency = str(self.config["currency_symbol"])
         for part in parts[:MAX_QUESTION_PARTS]:
             part_ranked = sorted(
                 (dataclasses.replace(item, score=(1 - share) * item.score + share * whole.get(
@@ -543,13 +545,11 @@ class GroundedAnswerer:
                 key=lambda item: -item.score,
             )
             part_text, part_ids = self._extractive(part_ranked, products, part)
-            rows = {mention.passage_id for mention in products}
             if set(part_ids) <= set(ids) - rows:
                 continue  # the passage already answering (its lead-in would only repeat it)
             new = [sentence for sentence in _SENTENCE_END.split(part_text)
                    if sentence and sentence not in text]
             current = _SENTENCE_END.split(text)
-            currency = str(self.config["currency_symbol"])
             best = next((sentence for item in part_ranked
                          for sentence in [fact_sentence(item.text, currency)] if sentence in new),
                         None)
