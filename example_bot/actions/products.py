@@ -294,7 +294,7 @@ def _unknown_model(text: str, products: Sequence[ProductView]) -> str | None:
         " ".join([product.name, product.sku, product.compatibility, *product.specs.values()])
         for product in products
     ]
-    unknown = unknown_model_names(text, catalog)
+    unknown = unknown_model_names(text, catalog, [product.name for product in products])
     return unknown[0] if unknown else None
 
 

@@ -91,6 +91,9 @@ REGEX_FLAGS = re.IGNORECASE
 
 CONVERSATION_KEYS = {"id", "customer", "tags", "turns", "db", "action_server"}
 TURN_KEYS = {"user", "expect", "forbid"}
+# The repair layer's "not understood" outside forms (the example domain's utter_repair_fallback):
+# in every turn, never after another reply.
+NOT_UNDERSTOOD_AFTER_A_REPLY = r"^Sorry, I didn't understand that\."
 DB_CHECK_KEYS = {
     "order",
     "status",
@@ -364,6 +367,10 @@ def check_turn(turn: TurnSpec, messages: list[dict[str, Any]]) -> TurnResult:
         match = re.search(pattern, joined, REGEX_FLAGS)
         if match:
             result.failures.append(f"forbidden /{pattern}/ matched {match.group(0)!r}")
+    if any(re.search(NOT_UNDERSTOOD_AFTER_A_REPLY, text, REGEX_FLAGS) for text in result.texts[1:]):
+        # an answer followed by "I didn't understand that" contradicts itself, whatever the
+        # expectations say
+        result.failures.append("the bot said it did not understand after replying")
     return result
 
 

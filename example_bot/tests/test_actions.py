@@ -581,7 +581,7 @@ def test_product_info_for_a_model_the_catalog_lacks(text, reply):
 
 
 def test_a_model_the_catalog_lacks_is_not_read_as_the_product_talked_about_before():
-    tracker = product_tracker("check_stock", text="and do you have the pulse 4?",
+    tracker = product_tracker("check_stock", text="is the pulse 4 coming out soon?",
                               slots={"product": "Tidewell Wave 2 Portable Speaker"})
     messages, events = run_action(ActionCheckStock(), tracker)
     assert responses(messages) == ["utter_product_not_found"]

@@ -170,6 +170,11 @@ def test_a_silent_turn_always_fails() -> None:
         TurnSpec("x", expect=("RMA-\\d{6}",), forbid=("cancelled",)), [{"text": "Cancelled."}]
     )
     assert len(wrong.failures) == 2
+    fallback = "Sorry, I didn't understand that. Could you rephrase it?"
+    contradicted = check_turn(TurnSpec("does it float?"),
+                              [{"text": "Yes, it floats."}, {"text": fallback}])
+    assert contradicted.failures == ["the bot said it did not understand after replying"]
+    assert check_turn(TurnSpec("xyz"), [{"text": fallback}]).failures == []
 
 
 def test_database_checks_and_reset(tmp_path: Path) -> None:

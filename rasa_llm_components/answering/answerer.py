@@ -42,6 +42,7 @@ from rasa_llm_components.answering.evidence import (
     EvidenceSentence,
     SentenceCache,
     missing_model_names,
+    model_words,
     prompt_context,
     rank_sentences,
     squashed,
@@ -256,6 +257,9 @@ class GroundedAnswerer:
         self.sentences = sentence_cache
         passages = list(index.passages) if index is not None else []
         self._knowledge = squashed(f"{p.title}. {p.text}" for p in passages)
+        self._model_words = model_words(
+            p.title for p in passages if p.metadata.get("kind") == "row"
+        )
         # The encoder's whole words: ordinary English, which never names a product alone.
         english = encoder_words(getattr(index.encoder, "model_path", "")) if index else []
         self.catalog = ProductCatalog.from_passages(passages, english)
@@ -442,7 +446,7 @@ class GroundedAnswerer:
         if self.config["abstain_on_unknown_models"]:
             # Against the whole knowledge: "my iphone 15" is a phone the catalog knows of, even
             # when the passages chosen for the answer do not mention it.
-            unknown = missing_model_names(context.question, self._knowledge)
+            unknown = missing_model_names(context.question, self._knowledge, self._model_words)
             if unknown:
                 key = "not_sold" if _RANGE_QUESTION.search(context.question) else "abstain"
                 return _Evidence(chosen, [], "", [], query, products,

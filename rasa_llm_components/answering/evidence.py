@@ -176,6 +176,13 @@ _NOT_NAMES = frozenset(
 _ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)", re.IGNORECASE)
 # Short forms customers type for models the knowledge spells out ("ps5": "PlayStation 5").
 _MODEL_ALIASES = {"ps": "playstation"}
+# "the pulse 4", "a wave 3": not "fit 2 laptops", not "the blender 2 years ago".
+_WORD_NUMBER = re.compile(
+    r"\b(?:the|a|an|my|your|new|old|this|that)\s+([a-z]{3,})[ -](\d+(?:\.\d+)?)\b"
+    r"(?!\s*(?:years?|months?|weeks?|days?|hours?|hrs?|min\w*|people|times|pieces|pcs|items?"
+    r"|of|%|kg|g|lbs?|cm|mm|m|in|inch\w*|ft|w|v|l|ml|gb|tb)\b)",
+    re.IGNORECASE,
+)
 _QUANTITY = re.compile(r"\d+(?:\.\d+)?-")
 
 
@@ -183,13 +190,14 @@ def _squash(text: str) -> str:
     return re.sub(r"[^a-z0-9.]", "", text.lower())
 
 
-def unknown_model_names(question: str, evidence: Sequence[str]) -> list[str]:
+def unknown_model_names(question: str, evidence: Sequence[str],
+                        names: Sequence[str] = ()) -> list[str]:
     """Product-model mentions of the question ("iphone 16", "wh-1000xm5") the evidence lacks.
 
     A question about a model the knowledge does not mention must not be answered with a
     similar product's facts ("iPhone 15 case" for an "iPhone 16" question).
     """
-    return missing_model_names(question, squashed(evidence))
+    return missing_model_names(question, squashed(evidence), model_words(names))
 
 
 def squashed(texts: Iterable[str]) -> str:
@@ -197,20 +205,34 @@ def squashed(texts: Iterable[str]) -> str:
     return _squash(" ".join(texts))
 
 
-def missing_model_names(question: str, haystack: str) -> list[str]:
+def model_words(names: Iterable[str]) -> frozenset[str]:
+    """Words that a number follows in product names ("pulse" of "Nimbra Pulse 3"): with another
+    number anywhere in a question ("is the pulse 4 coming out soon?") they name a model."""
+    return frozenset(
+        word for name in names for word in re.findall(r"([a-z]{3,})[ -]\d", name.lower())
+        if word not in _NOT_NAMES
+    )
+
+
+def missing_model_names(question: str, haystack: str, named_by: frozenset[str] = frozenset()
+                        ) -> list[str]:
     """`unknown_model_names` against texts squashed once (`squashed`), e.g. the whole
-    knowledge base."""
+    knowledge base; `named_by` are `model_words` of the catalog."""
     missing = []
     matches = list(_NAME_NUMBER.finditer(question)) + list(_JOINED_MODEL.finditer(question))
+    matches += [match for match in _WORD_NUMBER.finditer(question)
+                if match.group(1).lower() in named_by]
     for match in matches:
         word = match.group(1).lower()
         if word in _NOT_NAMES or word.startswith("ord") or _ORDINAL.fullmatch(match.group(2)):
             continue  # "order 10003", "her 60th"
-        spellings = [match.group(0)]
+        found = question[match.start(1):match.end(2)]
+        spellings = [found]
         if word in _MODEL_ALIASES:
             spellings.append(f"{_MODEL_ALIASES[word]} {match.group(2)}")
         if not any(_squash(spelling) in haystack for spelling in spellings):
-            missing.append(match.group(0))
+            missing.append(found)
+    missing = list(dict.fromkeys(missing))
     for match in _CODE.finditer(question):
         if match.group(0).lower().startswith(("ord-", "rma-")) or _QUANTITY.match(match.group(0)):
             continue  # "ORD-10003"; "25-30m", "24-month" are amounts, not models

@@ -82,9 +82,11 @@ class Plan:
         """The plan's next action and its events, given the actions already run this turn.
 
         `follow_ups` are actions that an action of the plan may have run on its own (a product
-        action handing a question on to the knowledge answer); outside the plan they are skipped.
+        action handing a question on to the knowledge answer); after the plan's first step and
+        outside the plan they are skipped. A turn that began with one is no turn of this plan.
         """
-        done = [action for action in done if action not in follow_ups or action in self.actions]
+        done = [action for index, action in enumerate(done)
+                if index == 0 or action not in follow_ups or action in self.actions]
         if done[: len(self.actions)] != self.actions[: len(done)]:
             return None
         if len(done) < len(self.actions):

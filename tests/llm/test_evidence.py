@@ -244,6 +244,18 @@ def test_a_feature_denied_in_the_evidence_is_not_support(verifier):
     assert not verifier.verify("No, the X100 has no multipoint.", evidence, "multipoint?")
 
 
+def test_a_model_word_of_the_catalog_with_another_number_is_an_unknown_model():
+    evidence = ["Nimbra Pulse 3 Smartwatch", "Corvane Fit 2 Fitness Band"]
+    for question, missing in [
+        ("is the pulse 4 coming out soon?", ["pulse 4"]),
+        ("is the pulse 3 any good", []),
+        ("does it fit 2 laptops", []),  # no article: not a name
+        ("i got the fit 2 years ago", []),  # a duration
+    ]:
+        assert unknown_model_names(question, evidence, evidence) == missing, question
+    assert unknown_model_names("is the pulse 4 coming out soon?", evidence) == []
+
+
 @pytest.mark.parametrize(
     "question, missing",
     [

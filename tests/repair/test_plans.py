@@ -324,6 +324,9 @@ def test_an_action_handing_over_to_the_answer_does_not_end_the_plan() -> None:
     assert plan.next_step(done) is None
     step = plan.next_step(done, frozenset({"utter_llm_answer"}))
     assert step is not None and step[0] == "utter_repair_resume"
+    # a turn the knowledge answer began is not a turn of a fallback plan
+    fallback = Plan("fallback", ["utter_repair_fallback"])
+    assert fallback.next_step(["utter_llm_answer"], frozenset({"utter_llm_answer"})) is None
 
 
 def test_a_bare_follow_up_after_a_knowledge_answer_is_answered_there() -> None:
