@@ -107,6 +107,11 @@ def _description(name: str, value: str) -> str:
     return _finish(f"The {name} is {_article(text)} {text}")
 
 
+def _ends_plural(text: str) -> bool:
+    """ "headphones", "codecs" (not "glass", "is"): a plural noun's s."""
+    return re.search(r"[^s]s$", text) is not None
+
+
 def _article(word: str) -> str:
     return "an" if word[:1].lower() in "aeiou" and not word.lower().startswith(
         ("usb", "uni", "use", "eu", "one")) else "a"
@@ -118,7 +123,7 @@ _COUNTED = re.compile(r"^(?:\d+|two|three|four|five|six|a|an|one|the)\b", re.IGN
 def _counted(item: str) -> str:
     """ "wall mount" -> "a wall mount is", "2 ear tip sizes" -> "2 ear tip sizes are"."""
     plural = re.match(r"^(?:[2-9]|\d{2,}|two|three|four|five|six)\b", item, re.IGNORECASE) or (
-        re.search(r"[^s]s$", item.split(" (")[0]) is not None)
+        _ends_plural(item.split(" (")[0]))
     if not _COUNTED.match(item) and not plural:
         item = f"{_article(item)} {item}"
     return f"{item} {'are' if plural else 'is'}"
@@ -168,7 +173,7 @@ def _any_field(name: str, key: str, value: str) -> str:
     keyed = _KEYED_UNIT.match(label)
     if keyed:
         label, value = keyed.group(1), f"{value} {keyed.group(2)}"
-    verb = "are" if re.search(r"[^s]s$", label) else "is"
+    verb = "are" if _ends_plural(label) else "is"
     return f"{_possessive(f'The {name}')} {label} {verb} {value}."
 
 
@@ -176,7 +181,7 @@ _NESTED_FACT = re.compile(r"^([a-z][a-z _-]*):\s")
 
 
 def _possessive(noun: str) -> str:
-    return f"{noun}'" if re.search(r"[^s]s$", noun) else f"{noun}'s"
+    return f"{noun}'" if _ends_plural(noun) else f"{noun}'s"
 
 
 # A product named by a plural noun ("Auralis X200 Headphones") takes a plural verb.
@@ -186,7 +191,7 @@ _PLURAL_VERBS = {"is": "are", "has": "have", "costs": "cost", "comes": "come", "
 
 def _plural_name(name: str) -> bool:
     head = re.sub(r"\s*\([^)]*\)\s*$", "", name).split()
-    return bool(head) and re.fullmatch(r"[A-Za-z]+[^s]s", head[-1]) is not None
+    return bool(head) and len(head[-1]) > 2 and head[-1].isalpha() and _ends_plural(head[-1])
 
 
 def _agreeing(sentence: str, name: str) -> str:

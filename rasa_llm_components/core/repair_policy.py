@@ -239,13 +239,18 @@ class ConversationRepairPolicy(Policy):
         **kwargs: Any,
     ) -> ConversationRepairPolicy:
         learned: dict[str, dict[str, tuple[str, ...]]] = {}
-        for name in (LEARNED_FILE, DECLINES_FILE):
-            try:
-                with model_storage.read_from(resource) as directory:
-                    raw = json.loads((directory / name).read_text(encoding="utf-8"))
-                learned[name] = {key: tuple(actions) for key, actions in raw.items()}
-            except (ValueError, FileNotFoundError, OSError):
-                logger.warning("ConversationRepairPolicy: no %s in the model; retrain.", name)
+        try:
+            with model_storage.read_from(resource) as directory:
+                for name in (LEARNED_FILE, DECLINES_FILE):
+                    try:
+                        raw = json.loads((directory / name).read_text(encoding="utf-8"))
+                    except (ValueError, OSError):
+                        logger.warning("ConversationRepairPolicy: no %s in the model; retrain.",
+                                       name)
+                        continue
+                    learned[name] = {key: tuple(actions) for key, actions in raw.items()}
+        except ValueError:
+            logger.warning("ConversationRepairPolicy: nothing learned in the model; retrain.")
         load_word_list()  # keyboard-mashing checks run in Rasa's event loop
         return cls(
             config,

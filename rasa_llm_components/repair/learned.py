@@ -57,15 +57,15 @@ def learn_responses(
     depends on the context (different actions in different stories) is left out.
     """
     forms = set(domain.form_names)
+    return _agreed(pair for tracker in trackers for pair in _responses_in(tracker, forms))
+
+
+def _agreed(pairs: Iterable[tuple[str, tuple]]) -> dict[str, tuple[str, ...]]:
+    """(key, actions) pairs as one action sequence per key, for the keys answered one way only."""
     seen: dict[str, Counter] = defaultdict(Counter)
-    for tracker in trackers:
-        for intent, actions in _responses_in(tracker, forms):
-            seen[intent][actions] += 1
-    return {
-        intent: next(iter(answers))
-        for intent, answers in sorted(seen.items())
-        if len(answers) == 1
-    }
+    for key, actions in pairs:
+        seen[key][actions] += 1
+    return {key: next(iter(answers)) for key, answers in sorted(seen.items()) if len(answers) == 1}
 
 
 def _answers_after(
@@ -100,12 +100,6 @@ def learn_answers_after(
     """The action sequence the bot runs when one of `intents` answers each of `questions`
     (e.g. a "no" to a yes/no confirmation), kept only where the rules and stories agree."""
     questions, intents = set(questions), set(intents)
-    seen: dict[str, Counter] = defaultdict(Counter)
-    for tracker in trackers:
-        for question, actions in _answers_after(tracker, questions, intents):
-            seen[question][actions] += 1
-    return {
-        question: next(iter(answers))
-        for question, answers in sorted(seen.items())
-        if len(answers) == 1
-    }
+    return _agreed(
+        pair for tracker in trackers for pair in _answers_after(tracker, questions, intents)
+    )
