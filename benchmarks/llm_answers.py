@@ -447,6 +447,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default={},
         help="JSON overrides of the answer settings, e.g. '{\"sentences_per_passage\": 2}'",
     )
+    parser.add_argument("--skip", type=int, default=0,
+                        help="leave out the first N questions (DEV's 80 newest: --skip 114)")
     parser.add_argument("--limit", type=int, default=0, help="only the first N questions")
     parser.add_argument("--json", help="write the results (with every answer) to this file")
     parser.add_argument("--verbose", "-v", action="store_true")
@@ -461,7 +463,7 @@ def main(argv: list[str] | None = None) -> int:
     from rasa_llm_components.answering.fact_guard import FactGuard
     from rasa_llm_components.retrieval import known_names
 
-    questions = load_questions(args.questions)
+    questions = load_questions(args.questions)[args.skip:]
     if args.limit:
         questions = questions[: args.limit]
     started = time.perf_counter()
