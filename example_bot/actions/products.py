@@ -193,9 +193,10 @@ def parse_budget(value: object) -> int | None:
 
 
 def _requested_products(tracker: Tracker) -> list[str]:
-    """Product names mentioned now (entities), else the product/product_b slots."""
+    """Product names mentioned now (entities), else the product/product_b slots, else the item
+    being returned ("how heavy are they?" in a return)."""
     mentioned = entity_values(tracker, "product")
-    for slot in ("product", "product_b"):
+    for slot in ("product", "product_b", "return_item"):
         value = text_slot(tracker, slot)
         if value and value not in mentioned:
             mentioned.append(value)

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from shop import dates
 from shop.ids import normalize_order_id
+from shop.reasons import stated_reason
 from shop.references import item_candidates, resolve_item
 from shop.repository import CustomerView, ItemView, OrderView, ReturnCheck, ShopRepository
 
@@ -198,7 +199,9 @@ class ValidateReturnForm(OrderFormValidation):
                 text=f"{check.item.product.name} from order {check.order.id}: you can return it "
                 f"until {dates.format_date(check.order.return_deadline)}."
             )
-            return {"order_id": check.order.id, "return_item": check.item.product.name}
+            return _with_stated_reason(
+                tracker, {"order_id": check.order.id, "return_item": check.item.product.name}
+            )
         _utter_check_problem(dispatcher, check, order.id, item_query)
         if check.outcome in ("item_not_found", "item_already_returned"):
             return {"order_id": check.order.id, "return_item": None}
@@ -226,7 +229,9 @@ class ValidateReturnForm(OrderFormValidation):
                 return {"return_item": None}
             asked = tracker.get_slot(REQUESTED_SLOT) == "return_item"
             if order_id is None:
-                return _item_from_history(dispatcher, repository, customer, item_query, asked)
+                return _with_stated_reason(tracker, _item_from_history(
+                    dispatcher, repository, customer, item_query, asked
+                ))
             check = repository.check_return(customer.id, order_id, item_query, dates.today())
             earlier = as_text(slot_before_latest_message(tracker, "return_item"))
             if check.outcome == "item_not_found" and not asked and earlier:
@@ -237,7 +242,7 @@ class ValidateReturnForm(OrderFormValidation):
             name = check.item.product.name
             if earlier and earlier != name and tracker.get_slot(REQUESTED_SLOT) == "return_reason":
                 dispatcher.utter_message(text=f"Okay, the {name} instead.")  # "actually the ..."
-            return {"return_item": name}
+            return _with_stated_reason(tracker, {"return_item": name})
         if check.outcome == "item_not_found" and not asked:
             return {"return_item": None}  # the request named no item; the form asks for it
         _utter_check_problem(dispatcher, check, order_id, item_query)
@@ -263,6 +268,22 @@ class ValidateReturnForm(OrderFormValidation):
             dispatcher.utter_message(text=f"Okay, the {other_item} instead.")
             return {"return_item": other_item, "return_reason": None}
         return {"return_reason": reason[:500]}
+
+
+def _with_stated_reason(tracker: Tracker, slots: dict[str, Any]) -> dict[str, Any]:
+    """`slots` plus the reason the message gives ("... from 10001 - the left earcup crackles"),
+    once the item to return is known and before the reason was asked for."""
+    known_item = slots.get("return_item") and slots.get("order_id", True)
+    if (
+        known_item
+        and tracker.get_slot("return_reason") is None
+        and tracker.get_slot(REQUESTED_SLOT) != "return_reason"
+    ):
+        item = slots.get("return_item") or text_slot(tracker, "return_item") or ""
+        reason = stated_reason(latest_text(tracker), str(item))
+        if reason:
+            slots["return_reason"] = reason[:500]
+    return slots
 
 
 def _names_an_item_of_another_order(

@@ -34,6 +34,8 @@ _ADDRESS_KEYWORDS = re.compile(
     r"(?i)\b(?:zip(?:\s*code)?|zipcode|post\s*code|postcode|postal\s+code|p\.?\s*o\.?\s+box|"
     r"apt|apartment|suite)\b"
 )
+_HOUSE_NUMBER_FIRST = re.compile(r"^\s*\d{1,6}[a-z]?\s+[^\W\d]")
+_POSTCODE_LAST = re.compile(r"(?i)\b(?!order\b|meant\b)[^\W\d]{2,}\s+\d{4,6}(?:-\d{3,4})?\s*$")
 _HOUSE_AND_STREET = re.compile(
     r"(?i)\b\d{1,6}[a-z]?,?\s+(?P<name>(?:[a-z0-9.'-]+\s+){0,4}?)(?:"
     + "|".join(STREET_WORDS)
@@ -196,8 +198,9 @@ def _starts_with_chatter(text: str) -> bool:
 def is_plausible_address(address: str | None) -> bool:
     """A postal address: some length, a number (house or postcode), letters, and an address shape.
 
-    The shape is a recognised street with its number, or at least two comma-separated parts (a ZIP
-    code alone is not an address). Questions and order numbers are not addresses.
+    The shape is a recognised street with its number, or at least two comma-separated parts with
+    a postcode, state or address word among them (a ZIP code alone is not an address). Questions
+    and order numbers are not addresses.
     """
     if not address:
         return False
@@ -211,4 +214,9 @@ def is_plausible_address(address: str | None) -> bool:
     if "?" in text or _EXPLICIT_ORDER.search(text):
         return False
     parts = [part for part in text.split(",") if part.strip()]
-    return bool(_street_positions(text)) or len(parts) >= 2
+    # Two parts need an address signal too ("5 Elm, Springfield 62704"): "wrong order, i meant
+    # 10003 (the speaker)" has none.
+    return bool(_street_positions(text)) or len(parts) >= 2 and (
+        address_start(text) is not None
+        or bool(_HOUSE_NUMBER_FIRST.match(parts[0]) or _POSTCODE_LAST.search(parts[-1]))
+    )

@@ -16,6 +16,7 @@ from shop.assortment import closest_alternatives, unsold_mention
 from shop.catalog import load_catalog, mentions
 from shop.dates import add_months
 from shop.ids import find_order_ids
+from shop.reasons import stated_reason
 
 CATALOG = load_catalog()
 
@@ -195,3 +196,37 @@ def test_add_months():
     assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
     assert add_months(date(2026, 10, 16), 24) == date(2028, 10, 16)
     assert add_months(date(2026, 11, 30), 3) == date(2027, 2, 28)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["wrong order, i meant 10003 (the speaker)", "sorry, 10003", "actually, order 10006",
+     "no sorry, i meant 10003"],
+)
+def test_a_correction_with_commas_and_a_number_is_no_address(text):
+    assert not is_plausible_address(clean_address(text))
+
+
+@pytest.mark.parametrize(
+    "request_text, reason",
+    [
+        ("I'd like to return the Auralis X200 headphones from order 10001 - the left earcup "
+         "crackles at high volume", "the left earcup crackles at high volume"),
+        ("ok what about the keyboard then, same order. some keys double type",
+         "some keys double type"),
+        ("the strap broke after a week, i want to return my watch", "the strap broke after a week"),
+        ("i need to send back the x200 because they are too tight", "they are too tight"),
+        ("can i return the mouse from 10005? it double clicks", "it double clicks"),
+        # no reason: the request, a question, what was bought, a greeting
+        ("I want to return my watch, order 10014", None),
+        ("i want to return the x200 from 10001, is that possible", None),
+        ("I bought a dock and a charger (order 10009). I want to return the dock.", None),
+        ("good morning to you, i want to return my kettle", None),
+        ("i want to return something from order 10001, the usb-c cable", None),
+        ("i want to return the dock... no actually the usb-c cable", None),
+        ("i wnat to retrun the kdis headphnes", None),
+        ("can i still return my pulse 3 lite? got it about a month ago", None),
+    ],
+)
+def test_the_reason_a_return_request_already_gives(request_text, reason):
+    assert stated_reason(request_text, "Veltro Braided USB-C Cable 2 m") == reason

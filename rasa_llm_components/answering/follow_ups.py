@@ -80,7 +80,8 @@ def resolve(
 
     Products named in the question win. A follow-up that names none but refers to a product
     ("is it waterproof?") is about the products of the customer's latest message that named
-    some, else of the bot's latest reply, or the `product` slot, and its
+    some, else of the bot's latest reply, else of the first slot that names one (the `product`
+    slot, the item of a return), and its
     query carries the customer's previous message for the topic.
     """
     products = catalog.mentions(question) if catalog else []
@@ -108,7 +109,8 @@ def resolve(
     products = catalog.mentions(last_bot)
     if products:
         return query, products
-    slot = slots.get("product")
-    if slot:
-        return query, catalog.mentions(str(slot))
+    for value in slots.values():
+        products = catalog.mentions(str(value)) if value else []
+        if products:
+            return query, products
     return query, []

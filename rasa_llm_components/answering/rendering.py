@@ -15,8 +15,23 @@ import re
 from collections.abc import Callable, Sequence
 
 from rasa_llm_components.answering.evidence import FACT_SEPARATOR, EvidenceSentence
+from rasa_llm_components.answering.numbers import TENS, UNITS
 from rasa_llm_components.retrieval.text import tokenize
 
+# A question asking for an amount, and a sentence stating one (digits or number words).
+_ASKS_FOR_AMOUNT = re.compile(
+    r"\bhow (?:long|many|much|soon|fast|quickly|far|heavy|big|large|old|late|early)\b"
+    r"|\bwhat(?:'s|s| is| are)?\s+(?:the|ur|your)\s+(?:\w+\s+){0,2}?(?:window|period|"
+    r"limit|fees?|costs?|price|deadline|minimum|maximum|time ?frame|rate|charge)\b",
+    re.IGNORECASE,
+)
+_STATES_AMOUNT = re.compile(
+    r"\d|\b(?:" + "|".join(word for word in (*UNITS, *TENS) if word not in ("a", "an"))
+    + r")\b",
+    re.IGNORECASE,
+)
+# How far below the best sentence the one stating the amount may rank.
+AMOUNT_MARGIN = 0.25
 _KEYED_UNIT = re.compile(r"^([a-z ]+?)[ _](minutes|hours|days|weeks|months|years)$")
 
 
@@ -248,6 +263,23 @@ def _covering_sentence(
     return None
 
 
+def _amount_sentence(
+    question: str, same_passage: Sequence[EvidenceSentence], chosen: list[EvidenceSentence],
+    margin: float,
+) -> EvidenceSentence | None:
+    """For a question asking for an amount ("whats ur return window", "how long does it
+    take"), when no chosen sentence states one: the passage's best other sentence that does,
+    if it ranks within `margin` of the best ("The return window is counted from the delivery
+    date." names the words; "... within 30 calendar days ..." answers)."""
+    if not _ASKS_FOR_AMOUNT.search(question) or any(
+        _STATES_AMOUNT.search(item.text) for item in chosen
+    ):
+        return None
+    floor = chosen[0].score - margin
+    return next((item for item in same_passage if item not in chosen
+                 and item.score >= floor and _STATES_AMOUNT.search(item.text)), None)
+
+
 def _without_repeats(sentences: list[str]) -> list[str]:
     """Product facts without one that only repeats earlier ones ("The Soundbar has Dolby Atmos."
     after "The Soundbar is a 3.1 channel soundbar with Dolby Atmos.")."""
@@ -295,6 +327,9 @@ def extractive_answer(
         previous = [item for item in same_passage if item.position == best.position - 1]
         if previous and previous[0] not in chosen:
             chosen.append(previous[0])
+    amount = _amount_sentence(question, same_passage, chosen, AMOUNT_MARGIN) if prose else None
+    if amount is not None:
+        chosen.append(amount)
     covering = _covering_sentence(question, same_passage, chosen) if question else None
     if covering is not None:
         chosen.append(covering)

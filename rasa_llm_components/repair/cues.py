@@ -23,6 +23,7 @@ _STRONG_CUE = re.compile(
     r"|sorry i meant|my bad)\b",
     re.IGNORECASE,
 )
+_WRONG_ONE = re.compile(r"\bwrong (?:order|item|one|number|product)\b", re.IGNORECASE)
 _WEAK_CUE = re.compile(r"(?:[.,;!?-]|\bno)\s*(?:wait|actually|sorry|oops|rather)\b", re.IGNORECASE)
 # What may follow a cue before the corrected value ("..., no, I meant order 10010").
 _CUE_TAIL = re.compile(
@@ -65,8 +66,19 @@ _KEYBOARD_ROWS = (frozenset("qwertyuiop"), frozenset("asdfghjkl"), frozenset("zx
 _SYLLABLE = re.compile(r"^[^aeiouy][aeiouy]$")
 # Openers before a question: "oh wait, do you have ...", "btw is it in stock".
 _OPENER = (
-    r"(?:(?:oh|ah|um+|hm+|ok(?:ay)?|so|and|also|btw|by the way|wait|hey|actually|sorry|"
+    r"(?:(?:oh|ah|um+|hm+|ug+h|ok(?:ay)?|fine|well|alright|right|yeah|lol|so|and|also|btw|"
+    r"by the way|wait|hey|hi|hello|actually|sorry|"
     r"quick (?:q|question)|one more thing)\b[\s,.:;!-]*)*"
+)
+_NON_ANSWER = re.compile(
+    _OPENER + r"(?:well\W+|i\W+)?(?:(?:i'?m |im )?not (?:really |quite )?sure|idk|i don'?t know|"
+    r"dunno|no idea|not certain|good question|let me think)(?: yet| tbh| really)?\W*",
+    re.IGNORECASE,
+)
+_INFORMATION_QUESTION = re.compile(
+    r"^\s*" + _OPENER + r"(?:what(?:'?s| is| are)\s+(?:the|ur|your|a)\b|how (?:long|many|much|"
+    r"soon|far|quickly)\b|when\b|which\b)",
+    re.IGNORECASE,
 )
 _QUESTION = re.compile(
     r"\?\s*$|^\s*" + _OPENER + r"((?:what|where|when|how|who)(?:'?s)?|why|which|whose|can|could|"
@@ -169,6 +181,24 @@ def _repeated_chunk(word: str) -> bool:
 def looks_like_question(text: str) -> bool:
     """A question mark at the end, or a question word at the start; "???" alone asks nothing."""
     return bool(re.search(r"[^\W\d_]", text or "") and _QUESTION.search(text))
+
+
+def asks_for_information(text: str) -> bool:
+    """A question that asks what something is ("whats ur return window", "how long does a
+    refund take", "which items can't be returned?"), not one that asks the bot to do something
+    ("can i return my headphones?", "how do i cancel?")."""
+    return bool(_INFORMATION_QUESTION.search(text or ""))
+
+
+def says_it_corrects(text: str) -> bool:
+    """An unmistakable correction ("i meant 10003", "sorry wrong order"), which a long message
+    at a free-text question can be too."""
+    return bool(_STRONG_CUE.search(text or "") or _WRONG_ONE.search(text or ""))
+
+
+def is_non_answer(text: str) -> bool:
+    """A message that answers nothing: "not sure", "umm idk", "dunno", "no idea"."""
+    return bool(_NON_ANSWER.fullmatch((text or "").strip()))
 
 
 def looks_like_correction(text: str) -> bool:

@@ -27,11 +27,14 @@ from rasa.shared.core.events import Event, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from rasa_llm_components.repair.cues import (
+    asks_for_information,
+    is_non_answer,
     looks_fed_up,
     looks_like_correction,
     looks_like_gibberish,
     looks_like_question,
     looks_upset,
+    says_it_corrects,
     says_no,
 )
 from rasa_llm_components.repair.settings import CANCEL_RANKING_DEPTH, TASK_SLOT, RepairSettings
@@ -346,10 +349,19 @@ def _plan_in_form(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> P
     # At a free-text question a long message is more likely the answer with a value inside
     # ("actually it's 12 Oak Lane, OH 43081": a ZIP code, no new order): the validators decide.
     long_answer = free_text and len(turn.text.split()) > _SHORT_CORRECTION_WORDS
-    if corrected and not long_answer and _is_correction(turn, corrected):
+    if corrected and (not long_answer or says_it_corrects(turn.text)) and _is_correction(
+        turn, corrected
+    ):
         # Only the corrected value changes: the message is not also the answer to the question.
         restore = _restore(turn, [requested] if requested else [])
         return Plan("correction", [form], {0: restore}, listen_after=False)
+
+    if free_text and (looks_like_gibberish(turn.text) or is_non_answer(turn.text)):
+        # "hmm", "???", "umm not sure" at "why are you returning it?" is no reason: ask again,
+        # keep nothing.
+        plan = rejected_plan(turn, settings)
+        plan.events[0] = _restore(turn, [requested]) + plan.events.get(0, [])
+        return plan
 
     learned = settings.digressions.get(intent)
     answer = _digression_answer(turn, settings, facts, learned)
@@ -371,6 +383,15 @@ def _plan_in_form(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> P
         | settings.question_only_intents
     ):
         return _offer("frustration", settings.response("empathy"), settings)
+    filled = [slot for slot in form_slots if turn.slots_filled.get(slot) is not None
+              and not (free_text and slot == requested)]
+    if (
+        not answer and not other_task and not filled and settings.answer_action
+        and intent not in settings.slot_intents and looks_like_question(turn.text)
+    ):
+        # "ugh fine, who's the carrier then?" at the order question: a question no rule
+        # answers goes to the knowledge answer, then the form asks again
+        answer = [settings.answer_action]
     if answer:
         # A question is not a slot value: undo what the message wrote into the form's slots.
         return _with_resume("digression", answer, turn, settings, facts,
@@ -419,7 +440,13 @@ def _confirmation_plan(turn: Turn, settings: RepairSettings, facts: DomainFacts)
     answer = _digression_answer(turn, settings, facts, settings.digressions.get(intent))
     if answer:  # a question: answer it, then ask for the confirmation again
         return Plan("digression", [*answer, question], {0: _restore(turn, list(changed))})
-    missed = intent == settings.fallback_intent or (
+    if settings.answer_action and looks_like_question(turn.text) and (
+        intent in settings.slot_intents or not settings.digressions.get(intent)
+    ):
+        # "wait is it the keyboard one?": answered as a question, then the same yes/no question
+        return Plan("digression", [settings.answer_action, question],
+                    {0: _restore(turn, list(changed))})
+    missed = intent == settings.fallback_intent or intent in settings.slot_intents or (
         intent in settings.question_only_intents and not looks_like_question(turn.text)
     )
     if missed and misses_in_a_row(turn, settings) + 1 < settings.misses_before_handoff:
@@ -470,6 +497,14 @@ def _plan_outside_form(turn: Turn, settings: RepairSettings, facts: DomainFacts)
         plan = _confirmation_plan(turn, settings, facts)
         if plan:
             return plan
+    if (
+        learned and facts.is_form(learned[0]) and settings.answer_action
+        and asks_for_information(turn.text)
+        and not any(value is not None for value in turn.slots_filled.values())
+    ):
+        # "whats ur return window" read as a return request: a question about the task, not
+        # the start of one
+        return Plan("question", [settings.answer_action])
     unsure = {settings.fallback_intent} | settings.question_only_intents
     if intent in unsure and turn.text.strip() and not looks_like_question(turn.text):
         return fallback_plan(turn, settings)  # not a question for the knowledge base either

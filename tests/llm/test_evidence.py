@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
@@ -105,6 +106,23 @@ def test_extractive_answer_keeps_the_yes_when_nothing_denies_the_question():
     assert "Hawaii" not in text
 
 
+def test_a_question_asking_for_an_amount_gets_the_sentence_that_states_one():
+    ranked = [
+        _sentence("The return window is counted from the delivery date, not the order date.",
+                  0.62, 1),
+        _sentence("Only delivered orders can be returned.", 0.45, 3),
+        _sentence("You can return any item within 30 calendar days of delivery.", 0.42, 0),
+        _sentence("Refunds take 5 business days.", 0.6, 0, "faq:b"),
+    ]
+    text, _ = extractive_answer(ranked, question="whats ur return window")
+    assert text.startswith("You can return any item within 30 calendar days")
+    assert "counted from the delivery date" in text
+    # not for a question that asks no amount, nor below the margin
+    assert "30" not in extractive_answer(ranked, question="is the return window fair")[0]
+    far = [ranked[0], replace(ranked[2], score=0.3)]
+    assert "30" not in extractive_answer(far, question="how long is the return window")[0]
+
+
 @pytest.mark.parametrize(
     "fact, sentence",
     [
@@ -192,6 +210,18 @@ def test_follow_up_takes_product_and_topic_from_the_earlier_turn():
     assert products == []
     assert is_follow_up("what about germany?")
     assert not is_follow_up("how long does delivery to the netherlands take for a big order")
+
+
+def test_a_follow_up_inside_a_form_is_about_the_product_in_its_slots():
+    catalog = ProductCatalog.from_passages(ROWS)
+    history = [("user", "i want to return something from order 10001"),
+               ("bot", "Which item do you want to send back?"), ("user", "the headphones"),
+               ("bot", "Why are you returning it?")]
+    slots = {"order_id": "ORD-10001", "product": None,
+             "return_item": "Auralis X200 Headphones"}
+    _, products = resolve("wait how heavy are they", history, slots, catalog)
+    assert [m.name for m in products] == ["Auralis X200 Headphones"]
+    assert resolve("how heavy are they", [], {"order_id": "ORD-10001"}, catalog)[1] == []
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from rasa_llm_components.repair.plans import DomainFacts, Plan, as_understood, plan_turn
-from rasa_llm_components.repair.settings import repair_settings
+from rasa_llm_components.repair.settings import RepairSettings, repair_settings
 from rasa_llm_components.repair.turn import read_turn
 
 SETTINGS = repair_settings(
@@ -60,10 +60,10 @@ def _in_return_form(*message_events: Any, asked: str = "return_reason") -> Dialo
     return DialogueStateTracker.from_events("C1001", events)
 
 
-def _plan(tracker: DialogueStateTracker) -> Plan | None:
+def _plan(tracker: DialogueStateTracker, settings: RepairSettings = SETTINGS) -> Plan | None:
     turn = read_turn(tracker)
     assert turn is not None
-    return plan_turn(turn, SETTINGS, FACTS)
+    return plan_turn(turn, settings, FACTS)
 
 
 def test_a_change_of_mind_in_a_free_text_slot_leaves_the_form() -> None:
@@ -201,6 +201,38 @@ def test_at_a_free_text_question_only_short_denials_and_strong_anger_are_not_ans
     assert negative.case == "answer"
 
 
+def test_a_hum_or_noise_at_a_free_text_question_is_asked_again_not_kept() -> None:
+    for text in ("hmm", "???", "asdfgh", "umm not sure", "idk"):
+        message = _user(text, "affirm")
+        tracker = _in_return_form(message, SlotSet("return_reason", text))
+        turn = as_understood(read_turn(tracker), TEXT_SETTINGS)
+        plan = plan_turn(turn, TEXT_SETTINGS, TEXT_FACTS)
+        assert plan is not None and plan.case == "not_understood", text
+        assert plan.actions[-1] == "return_form"
+        assert SlotSet("return_reason", None) in plan.events[0]
+    # a short real reason is still the answer
+    assert _plan_at_reason("wrong size", "inform").case == "answer"
+
+
+def test_a_question_no_rule_answers_inside_a_form_goes_to_the_knowledge_answer() -> None:
+    events = [_user("ugh fine, who's the carrier then and how do i reach them", "greet")]
+    plan = _plan(_in_return_form(*events, asked="order_id"))
+    assert plan is not None and plan.case == "digression"
+    assert plan.actions[0] == "utter_llm_answer" and plan.actions[-1] == "return_form"
+    # a value for the form is no question, even with a question mark
+    events = [_user("10001?", "inform"), SlotSet("order_id", "ORD-10001")]
+    assert _plan(_in_return_form(*events, asked="order_id")) is None
+
+
+def test_an_unmistakable_correction_in_a_long_free_text_answer_is_a_correction() -> None:
+    events = [_user("sorry wrong order, i meant 10003 (the speaker)", "inform"),
+              SlotSet("order_id", "ORD-10003"),
+              SlotSet("return_reason", "sorry wrong order, i meant 10003 (the speaker)")]
+    plan = plan_turn(read_turn(_in_return_form(*events)), TEXT_SETTINGS, TEXT_FACTS)
+    assert plan is not None and plan.case == "correction"
+    assert SlotSet("return_reason", None) in plan.events[0]
+
+
 def test_another_task_at_a_free_text_question_switches_to_it() -> None:
     settings = repair_settings({"digressions": {"cancel_order": ["cancel_order_form"]}})
     facts = DomainFacts(
@@ -295,6 +327,36 @@ def test_not_understood_at_a_confirmation_asks_it_again() -> None:
     plan = plan_turn(_at_confirmation("xyz", "affirm", 0.81), CONFIRMING, FACTS)
     assert plan is not None and plan.case == "not_understood"
     assert plan.actions == ["utter_repair_not_understood", "utter_confirm_cancel"]
+
+
+def test_a_question_at_a_confirmation_is_answered_then_the_confirmation_asked_again() -> None:
+    plan = plan_turn(_at_confirmation("wait is it the keyboard one?", "inform", 0.98),
+                     CONFIRMING, FACTS)
+    assert plan is not None and plan.case == "digression"
+    assert plan.actions == ["utter_llm_answer", "utter_confirm_cancel"]
+    # a bare value that is no question is not understood, and the confirmation comes again
+    plan = plan_turn(_at_confirmation("the keyboard", "inform", 0.98), CONFIRMING, FACTS)
+    assert plan is not None and plan.actions == ["utter_repair_not_understood",
+                                                 "utter_confirm_cancel"]
+
+
+def test_a_question_about_a_task_outside_its_form_is_answered_not_started() -> None:
+    settings = repair_settings({"digressions": {"return_request": ["return_form"]}})
+
+    def plan_for(text: str, *slots: SlotSet) -> Plan | None:
+        events = [ActionExecuted("action_listen"), _user(text, "return_request"), *slots]
+        return _plan(DialogueStateTracker.from_events("C1001", events), settings)
+
+    for text in ("whats ur return window", "how long does a return take?",
+                 "ok so which items cant be returned"):
+        plan = plan_for(text)
+        assert plan is not None and plan.case == "question", text
+        assert plan.actions == ["utter_llm_answer"]
+    # requests start the form: the bot's rules answer them
+    assert plan_for("can i return my headphones?") is None
+    assert plan_for("how do i return something") is None
+    assert plan_for("whats the return window for order 10001",
+                    SlotSet("order_id", "ORD-10001")) is None
 
 
 def test_a_no_in_other_words_at_a_confirmation_is_answered_as_the_rules_answer_a_no() -> None:
