@@ -137,7 +137,8 @@ POLICY_SHARE_OF_THRESHOLD = 0.45
 # Words that open a message without being asked about ("wait, what's your return policy"): they
 # must not pick the sentence that happens to use them ("wait until it is delivered").
 _DISCOURSE_LEAD = re.compile(
-    r"^\W*(?:(?:wait|ok(?:ay)?|so|um+|hmm+|well|oh|btw|also|actually|sorry|hi|hey|hello)\b[\s,.!]*)+",
+    r"^\W*(?:(?:wait|ok(?:ay)?|so|um+|hmm+|ug+h|fine|alright|right|yeah|lol|well|oh|btw|also|"
+    r"actually|sorry|hi|hey|hello)\b[\s,.!]*)+",
     re.IGNORECASE,
 )
 # "what is your return policy", "how do returns work": the passage's summary answers it, not
@@ -379,6 +380,10 @@ class GroundedAnswerer:
         extra = [context.question] if query != context.question else []
         sentences = [s for s in _SENTENCE_END.split(context.question) if len(s.split()) >= 3]
         extra += sentences if len(sentences) > 1 else []
+        # "ugh fine, who's the carrier then": the chatter in front dilutes the question too.
+        plain = _DISCOURSE_LEAD.sub("", context.question)
+        if plain != context.question and len(plain.split()) >= 3:
+            extra.append(plain)
         # "shipped Australia": a long message dilutes the one word that names the destination;
         # "relocating to zurich, can i keep ordering?" asks about shipping there too.
         cue = (shipping_cue(context.question) or "ship to") if countries else None

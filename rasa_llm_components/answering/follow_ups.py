@@ -28,6 +28,7 @@ _PRODUCT_REFERENCE = re.compile(
     r"|^\W*(?:and|what about|how about|same for)\b(?![^?]*\b(?:to|in|for)\s+[a-z]+\W*$)",
     re.IGNORECASE,
 )
+_THE_OTHER = re.compile(r"\bthe other (?:one|ones|model|version)?\b", re.IGNORECASE)
 SHORT_QUESTION_TERMS = 3
 
 
@@ -70,6 +71,27 @@ def _earlier_of_kinds(
     return []
 
 
+def _the_other_product(
+    history: Sequence[tuple[str, str]], catalog: ProductCatalog
+) -> list[ProductMention]:
+    """ "and the other one?" after a comparison of the X200 and the X100 and a question about
+    the X200: the product named before that is not the one talked about last."""
+    latest: set[str] | None = None
+    for _, text in reversed(history):
+        found = catalog.mentions(text)
+        if not found:
+            continue
+        if latest is None:
+            latest = {mention.passage_id for mention in found}
+            if len(found) > 1:
+                return []  # the last turn named both: which one is "the other" is unclear
+            continue
+        others = [mention for mention in found if mention.passage_id not in latest]
+        if others:
+            return others[:1]
+    return []
+
+
 def resolve(
     question: str,
     history: Sequence[tuple[str, str]],
@@ -99,8 +121,16 @@ def resolve(
         earlier = _earlier_of_kinds(kinds, history, slots, catalog) if kinds else []
         if earlier:
             return query, earlier
-    if products or not follow_up or catalog is None or not _PRODUCT_REFERENCE.search(question):
+    # "hm ok how much": too short to name what it is about, so it is about the same product
+    implicit = len(tokenize(question)) <= SHORT_QUESTION_TERMS
+    if products or not follow_up or catalog is None or not (
+        implicit or _PRODUCT_REFERENCE.search(question)
+    ):
         return query, products
+    if _THE_OTHER.search(question):
+        other = _the_other_product(history, catalog)
+        if other:
+            return query, other
     for speaker, text in reversed(history):
         products = catalog.mentions(text) if speaker == "user" else []
         if products:

@@ -23,6 +23,13 @@ _STRONG_CUE = re.compile(
     r"|sorry i meant|my bad)\b",
     re.IGNORECASE,
 )
+_DECLINES_HUMAN = re.compile(
+    r"\b(?:don'?t|do not|dont|doesn'?t)\s+(?:really\s+)?(?:want|need)\s+(?:a |an |any |to "
+    r"(?:talk|speak|chat) (?:to|with) (?:a |an )?)?(?:real |human |live )?(?:human|person|agent|"
+    r"colleague|someone|somebody|representative|rep|people)s?\b"
+    r"|\bno (?:need for (?:a |an )?)?(?:human|agent|colleague|person|representative)s?\b",
+    re.IGNORECASE,
+)
 _WRONG_ONE = re.compile(r"\bwrong (?:order|item|one|number|product)\b", re.IGNORECASE)
 _WEAK_CUE = re.compile(r"(?:[.,;!?-]|\bno)\s*(?:wait|actually|sorry|oops|rather)\b", re.IGNORECASE)
 # What may follow a cue before the corrected value ("..., no, I meant order 10010").
@@ -188,6 +195,12 @@ def asks_for_information(text: str) -> bool:
     refund take", "which items can't be returned?"), not one that asks the bot to do something
     ("can i return my headphones?", "how do i cancel?")."""
     return bool(_INFORMATION_QUESTION.search(text or ""))
+
+
+def declines_a_human(text: str) -> bool:
+    """ "no i dont want a human, just tell me the status": a request that mentions a person to
+    say no to one (the classifier reads it as asking for one)."""
+    return bool(_DECLINES_HUMAN.search(text or ""))
 
 
 def says_it_corrects(text: str) -> bool:

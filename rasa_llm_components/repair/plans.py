@@ -28,6 +28,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from rasa_llm_components.repair.cues import (
     asks_for_information,
+    declines_a_human,
     is_non_answer,
     looks_fed_up,
     looks_like_correction,
@@ -46,7 +47,11 @@ _DOMINANT_VALUE_SHARE = 0.5
 # "wait, I meant order 10006" is a correction; a longer message at a free-text question is not.
 _SHORT_CORRECTION_WORDS = 6
 _SHORT_DENIAL_WORDS = 2
-_FOLLOW_UP = re.compile(r"^\W*(?:and|or|also|what about|how about|same for)\b", re.IGNORECASE)
+_FOLLOW_UP = re.compile(r"^\W*(?:and|or|also|what about|how about|what if|same for)\b",
+                        re.IGNORECASE)
+_INSTEAD = re.compile(r"\binstead\b", re.IGNORECASE)
+# "hm ok how much": a question this short right after an answer is about what was answered.
+_SHORT_FOLLOW_UP_WORDS = 4
 # Negative reasons are normal at a free-text question ("it arrived broken"); only a very upset
 # message there is taken as frustration (VADER compound score).
 _STRONG_FRUSTRATION = -0.7
@@ -327,6 +332,14 @@ def _plan_in_form(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> P
     if not free_text and _upset_without_an_answer(turn, settings, facts):
         # "wtf i want it cancelled now" after a refusal: not a change of mind, whatever intent
         return _offer("frustration", settings.response("empathy"), settings)
+    learned = settings.digressions.get(intent)
+    other_task = bool(learned) and facts.is_form(learned[0]) and learned[0] != form
+    if other_task and _INSTEAD.search(turn.text):
+        # "scratch that, just cancel the whole order instead": another task for the same order,
+        # not only a stop
+        shared = set(facts.form_slots.get(form, [])) & set(facts.form_slots.get(learned[0], []))
+        return _leave_form(turn, settings, facts, "switch", [learned[0]],
+                           set(turn.slots_filled) | shared)
     # "no" is a change of mind; "not needed anymore" at the reason question is a reason.
     short = len(turn.text.split()) <= _SHORT_DENIAL_WORDS
     if _wants_to_cancel(turn, settings, free_text) or (
@@ -338,6 +351,9 @@ def _plan_in_form(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> P
     if intent in settings.exit_intents:
         goodbye = [settings.goodbye_action] if settings.goodbye_action else []
         return _leave_form(turn, settings, facts, "cancel", goodbye)
+    if intent in settings.handoff_intents and declines_a_human(turn.text):
+        return _with_resume("handoff_declined", [settings.response("no_handoff")], turn,
+                            settings, facts, [])
     if intent in settings.handoff_intents or (intent in settings.affirm_intents and offered):
         return _handoff(turn, settings, facts)
     if free_text and _frustrated(turn, settings, _STRONG_FRUSTRATION):
@@ -363,9 +379,7 @@ def _plan_in_form(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> P
         plan.events[0] = _restore(turn, [requested]) + plan.events.get(0, [])
         return plan
 
-    learned = settings.digressions.get(intent)
     answer = _digression_answer(turn, settings, facts, learned)
-    other_task = bool(learned) and facts.is_form(learned[0]) and learned[0] != form
     if (
         free_text
         and not looks_like_question(turn.text)
@@ -456,20 +470,47 @@ def _confirmation_plan(turn: Turn, settings: RepairSettings, facts: DomainFacts)
 
 
 def _follows_up_an_answer(turn: Turn, settings: RepairSettings) -> bool:
-    """ "and the b30?" right after a knowledge answer: the same question about something else,
-    which the classifier reads as a bare value (a slot intent) that no rule answers."""
+    """A question right after a knowledge answer that leans on it, whatever the classifier made
+    of it: "and the b30?" (a bare value), "and if it had just died on its own?" (read as
+    "stop"), "and my old orders get wiped too?" (read as an order request), "hm ok how much"
+    (read as "yes"). A message that names an order or a product for a task is not one."""
+    previous = turn.previous
+    if not (
+        settings.answer_action
+        and previous is not None
+        and previous.last_action == settings.answer_action
+        and looks_like_question(turn.text)
+    ):
+        return _follows_up_a_value(turn, settings)
+    intent = turn.intent or ""
+    if intent in settings.slot_intents:
+        return True
+    if intent in settings.handoff_intents | settings.exit_intents or any(
+        value is not None for value in turn.slots_filled.values()
+    ):
+        return False
+    short = len(turn.text.split()) <= _SHORT_FOLLOW_UP_WORDS
+    return bool(_FOLLOW_UP.match(turn.text)) or (
+        short and intent in settings.affirm_intents | settings.deny_intents
+    )
+
+
+def _follows_up_a_value(turn: Turn, settings: RepairSettings) -> bool:
+    """ "and the b30" (no question mark) right after a knowledge answer."""
     previous = turn.previous
     return bool(
         settings.answer_action
         and previous is not None
         and previous.last_action == settings.answer_action
         and (turn.intent or "") in settings.slot_intents
-        and (_FOLLOW_UP.match(turn.text) or looks_like_question(turn.text))
+        and _FOLLOW_UP.match(turn.text)
     )
 
 
 def _plan_outside_form(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> Plan | None:
     intent = turn.intent or ""
+    if intent in settings.handoff_intents and declines_a_human(turn.text):
+        return Plan("handoff_declined", [settings.response("no_handoff")])
     if intent in settings.handoff_intents:
         return _handoff(turn, settings, facts)
     if _follows_up_an_answer(turn, settings):

@@ -35,6 +35,7 @@ DEFAULT_CANCEL_PATTERNS = (
     r"\bnever\s?mind\b",
     r"\bnvm\b",
     r"\bforget (it|that|about it|the whole thing|i asked)\b",
+    r"\bforget (about )?(the|this|that|my) \w+ (thing|stuff|bit|part|change|request)\b",
     r"\bchanged? my mind\b",
     r"\b(i'?ll|i will|i'?d rather|gonna|going to|let me) keep (it|them|the|my)\b",
     r"\bleave it\b",

@@ -224,6 +224,18 @@ def test_a_follow_up_inside_a_form_is_about_the_product_in_its_slots():
     assert resolve("how heavy are they", [], {"order_id": "ORD-10001"}, catalog)[1] == []
 
 
+def test_the_other_one_is_the_product_named_before_the_last_one():
+    catalog = ProductCatalog.from_passages(ROWS)
+    history = [("user", "whats the difference between the x200 and the x100"),
+               ("bot", "Auralis X200 Headphones vs Auralis X100 Headphones: ..."),
+               ("user", "and how much is the x200"), ("bot", "The X200 costs $249.00.")]
+    _, products = resolve("and the other one?", history, {}, catalog)
+    assert [m.name for m in products] == ["Auralis X100 Headphones"]
+    # right after a turn that named both, "the other one" says nothing about which
+    _, products = resolve("and the other one?", history[:2], {}, catalog)
+    assert len(products) == 2
+
+
 @pytest.fixture(scope="module")
 def verifier() -> ClaimVerifier:
     passages = [*ROWS, FAQ]

@@ -359,6 +359,55 @@ def test_a_question_about_a_task_outside_its_form_is_answered_not_started() -> N
                     SlotSet("order_id", "ORD-10001")) is None
 
 
+def test_declining_a_human_in_words_the_classifier_reads_as_asking_for_one() -> None:
+    for text in ("no i dont want a human, just tell me the status",
+                 "no i dont need a colleague. just cancel order 10029"):
+        events = [ActionExecuted("action_listen"), _user(text, "human_handoff")]
+        plan = _plan(DialogueStateTracker.from_events("C1001", events))
+        assert plan is not None and plan.case == "handoff_declined", text
+        assert "action_handoff" not in plan.actions
+    for text in ("i dont want a bot, get me a human", "can i talk to someone real"):
+        events = [ActionExecuted("action_listen"), _user(text, "human_handoff")]
+        assert _plan(DialogueStateTracker.from_events("C1001", events)).case == "handoff", text
+
+
+def test_another_task_instead_of_the_form_switches_to_it() -> None:
+    settings = repair_settings({"digressions": {"cancel_order": ["cancel_order_form"]}})
+    facts = replace(FACTS, form_slots={**FACTS.form_slots, "cancel_order_form": ["order_id"]})
+    message = _user("hold on, scratch that. just cancel the whole order instead", "cancel_order")
+    plan = plan_turn(read_turn(_in_return_form(message)), settings, facts)
+    assert plan is not None and plan.case == "switch"
+    assert "cancel_order_form" in plan.actions
+    assert SlotSet("order_id", None) not in plan.events[0]  # the same order
+    # a stop is a stop
+    message = _user("hold on, scratch that", "stop")
+    assert plan_turn(read_turn(_in_return_form(message)), settings, facts).case == "cancel"
+
+
+def test_questions_right_after_a_knowledge_answer_follow_it_up() -> None:
+    def after_answer(text: str, intent: str, *slots: SlotSet) -> Plan | None:
+        events = [
+            ActionExecuted("action_listen"),
+            _user("does the warranty cover a cracked screen", "warranty"),
+            ActionExecuted("utter_llm_answer"),
+            BotUttered("Accidental damage such as cracked screens is not covered."),
+            ActionExecuted("action_listen"),
+            _user(text, intent, [(intent, 0.96)]), *slots,
+        ]
+        return _plan(DialogueStateTracker.from_events("C1001", events))
+
+    for text, intent in [("and if it had just died on its own, without me dropping it?", "stop"),
+                         ("and my old orders get wiped too?", "cancel_order"),
+                         ("hm ok how much", "affirm")]:
+        plan = after_answer(text, intent)
+        assert plan is not None and plan.case == "follow_up", text
+    # a task with its order, a request for a person, a plain yes: not follow-ups
+    assert after_answer("and where is order 10003?", "order_status",
+                        SlotSet("order_id", "ORD-10003")) is None
+    assert after_answer("and can i talk to a person?", "human_handoff").case == "handoff"
+    assert after_answer("ok thanks", "affirm") is None
+
+
 def test_a_no_in_other_words_at_a_confirmation_is_answered_as_the_rules_answer_a_no() -> None:
     for text, intent, confidence in [
         ("nah keep it", "nlu_fallback", 0.6),
