@@ -285,6 +285,19 @@ def _leave_form(turn: Turn, settings: RepairSettings, facts: DomainFacts, case: 
     )
 
 
+def _instead_form(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> str | None:
+    """The other form a message asks for "instead" ("scratch that, cancel it instead", which
+    the classifier may read as a plain stop with the other task ranked next)."""
+    if not _INSTEAD.search(turn.text) or says_no(turn.text):
+        return None
+    names = [turn.intent or "", *(name for name, _ in turn.ranking[:CANCEL_RANKING_DEPTH])]
+    for name in names:
+        learned = settings.digressions.get(name)
+        if learned and facts.is_form(learned[0]) and learned[0] != turn.loop:
+            return learned[0]
+    return None
+
+
 def _wants_to_cancel(turn: Turn, settings: RepairSettings, free_text: bool) -> bool:
     """A change of mind: the cancel intent, or a cancel phrase the NLU also found plausible.
 
@@ -334,11 +347,11 @@ def _plan_in_form(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> P
         return _offer("frustration", settings.response("empathy"), settings)
     learned = settings.digressions.get(intent)
     other_task = bool(learned) and facts.is_form(learned[0]) and learned[0] != form
-    if other_task and _INSTEAD.search(turn.text):
-        # "scratch that, just cancel the whole order instead": another task for the same order,
-        # not only a stop
-        shared = set(facts.form_slots.get(form, [])) & set(facts.form_slots.get(learned[0], []))
-        return _leave_form(turn, settings, facts, "switch", [learned[0]],
+    instead = _instead_form(turn, settings, facts)
+    if instead:
+        # "scratch that, cancel it instead": another task for the same order, not only a stop
+        shared = set(facts.form_slots.get(form, [])) & set(facts.form_slots.get(instead, []))
+        return _leave_form(turn, settings, facts, "switch", [instead],
                            set(turn.slots_filled) | shared)
     # "no" is a change of mind; "not needed anymore" at the reason question is a reason.
     short = len(turn.text.split()) <= _SHORT_DENIAL_WORDS
@@ -469,6 +482,14 @@ def _confirmation_plan(turn: Turn, settings: RepairSettings, facts: DomainFacts)
     return None
 
 
+def _names_a_value(turn: Turn) -> bool:
+    """Whether the message filled a slot with a value of its own (an order id, a product), not
+    just with its whole text."""
+    text = turn.text.strip()
+    return any(value is not None and str(value).strip() != text
+               for value in turn.slots_filled.values())
+
+
 def _follows_up_an_answer(turn: Turn, settings: RepairSettings) -> bool:
     """A question right after a knowledge answer that leans on it, whatever the classifier made
     of it: "and the b30?" (a bare value), "and if it had just died on its own?" (read as
@@ -485,9 +506,7 @@ def _follows_up_an_answer(turn: Turn, settings: RepairSettings) -> bool:
     intent = turn.intent or ""
     if intent in settings.slot_intents:
         return True
-    if intent in settings.handoff_intents | settings.exit_intents or any(
-        value is not None for value in turn.slots_filled.values()
-    ):
+    if intent in settings.handoff_intents | settings.exit_intents or _names_a_value(turn):
         return False
     short = len(turn.text.split()) <= _SHORT_FOLLOW_UP_WORDS
     return bool(_FOLLOW_UP.match(turn.text)) or (
@@ -541,7 +560,7 @@ def _plan_outside_form(turn: Turn, settings: RepairSettings, facts: DomainFacts)
     if (
         learned and facts.is_form(learned[0]) and settings.answer_action
         and asks_for_information(turn.text)
-        and not any(value is not None for value in turn.slots_filled.values())
+        and not _names_a_value(turn)
     ):
         # "whats ur return window" read as a return request: a question about the task, not
         # the start of one

@@ -349,7 +349,8 @@ def test_a_question_about_a_task_outside_its_form_is_answered_not_started() -> N
 
     for text in ("whats ur return window", "how long does a return take?",
                  "ok so which items cant be returned"):
-        plan = plan_for(text)
+        # a slot filled from the whole text (the example bot's return_item) names no value
+        plan = plan_for(text, SlotSet("return_item", text))
         assert plan is not None and plan.case == "question", text
         assert plan.actions == ["utter_llm_answer"]
     # requests start the form: the bot's rules answer them
@@ -379,7 +380,14 @@ def test_another_task_instead_of_the_form_switches_to_it() -> None:
     assert plan is not None and plan.case == "switch"
     assert "cancel_order_form" in plan.actions
     assert SlotSet("order_id", None) not in plan.events[0]  # the same order
-    # a stop is a stop
+    # the other task ranked after a stop
+    message = _user("actually scratch that, cancel it instead", "stop",
+                    [("stop", 0.99), ("cancel_order", 0.004)])
+    assert plan_turn(read_turn(_in_return_form(message)), settings, facts).case == "switch"
+    # a stop is a stop; keeping something "instead" is no other task
+    message = _user("never mind, ill keep it instead", "stop",
+                    [("stop", 0.99), ("cancel_order", 0.004)])
+    assert plan_turn(read_turn(_in_return_form(message)), settings, facts).case == "cancel"
     message = _user("hold on, scratch that", "stop")
     assert plan_turn(read_turn(_in_return_form(message)), settings, facts).case == "cancel"
 
