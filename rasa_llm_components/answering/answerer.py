@@ -136,6 +136,8 @@ _WHEN_THE_CUSTOMER_SAYS = re.compile(
 POLICY_SHARE_OF_THRESHOLD = 0.45
 # Words that open a message without being asked about ("wait, what's your return policy"): they
 # must not pick the sentence that happens to use them ("wait until it is delivered").
+_THEY_PEOPLE = re.compile(r"\b(?:they|them|someone|somebody|anyone)\b.*\b(?:me|us)\b",
+                          re.IGNORECASE)
 _DISCOURSE_LEAD = re.compile(
     r"^\W*(?:(?:wait|ok(?:ay)?|so|um+|hmm+|ug+h|fine|alright|right|yeah|lol|well|oh|btw|also|"
     r"actually|sorry|hi|hey|hello)\b[\s,.!]*)+",
@@ -380,6 +382,11 @@ class GroundedAnswerer:
         extra = [context.question] if query != context.question else []
         sentences = [s for s in _SENTENCE_END.split(context.question) if len(s.split()) >= 3]
         extra += sentences if len(sentences) > 1 else []
+        last_bot = next((text for role, text in reversed(context.history) if role == "bot"), "")
+        if query != context.question and last_bot and _THEY_PEOPLE.search(context.question):
+            # "how long till they get back to me" after "a colleague will reply ...": "they"
+            # are the people the bot just talked about
+            extra.append(f"{context.question} {last_bot}")
         # "ugh fine, who's the carrier then": the chatter in front dilutes the question too.
         plain = _DISCOURSE_LEAD.sub("", context.question)
         if plain != context.question and len(plain.split()) >= 3:

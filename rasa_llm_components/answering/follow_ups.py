@@ -122,7 +122,8 @@ def resolve(
         if earlier:
             return query, earlier
     # "hm ok how much": too short to name what it is about, so it is about the same product
-    implicit = len(tokenize(question)) <= SHORT_QUESTION_TERMS
+    # ("are those fees refundable?" says what it is about: its reference decides)
+    implicit = len(tokenize(question)) <= SHORT_QUESTION_TERMS and not _REFERENCE.search(question)
     if products or not follow_up or catalog is None or not (
         implicit or _PRODUCT_REFERENCE.search(question)
     ):

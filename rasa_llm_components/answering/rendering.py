@@ -30,6 +30,10 @@ _STATES_AMOUNT = re.compile(
     + r")\b",
     re.IGNORECASE,
 )
+# An FAQ answer that leans on its question ("Under Account → Privacy or by email to ..."
+# answering "How can I delete my account?") says more with the sentence after it.
+_FRAGMENT = re.compile(r"^(?:under|by|via|through|within|from|in|at|on|only|just|\d)\b",
+                       re.IGNORECASE)
 # How far below the best sentence the one stating the amount may rank.
 AMOUNT_MARGIN = 0.25
 _KEYED_UNIT = re.compile(r"^([a-z ]+?)[ _](minutes|hours|days|weeks|months|years)$")
@@ -303,7 +307,8 @@ def extractive_answer(
 ) -> tuple[str, list[str]]:
     """The best evidence sentence plus close runners-up of the same passage, as readable text.
 
-    A short best sentence ("We do not swap items directly.") brings the sentence after it, and
+    A short best sentence ("We do not swap items directly.") or a fragment that leans on the FAQ's
+    question ("Under Account → Privacy or by email to ...") brings the sentence after it, and
     one that leans on the sentence before it ("Card refunds then take ...") brings that one.
     A FAQ's "Yes."/"Never." opener is kept only when the question asks what the FAQ asks.
     Returns (text, [the passage id]).
@@ -319,7 +324,7 @@ def extractive_answer(
         if item.score >= best.score - margin:
             chosen.append(item)
     prose = FACT_SEPARATOR not in best.text
-    if prose and len(best.text.split()) < 8:
+    if prose and (len(best.text.split()) < 8 or _FRAGMENT.match(best.text)):
         following = [item for item in same_passage if item.position == best.position + 1]
         if following and following[0] not in chosen:
             chosen.append(following[0])

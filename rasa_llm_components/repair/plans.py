@@ -47,8 +47,11 @@ _DOMINANT_VALUE_SHARE = 0.5
 # "wait, I meant order 10006" is a correction; a longer message at a free-text question is not.
 _SHORT_CORRECTION_WORDS = 6
 _SHORT_DENIAL_WORDS = 2
-_FOLLOW_UP = re.compile(r"^\W*(?:and|or|also|what about|how about|what if|same for)\b",
-                        re.IGNORECASE)
+_FOLLOW_UP = re.compile(
+    r"^\W*(?:(?:ok(?:ay)?|so|hm+|um+|right|alright|cool|thanks)\W+)?"
+    r"(?:and|or|also|what about|how about|what if|same for)\b",
+    re.IGNORECASE,
+)
 _INSTEAD = re.compile(r"\binstead\b", re.IGNORECASE)
 # "hm ok how much": a question this short right after an answer is about what was answered.
 _SHORT_FOLLOW_UP_WORDS = 4
@@ -491,15 +494,17 @@ def _names_a_value(turn: Turn) -> bool:
 
 
 def _follows_up_an_answer(turn: Turn, settings: RepairSettings) -> bool:
-    """A question right after a knowledge answer that leans on it, whatever the classifier made
-    of it: "and the b30?" (a bare value), "and if it had just died on its own?" (read as
-    "stop"), "and my old orders get wiped too?" (read as an order request), "hm ok how much"
-    (read as "yes"). A message that names an order or a product for a task is not one."""
+    """A question right after a knowledge answer (or the handoff's "a colleague will reply")
+    that leans on it, whatever the classifier made of it: "and the b30?" (a bare value), "and
+    if it had just died on its own?" (read as "stop"), "and my old orders get wiped too?" (read
+    as an order request), "hm ok how much" (read as "yes"). A message that names an order or a
+    product for a task is not one."""
     previous = turn.previous
+    informed = {settings.answer_action, settings.handoff_action} - {None}
     if not (
         settings.answer_action
         and previous is not None
-        and previous.last_action == settings.answer_action
+        and previous.last_action in informed
         and looks_like_question(turn.text)
     ):
         return _follows_up_a_value(turn, settings)

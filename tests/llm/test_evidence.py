@@ -106,6 +106,17 @@ def test_extractive_answer_keeps_the_yes_when_nothing_denies_the_question():
     assert "Hawaii" not in text
 
 
+def test_an_faq_answer_that_leans_on_its_question_brings_the_next_sentence():
+    ranked = [
+        _sentence("Under Account → Privacy or by email to privacy@voltnest.example.", 0.5, 0),
+        _sentence("Deletion is completed within 30 days.", 0.3, 1),
+        _sentence("Invoices are kept for 7 years.", 0.2, 2),
+    ]
+    text, _ = extractive_answer(ranked, question="how do i get rid of my account")
+    assert text == ("Under Account → Privacy or by email to privacy@voltnest.example. "
+                    "Deletion is completed within 30 days.")
+
+
 def test_a_question_asking_for_an_amount_gets_the_sentence_that_states_one():
     ranked = [
         _sentence("The return window is counted from the delivery date, not the order date.",

@@ -414,6 +414,13 @@ def test_questions_right_after_a_knowledge_answer_follow_it_up() -> None:
                         SlotSet("order_id", "ORD-10003")) is None
     assert after_answer("and can i talk to a person?", "human_handoff").case == "handoff"
     assert after_answer("ok thanks", "affirm") is None
+    # after the handoff's "a colleague will reply by email ..." too
+    events = [ActionExecuted("action_listen"), _user("can i talk to someone real", "human_handoff"),
+              ActionExecuted("action_handoff"), BotUttered("I've opened ticket HT-10001 ..."),
+              ActionExecuted("action_listen"),
+              _user("ok and how long till they get back to me", "refund_status")]
+    plan = _plan(DialogueStateTracker.from_events("C1001", events))
+    assert plan is not None and plan.case == "follow_up"
 
 
 def test_a_no_in_other_words_at_a_confirmation_is_answered_as_the_rules_answer_a_no() -> None:
