@@ -494,21 +494,20 @@ def _names_a_value(turn: Turn) -> bool:
 
 
 def _follows_up_an_answer(turn: Turn, settings: RepairSettings) -> bool:
-    """A question right after a knowledge answer (or the handoff's "a colleague will reply")
-    that leans on it, whatever the classifier made of it: "and the b30?" (a bare value), "and
+    """A message right after a knowledge answer (or the handoff's "a colleague will reply")
+    that leans on it, whatever the classifier made of it: "and the b30" (a bare value), "and
     if it had just died on its own?" (read as "stop"), "and my old orders get wiped too?" (read
     as an order request), "hm ok how much" (read as "yes"). A message that names an order or a
     product for a task is not one."""
     previous = turn.previous
     informed = {settings.answer_action, settings.handoff_action} - {None}
-    if not (
-        settings.answer_action
-        and previous is not None
-        and previous.last_action in informed
-        and looks_like_question(turn.text)
-    ):
-        return _follows_up_a_value(turn, settings)
+    if not settings.answer_action or previous is None or previous.last_action not in informed:
+        return False
     intent = turn.intent or ""
+    if not looks_like_question(turn.text):
+        # "and the b30" without a question mark: only a bare value after an answer
+        return (previous.last_action == settings.answer_action
+                and intent in settings.slot_intents and bool(_FOLLOW_UP.match(turn.text)))
     if intent in settings.slot_intents:
         return True
     if intent in settings.handoff_intents | settings.exit_intents or _names_a_value(turn):
@@ -516,18 +515,6 @@ def _follows_up_an_answer(turn: Turn, settings: RepairSettings) -> bool:
     short = len(turn.text.split()) <= _SHORT_FOLLOW_UP_WORDS
     return bool(_FOLLOW_UP.match(turn.text)) or (
         short and intent in settings.affirm_intents | settings.deny_intents
-    )
-
-
-def _follows_up_a_value(turn: Turn, settings: RepairSettings) -> bool:
-    """ "and the b30" (no question mark) right after a knowledge answer."""
-    previous = turn.previous
-    return bool(
-        settings.answer_action
-        and previous is not None
-        and previous.last_action == settings.answer_action
-        and (turn.intent or "") in settings.slot_intents
-        and _FOLLOW_UP.match(turn.text)
     )
 
 
