@@ -21,7 +21,13 @@ from transformers.utils import logging as transformers_logging
 from rasa_llm_components.config_validation import check_known_options, is_cached_output
 from rasa_llm_components.encoders import resolve_model_path
 from rasa_llm_components.intent.predictor import IntentPredictor
-from rasa_llm_components.intent.sentences import request_sentences, with_request_sentence
+from rasa_llm_components.intent.sentences import (
+    REQUESTS_KEY,
+    other_requests,
+    request_parts,
+    request_sentences,
+    with_request_sentence,
+)
 from rasa_llm_components.intent.training import FineTuningSettings
 
 logger = logging.getLogger(__name__)
@@ -86,6 +92,11 @@ class TransformerIntentClassifier(GraphComponent, IntentClassifier):
             # Empty: the whole message only.
             "request_intents": [],
             "request_threshold": 0.9,
+            # Two requests in one message ("where's order 10019, and can the watch go in the
+            # pool?"): the parts whose confident intent (`request_threshold`) is not the
+            # message's go to the parse data's `requests`, for the repair policy's
+            # `next_request_action` to answer after the first.
+            "split_requests": False,
         }
 
     @staticmethod
@@ -141,6 +152,11 @@ class TransformerIntentClassifier(GraphComponent, IntentClassifier):
             raise IntentClassifierConfigError(
                 "TransformerIntentClassifier: 'request_threshold' must be a number between 0 and "
                 f"1, got {threshold!r}."
+            )
+        if not isinstance(config.get("split_requests"), bool):
+            raise IntentClassifierConfigError(
+                "TransformerIntentClassifier: 'split_requests' must be true or false, got "
+                f"{config.get('split_requests')!r}."
             )
         rejection = config.get("rejection_similarity")
         if rejection is not None and (
@@ -249,26 +265,44 @@ class TransformerIntentClassifier(GraphComponent, IntentClassifier):
         return cls(config, model_storage, resource, predictor)
 
     def process(self, messages: list[Message]) -> list[Message]:
-        """Sets `intent` and `intent_ranking` on each message."""
+        """Sets `intent` and `intent_ranking` on each message (and `requests`, the other
+        requests of a message, with `split_requests`)."""
         if self._predictor is None or not messages:
             return messages
         texts = [message.get(TEXT) or "" for message in messages]
         request_intents = set(self.config["request_intents"])
-        parts = [request_sentences(text) if request_intents else [] for text in texts]
-        rankings = self._rankings([*texts, *(part for split in parts for part in split)])
-        sentence_rankings = rankings[len(texts):]
-        for message, whole, split in zip(messages, rankings[: len(texts)], parts, strict=True):
-            own, sentence_rankings = sentence_rankings[: len(split)], sentence_rankings[len(split):]
+        threshold = self.config["request_threshold"]
+        sentences = [request_sentences(text) if request_intents else [] for text in texts]
+        spans = [request_parts(text) if self.config["split_requests"] else [] for text in texts]
+        parts = [[text[start:end] for start, end in split] for text, split in zip(
+            texts, spans, strict=True)]
+        extra = list(dict.fromkeys(
+            piece for split in [*sentences, *parts] for piece in split))
+        rankings = self._rankings([*texts, *extra])
+        of_piece = dict(zip(extra, rankings[len(texts):], strict=True))
+        for message, text, whole, split, own_spans, own_parts in zip(
+            messages, texts, rankings[: len(texts)], sentences, spans, parts, strict=True
+        ):
             ranking = with_request_sentence(
-                whole, own, request_intents, self.config["request_threshold"]
+                whole, [of_piece[piece] for piece in split], request_intents, threshold
             )
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+            requests = other_requests(
+                text, ranking[0]["name"], own_spans, [of_piece[p] for p in own_parts], threshold
+            )
+            if requests:
+                message.set(REQUESTS_KEY, requests, add_to_output=True)
         return messages
 
     def _rankings(self, texts: list[str]) -> list[list[dict[str, Any]]]:
-        """Each text's intents, most confident first (`ranking_length` of them)."""
-        probabilities = self._predictor.predict(texts, self.config["rejection_similarity"])
+        """Each text's intents, most confident first (`ranking_length` of them).
+
+        One text at a time: the quantized model scales its activations per batch, so a text
+        batched with others (a message with its own sentences) would get other confidences
+        than on its own (0.86 against 0.97, measured)."""
+        rejection = self.config["rejection_similarity"]
+        probabilities = torch.cat([self._predictor.predict([text], rejection) for text in texts])
         ranking_length = self.config["ranking_length"] or len(self._predictor.labels)
         rankings = []
         for row in probabilities:

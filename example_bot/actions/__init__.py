@@ -12,3 +12,6 @@ from pathlib import Path
 _EXAMPLE_BOT_DIR = str(Path(__file__).resolve().parent.parent)
 if _EXAMPLE_BOT_DIR not in sys.path:
     sys.path.insert(0, _EXAMPLE_BOT_DIR)
+
+# The repair layer's action for the second request of a message (config.yml: next_request_action).
+from rasa_llm_components.repair.next_request import ActionNextRequest  # noqa: E402, F401

@@ -6,8 +6,11 @@ import re
 from dataclasses import dataclass
 
 ORDER_ID_PREFIX = "ORD-"
-# Accepts "ORD-10001", "ord10001", "ORD 10001", "#10001", "10001" and the same inside a sentence.
-_ORDER_ID_PATTERN = re.compile(r"(?i)(?<![\w-])(?:ORD[-\s]?|#)?(\d{5})(?![\w-])")
+# Accepts "ORD-10001", "ord10001", "ORD 10001", "#10001", "10001", "#10,001" (a thousands
+# separator, never after a currency sign) and the same inside a sentence.
+_ORDER_ID_PATTERN = re.compile(
+    r"(?i)(?<![\w$€£.,-])(?:ORD[-\s]?|#)?(\d{5}|\d{2},\d{3})(?![\w-]|[.,]\d)"
+)
 # "order 10001", "order number 10001", "order no. 10001", "order id: 10001", "order #10001".
 _ORDER_WORD_BEFORE = re.compile(r"(?i)\border(?:\s+(?:number|no\.?|id|nr\.?))?[\s:#.]*$")
 
@@ -40,7 +43,7 @@ def normalize_order_id(raw: object) -> str | None:
     matches = _ORDER_ID_PATTERN.findall(text)
     if len(matches) != 1:
         return None
-    return format_order_id(int(matches[0]))
+    return format_order_id(int(matches[0].replace(",", "")))
 
 
 def find_order_ids(text: object) -> list[OrderIdMention]:
@@ -50,6 +53,6 @@ def find_order_ids(text: object) -> list[OrderIdMention]:
     for match in _ORDER_ID_PATTERN.finditer(value):
         marked = match.group(0)[0] in "#oO"
         after_word = _ORDER_WORD_BEFORE.search(value[: match.start()]) is not None
-        order_id = format_order_id(int(match.group(1)))
+        order_id = format_order_id(int(match.group(1).replace(",", "")))
         mentions.append(OrderIdMention(order_id, match.start(), marked or after_word))
     return mentions

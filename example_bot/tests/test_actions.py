@@ -215,7 +215,7 @@ def test_order_status_of_the_order_a_new_message_describes_not_the_earlier_one()
     assert "ORD-10002" in texts(messages)
 
 
-@pytest.mark.parametrize("spelling", ["ord10001", "ORD 10001", "#10001", "10001"])
+@pytest.mark.parametrize("spelling", ["ord10001", "ORD 10001", "#10001", "10001", "#10,001"])
 def test_order_status_normalises_order_id(spelling):
     messages, events = run_action(
         ActionOrderStatus(), make_tracker(EMMA, spelling, "order_status", order_entity(spelling))

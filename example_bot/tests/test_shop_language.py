@@ -118,6 +118,13 @@ def test_find_order_ids_marks_explicit_ones():
     ]
 
 
+def test_an_order_number_with_a_thousands_separator_is_an_order_id():
+    found = find_order_ids("order #10,519 never showed up, nor ORD 10,053")
+    assert [item.order_id for item in found] == ["ORD-10519", "ORD-10053"]
+    # an amount is not one
+    assert find_order_ids("it cost $10,000 or 10,519.50") == []
+
+
 # Things the shop does not sell -------------------------------------------------------------------
 
 

@@ -47,6 +47,7 @@ from rasa_llm_components.answering.evidence import (
     rank_sentences,
     squashed,
 )
+from rasa_llm_components.answering.faults import FAULT_QUERY, reports_a_fault
 from rasa_llm_components.answering.follow_ups import resolve
 from rasa_llm_components.answering.prompt import PromptPassage, build_messages
 from rasa_llm_components.answering.rendering import extractive_answer, fact_sentence
@@ -446,6 +447,9 @@ class GroundedAnswerer:
         countries = self._countries_asked(context.question)
         query = self._with_countries(query, countries)
         hits, _, question_vector = self._search(context, query, countries)
+        defect = self._defect_passage(context.question, query)
+        if defect is not None:
+            hits = [defect, *(hit for hit in hits if hit.passage.id != defect.passage.id)]
         top = hits[0].score if hits else 0.0
         if not products and top < self._min_score():
             reason_key = "not_sold" if _RANGE_QUESTION.search(context.question) else "abstain"
@@ -454,6 +458,11 @@ class GroundedAnswerer:
         # the words match.
         carried = bool(products) and not self.catalog.mentions(context.question)
         chosen, about_products = self._choose_hits(hits, products, carried, context.question)
+        topic_word = str(self.config["defect_topic"] or "")
+        if defect is not None:
+            # a fault is a question for the warranty, whatever the product's rows say
+            rows = [hit for hit in chosen if hit.passage.id != defect.passage.id]
+            chosen, about_products = [defect, *rows], False
         texts = [f"{hit.passage.title}. {hit.passage.text}" for hit in chosen]
         if self.config["abstain_on_unknown_models"]:
             # Against the whole knowledge: "my iphone 15" is a phone the catalog knows of, even
@@ -498,7 +507,16 @@ class GroundedAnswerer:
                 return _Evidence(chosen, [], "", [], query, products,
                                  "product details do not state what the question asks about",
                                  "not_stated")
-        if products and not about_products:
+        if defect is not None:
+            # the warranty's answer, then the product's own fact on it ("... 36-month warranty")
+            rows = {hit.passage.id for hit in chosen if hit.passage.metadata.get("kind") == "row"}
+            policy = [item for item in ranked if item.passage_id == defect.passage.id]
+            text, ids = self._extractive(policy or ranked, [], f"{topic_word} {FAULT_QUERY}")
+            first = _SENTENCE_END.split(text)[0] if text else ""
+            own, own_ids = self._with_own_fact("-", [], ranked, rows, topic_word)
+            if own_ids:
+                text, ids = f"{own[2:]} {first}".strip(), [*own_ids, *ids[:1]]
+        elif products and not about_products:
             # A policy question that names a product: the policy answers it, the rows are context.
             rows = {mention.passage_id for mention in products}
             policy = [item for item in ranked if item.passage_id not in rows]
@@ -578,6 +596,30 @@ class GroundedAnswerer:
                 ids += [pid for pid in part_ids if pid not in ids]
         return text, ids
 
+    def _defect_passage(self, question: str, query: str) -> Any:
+        """The best passage of `defect_topic` when the question reports a fault, else None."""
+        topic = self.config["defect_topic"]
+        if not topic or not reports_a_fault(question):
+            return None
+        if _RANGE_QUESTION.search(question) or re.search(
+            rf"\b(?:{re.escape(str(topic))}|cover(?:ed|s)?)\b", question, re.IGNORECASE
+        ):
+            # "ours finally died, do you sell printers?"; "cracked, is that under warranty?"
+            # asks its own question, which retrieval answers
+            return None
+        # what a fault needs is how the topic's passages say to get it fixed, whatever product
+        on_topic = self._topic_hits(f"{topic} {FAULT_QUERY}", str(topic), None)
+        return on_topic[0] if on_topic else None
+
+    def _topic_hits(self, query: str, topic: str, query_vector: Any) -> list[Any]:
+        """The passages of `topic` among the best matches of `query`, each at least at the
+        retrieval threshold."""
+        wide = self.index.search(query, top_k=4 * int(self.config["top_k"]),
+                                 query_vector=query_vector)
+        floor = self._min_score()
+        return [dataclasses.replace(hit, score=max(hit.score, floor))
+                for hit in wide if _topic_of(hit.passage) == topic.lower()]
+
     def _on_topic(self, hits: list[Any], intent: str | None, query: str, query_vector: Any
                   ) -> list[Any]:
         """For an intent mapped to a knowledge topic (`intent_topics`), that topic's best
@@ -586,13 +628,9 @@ class GroundedAnswerer:
         topic = (self.config["intent_topics"] or {}).get(intent or "")
         if not topic:
             return hits
-        wide = self.index.search(query, top_k=4 * int(self.config["top_k"]),
-                                 query_vector=query_vector)
-        on_topic = [hit for hit in wide if _topic_of(hit.passage) == str(topic).lower()]
-        floor = self._min_score()
-        if not on_topic:
+        lifted = self._topic_hits(query, str(topic), query_vector)[:2]
+        if not lifted:
             return hits
-        lifted = [dataclasses.replace(hit, score=max(hit.score, floor)) for hit in on_topic[:2]]
         ids = {hit.passage.id for hit in lifted}
         return lifted + [hit for hit in hits if hit.passage.id not in ids]
 

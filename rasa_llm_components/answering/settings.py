@@ -95,6 +95,10 @@ DEFAULT_ANSWER_CONFIG: dict[str, Any] = {
     # {payment_methods: payment}. Their topic's passages are preferred and answer down to half
     # the retrieval threshold.
     "intent_topics": {},
+    # The knowledge topic of a question that reports a fault ("my boom xl won't charge any
+    # more", "so I'm stuck with a broken soundbar??"): its best passage answers first, with the
+    # product's own fact on it. null: such questions are read like any other.
+    "defect_topic": None,
     "texts": {},
 }
 
@@ -142,6 +146,10 @@ def answer_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     config["texts"] = {**DEFAULT_TEXTS, **texts}
     if not isinstance(config["intent_topics"], dict):
         raise AnswerConfigError("'answer.intent_topics' maps intent names to knowledge topics.")
+    if config["defect_topic"] is not None and not (
+        isinstance(config["defect_topic"], str) and config["defect_topic"].strip()
+    ):
+        raise AnswerConfigError("'answer.defect_topic' is a knowledge topic name or null.")
     for key in ("top_k", "prompt_passages", "sentences_per_passage", "max_answer_chars"):
         if key == "prompt_passages" and config[key] == "auto":
             continue

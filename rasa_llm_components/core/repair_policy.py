@@ -50,6 +50,7 @@ from rasa_llm_components.repair.plans import (
     failed_action,
     fallback_plan,
     form_ended_incomplete,
+    next_request_due,
     plan_turn,
     rejected_plan,
 )
@@ -214,7 +215,8 @@ class ConversationRepairPolicy(Policy):
                 f"ConversationRepairPolicy needs the text slot '{TASK_SLOT}' in the domain "
                 f"(see {DOMAIN_SNIPPET})."
             )
-        for option in ("handoff_action", "answer_action", "goodbye_action"):
+        for option in ("handoff_action", "answer_action", "goodbye_action",
+                       "next_request_action"):
             action = getattr(settings, option)
             if action and action not in domain.action_names_or_texts:
                 raise RepairConfigError(
@@ -304,11 +306,18 @@ class ConversationRepairPolicy(Policy):
         if plan is None and warned:  # rules and stories expect the message right before
             plan = answer_after_warning(turn, settings, facts)
         if plan is None and not turn.loop:
-            plan = fallback_plan(turn, settings)
+            plan = fallback_plan(turn, settings, facts)
             if not turn.actions:
                 confidence = settings.fallback_confidence
         follow_ups = frozenset({settings.answer_action} - {None})
         step = plan.next_step(turn.actions, follow_ups) if plan else None
+        next_request = settings.next_request_action
+        if next_request and turn.actions and turn.actions[-1] == next_request:
+            # it found nothing to hand on (the message's other request was unreadable)
+            return self._predict(domain, ACTION_LISTEN_NAME, 1.0, [], "next_request")
+        if next_request_due(turn, settings, facts, step[0] if step else None,
+                            tracker.active_loop_name):
+            return self._predict(domain, next_request, 1.0, [], "next_request")
         if step is None:
             return self._prediction(probabilities)
         action, events = step

@@ -30,6 +30,18 @@ _DECLINES_HUMAN = re.compile(
     r"|\bno (?:need for (?:a |an )?)?(?:human|agent|colleague|person|representative)s?\b",
     re.IGNORECASE,
 )
+# "get a real person to look at it", "can someone look into it please" (not "are you a real
+# person?", which asks about the bot)
+_WANTS_A_PERSON = re.compile(
+    r"\b(?:someone|somebody|a (?:real |actual |live )?(?:person|human)|an? (?:agent|colleague|"
+    r"rep|representative)|(?:real|actual) (?:people|humans))\b.{0,40}\b(?:look|check|sort|"
+    r"handle|help|call|contact|investigate|deal)\b"
+    r"|\b(?:get|put|pass|transfer|connect|want|need)\b.{0,20}\b(?:someone|somebody|a (?:real "
+    r"|actual |live )?(?:person|human)|an? (?:agent|colleague))\b",
+    re.IGNORECASE,
+)
+_ASKS_ABOUT_THE_BOT = re.compile(r"\b(?:are|r) (?:you|u)\b|\bis (?:this|it)\b|\bam i\b",
+                                 re.IGNORECASE)
 _WRONG_ONE = re.compile(r"\bwrong (?:order|item|one|number|product)\b", re.IGNORECASE)
 _WEAK_CUE = re.compile(r"(?:[.,;!?-]|\bno)\s*(?:wait|actually|sorry|oops|rather)\b", re.IGNORECASE)
 # What may follow a cue before the corrected value ("..., no, I meant order 10010").
@@ -197,10 +209,31 @@ def asks_for_information(text: str) -> bool:
     return bool(_INFORMATION_QUESTION.search(text or ""))
 
 
+_LEAVES = re.compile(
+    _OPENER + r"(?:no\W+|nah\W+)?(?:never\s?mind|nvm|scratch that|forget (?:it|that|about it))\b",
+    re.IGNORECASE,
+)
+
+
+def opens_with_leaving(text: str) -> bool:
+    """ "actually never mind, the address is fine": a message that starts by dropping what it
+    was asked for, whatever follows."""
+    return bool(_LEAVES.match((text or "").strip()))
+
+
 def declines_a_human(text: str) -> bool:
     """ "no i dont want a human, just tell me the status": a request that mentions a person to
     say no to one (the classifier reads it as asking for one)."""
     return bool(_DECLINES_HUMAN.search(text or ""))
+
+
+def asks_for_a_person(text: str) -> bool:
+    """ "yes get a real person to look at it": a request for a human, which the classifier may
+    read as asking whether the bot is one."""
+    text = text or ""
+    return bool(_WANTS_A_PERSON.search(text)) and not _ASKS_ABOUT_THE_BOT.search(text) and (
+        not declines_a_human(text)
+    )
 
 
 def says_it_corrects(text: str) -> bool:

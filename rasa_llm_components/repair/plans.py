@@ -26,7 +26,9 @@ from rasa.shared.core.constants import ACTION_LISTEN_NAME, REQUESTED_SLOT
 from rasa.shared.core.events import Event, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from rasa_llm_components.answering.faults import reports_a_fault
 from rasa_llm_components.repair.cues import (
+    asks_for_a_person,
     asks_for_information,
     declines_a_human,
     is_non_answer,
@@ -35,6 +37,7 @@ from rasa_llm_components.repair.cues import (
     looks_like_gibberish,
     looks_like_question,
     looks_upset,
+    opens_with_leaving,
     says_it_corrects,
     says_no,
 )
@@ -55,6 +58,9 @@ _FOLLOW_UP = re.compile(
 _INSTEAD = re.compile(r"\binstead\b", re.IGNORECASE)
 # "hm ok how much": a question this short right after an answer is about what was answered.
 _SHORT_FOLLOW_UP_WORDS = 4
+# "STILL NO MONEY!!! this is a joke": a complaint whose runner-up intent (at least this
+# confident) is a request gets that request answered too.
+_REQUEST_IN_COMPLAINT = 0.2
 # Negative reasons are normal at a free-text question ("it arrived broken"); only a very upset
 # message there is taken as frustration (VADER compound score).
 _STRONG_FRUSTRATION = -0.7
@@ -310,6 +316,10 @@ def _wants_to_cancel(turn: Turn, settings: RepairSettings, free_text: bool) -> b
     phrase = any(pattern.search(turn.text) for pattern in settings.cancel_patterns)
     if turn.intent in settings.cancel_intents and (phrase or not free_text or not turn.text):
         return True
+    if opens_with_leaving(turn.text):
+        # ... unless it goes on with a new value ("forget that, it's order 10005"); entities,
+        # not the slots after the message, which hold this plan's own resets once it runs
+        return not turn.entities and not says_it_corrects(turn.text)
     top = [name for name, _ in turn.ranking if name != settings.fallback_intent]
     return phrase and bool(set(top[:CANCEL_RANKING_DEPTH]) & settings.cancel_intents)
 
@@ -518,11 +528,19 @@ def _follows_up_an_answer(turn: Turn, settings: RepairSettings) -> bool:
     )
 
 
+def _runner_up(turn: Turn, intents: frozenset[str]) -> bool:
+    """Whether one of `intents` is the message's second intent."""
+    return len(turn.ranking) > 1 and turn.ranking[1][0] in intents
+
+
 def _plan_outside_form(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> Plan | None:
     intent = turn.intent or ""
     if intent in settings.handoff_intents and declines_a_human(turn.text):
         return Plan("handoff_declined", [settings.response("no_handoff")])
-    if intent in settings.handoff_intents:
+    if intent in settings.handoff_intents or (
+        asks_for_a_person(turn.text)
+        and (_offered_handoff(turn, settings) or _runner_up(turn, settings.handoff_intents))
+    ):
         return _handoff(turn, settings, facts)
     if _follows_up_an_answer(turn, settings):
         return Plan("follow_up", [settings.answer_action])
@@ -532,7 +550,7 @@ def _plan_outside_form(turn: Turn, settings: RepairSettings, facts: DomainFacts)
         if intent in settings.deny_intents | settings.cancel_intents:
             return Plan("handoff_declined", [settings.response("no_handoff")])
     if intent in settings.frustration_intents:
-        return _offer("frustration", settings.response("empathy"), settings)
+        return _frustration_plan(turn, settings, facts)
     learned = settings.digressions.get(intent)
     if (
         _frustrated(turn, settings)
@@ -558,15 +576,75 @@ def _plan_outside_form(turn: Turn, settings: RepairSettings, facts: DomainFacts)
         # the start of one
         return Plan("question", [settings.answer_action])
     unsure = {settings.fallback_intent} | settings.question_only_intents
+    if settings.answer_action and intent in unsure | settings.slot_intents and (
+        reports_a_fault(turn.text)
+    ):
+        # "MY BOOM XL WONT CHARGE ANYMORE": no question, but the knowledge says what to do
+        return Plan("fault", [settings.answer_action])
+    runner_up = _runner_up_request(turn, settings, facts)
+    if intent == settings.fallback_intent and runner_up:
+        # "whatever. then return the usb hub from 10009 instead": an unsure request that names
+        # what it is about
+        return Plan("unsure_request", list(runner_up), listen_after=not facts.is_form(
+            runner_up[-1]))
     if intent in unsure and turn.text.strip() and not looks_like_question(turn.text):
-        return fallback_plan(turn, settings)  # not a question for the knowledge base either
+        return fallback_plan(turn, settings, facts)  # not a question for the knowledge base either
     return None
 
 
-def fallback_plan(turn: Turn, settings: RepairSettings) -> Plan:
+# An unsure message whose runner-up is a task at least this likely, and which names a value
+# (an order id, a product), is taken as that task.
+_UNSURE_REQUEST = 0.5
+
+
+def _runner_up_request(turn: Turn, settings: RepairSettings, facts: DomainFacts
+                       ) -> tuple[str, ...]:
+    """How the rules answer the message's runner-up intent, when the classifier was unsure
+    between it and nothing ("fallback") and the message names a value."""
+    ranked = [(name, confidence) for name, confidence in turn.ranking
+              if name != settings.fallback_intent]
+    if not ranked or not turn.entities:
+        return ()
+    name, confidence = ranked[0]
+    if name not in settings.request_intents or confidence < _UNSURE_REQUEST:
+        return ()
+    learned = settings.digressions.get(name, ())
+    # only a task (a form); an unsure question is the knowledge answer's (LLMResponsePolicy)
+    return learned if learned and facts.is_form(learned[0]) else ()
+
+
+def _request_in_complaint(
+    turn: Turn, settings: RepairSettings, facts: DomainFacts
+) -> tuple[str, ...]:
+    """How the rules answer the request an upset message also makes (its runner-up intent,
+    "I SENT THE PAD BACK AGES AGO AND STILL NO MONEY!!!": refund status), if it makes one."""
+    for name, confidence in turn.ranking[:CANCEL_RANKING_DEPTH]:
+        if name in settings.handoff_intents:
+            continue  # the offer of a human follows anyway
+        if name in settings.request_intents and confidence >= _REQUEST_IN_COMPLAINT:
+            learned = settings.digressions.get(name)
+            if learned and not facts.is_form(learned[0]):
+                return learned
+    return ()
+
+
+def _frustration_plan(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> Plan:
+    """Empathy, the answer to the request the message makes (if any), the offer of a human."""
+    request = _request_in_complaint(turn, settings, facts)
+    return Plan("frustration", [settings.response("empathy"), *request,
+                                settings.response("offer_handoff")])
+
+
+def fallback_plan(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> Plan:
     """The low-confidence reply when nothing else answers a turn outside a form."""
     if _upset(turn, settings):
-        return _offer("frustration", settings.response("empathy"), settings)
+        if settings.answer_action and looks_like_question(turn.text) and (
+            turn.intent in settings.slot_intents
+        ):
+            # "so im just stuck with a broken soundbar??": upset, and a question to answer
+            return Plan("frustration", [settings.response("empathy"), settings.answer_action,
+                                        settings.response("offer_handoff")])
+        return _frustration_plan(turn, settings, facts)
     if misses_in_a_row(turn, settings) + 1 >= settings.misses_before_handoff:
         return Plan("repeated_miss", [settings.response("fallback_handoff")])
     return Plan("fallback", [settings.response("fallback")])
@@ -603,3 +681,33 @@ def plan_turn(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> Plan 
     if turn.loop:
         return _plan_in_form(turn, settings, facts)
     return _plan_outside_form(turn, settings, facts)
+
+
+def next_request_due(
+    turn: Turn, settings: RepairSettings, facts: DomainFacts, step: str | None,
+    active_loop: str | None,
+) -> bool:
+    """Whether the message's other request (`Turn.pending_request`) should now become the
+    customer's next message: the first one has been answered (`step`, the repair plan's next
+    action, is to listen, or the rules' learned answer to the intent has run), no form is
+    running, and the other request is one the bot answers differently."""
+    request, action = turn.pending_request, settings.next_request_action
+    if not request or not action or turn.loop or active_loop or not turn.actions:
+        return False
+    if action in turn.actions or request["intent"].get("name") not in settings.request_intents:
+        return False
+    intent = request["intent"]["name"]
+    learned = settings.digressions.get(turn.intent or "")
+    answer = settings.answer_action
+    if answer and answer in turn.actions and (
+        intent in settings.answer_intents | settings.question_only_intents
+        or settings.digressions.get(intent, ())[:1] == (answer,)
+    ):
+        return False  # the knowledge answer saw the whole message
+    if step is not None:
+        return step == ACTION_LISTEN_NAME
+    if answer and turn.actions[-1] == answer:
+        return True
+    return bool(learned) and not facts.is_form(learned[-1]) and (
+        tuple(turn.actions[-len(learned):]) == learned
+    )

@@ -64,6 +64,7 @@ INTENT_LIST_OPTIONS = (
     "slot_intents",
     "answer_intents",
     "question_only_intents",
+    "request_intents",
 )
 
 
@@ -83,6 +84,12 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "handoff_action": "action_handoff",
     "answer_action": "utter_llm_answer",
     "goodbye_action": "utter_goodbye",
+    # Intents that ask for something of their own (a task or a question). A message's second
+    # request of one of them is answered after the first, through `next_request_action` (an
+    # action-server action, see repair/next_request.py; null: off), and an upset message whose
+    # runner-up intent is one gets its answer as well as the empathy.
+    "request_intents": [],
+    "next_request_action": None,
     "abstain_answer_kinds": [ABSTAINED, REFUSED, FAILED],
     "confirmation_actions": [],
     "form_titles": {},
@@ -108,11 +115,13 @@ class RepairSettings:
     slot_intents: frozenset[str]
     answer_intents: frozenset[str]
     question_only_intents: frozenset[str]
+    request_intents: frozenset[str]
     cancel_patterns: tuple[re.Pattern, ...]
     fallback_intent: str
     handoff_action: str | None
     answer_action: str | None
     goodbye_action: str | None
+    next_request_action: str | None
     abstain_answer_kinds: frozenset[str]
     confirmation_actions: frozenset[str]
     form_titles: dict[str, str]
@@ -229,6 +238,9 @@ def repair_settings(options: dict[str, Any]) -> RepairSettings:
         handoff_action=_optional_name("handoff_action", config.get("handoff_action")),
         answer_action=_optional_name("answer_action", config.get("answer_action")),
         goodbye_action=_optional_name("goodbye_action", config.get("goodbye_action")),
+        next_request_action=_optional_name(
+            "next_request_action", config.get("next_request_action")
+        ),
         abstain_answer_kinds=_intent_set(
             "abstain_answer_kinds", config.get("abstain_answer_kinds")
         ),

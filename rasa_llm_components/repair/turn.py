@@ -36,6 +36,7 @@ from rasa.shared.nlu.constants import (
 )
 
 from rasa_llm_components.answering import ANSWER_METADATA_KEY
+from rasa_llm_components.repair.next_request import pending_request
 
 SENTIMENT_KEY = "sentiment"
 
@@ -77,6 +78,8 @@ class Turn:
     loop_rejected: bool
     live: bool
     previous_turns: list[BotTurn] = field(default_factory=list)
+    # the message's next request, if it has several (`repair/next_request.py`)
+    pending_request: dict[str, Any] | None = None
 
     @property
     def previous(self) -> BotTurn | None:
@@ -192,4 +195,5 @@ def read_turn(tracker: DialogueStateTracker) -> Turn | None:
         # Messages of a running bot have ids; those of training and test stories do not.
         live=bool(message.message_id),
         previous_turns=_bot_turns(before),
+        pending_request=pending_request(message.parse_data),
     )

@@ -83,6 +83,31 @@ def test_a_listed_intent_of_one_sentence_gives_the_messages_intent(trained):
     assert parse(reading, "i want my money back").get(INTENT)["name"] == "refund"
 
 
+def test_the_other_request_of_a_message_is_listed_with_split_requests(trained):
+    _, storage, resource, context = trained
+    text = "where is my order, and also can you refund me"
+    plain = TransformerIntentClassifier.load({}, storage, resource, context)
+    splitting = TransformerIntentClassifier.load(
+        {"split_requests": True, "request_threshold": 0.5}, storage, resource, context
+    )
+    assert parse(plain, text).get("requests") is None
+    message = parse(splitting, text)
+    requests = message.get("requests")
+    assert message.get(INTENT)["name"] in ("order_status", "refund")
+    other = {"order_status": "refund", "refund": "order_status"}[message.get(INTENT)["name"]]
+    assert [request["intent"]["name"] for request in requests] == [other]
+    assert text[requests[0]["start"]:requests[0]["end"]] == requests[0]["text"]
+    # one request, or a greeting too short to be one: nothing listed
+    assert parse(splitting, "hi, where is my order").get("requests") is None
+
+
+def test_a_text_gets_the_same_ranking_alone_and_with_other_texts(trained):
+    classifier = trained[0]
+    texts = ["refund me please", "hey there, where's my parcel? it has been a week"]
+    alone = [classifier._rankings([text])[0] for text in texts]
+    assert classifier._rankings(texts) == alone
+
+
 def test_persisted_model_loads_and_predicts_the_same(trained):
     classifier, storage, resource, context = trained
     loaded = TransformerIntentClassifier.load(classifier.config, storage, resource, context)
@@ -168,6 +193,7 @@ def test_fewer_than_two_intents_is_a_clear_error(tmp_path, examples):
         ({"rejection_similarity": "high"}, "'rejection_similarity' must be a number between"),
         ({"model_name_or_path": "/no/such/model"}, "not a local directory"),
         ({"request_intents": "refund"}, "'request_intents' must be a list"),
+        ({"split_requests": "yes"}, "'split_requests' must be true or false"),
         ({"request_threshold": 1.5}, "'request_threshold' must be a number between"),
     ],
 )

@@ -278,6 +278,7 @@ def test_claims_of_a_policy_answer(verifier, answer, ok):
         ("The X200 lasts up to 38 hours and weighs 254 g.", True),
         ("It pairs with 2 devices at once and comes with a hard case.", True),
         ("The X200 has a built-in radio.", False),  # invented feature
+        ("The frequency response of the X200 is 38 hours.", False),  # a spec the row lacks
         ("The X200 weighs 254 kg.", False),  # unit
         ("At 254 g it is under the 300 g limit.", True),  # inference within the evidence
         ("At 254 g it is over the 300 g limit.", False),  # wrong inference

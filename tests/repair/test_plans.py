@@ -474,3 +474,90 @@ def test_a_bare_follow_up_after_a_knowledge_answer_is_answered_there() -> None:
     # a bare value is no question, and after another action the rules decide
     assert after("utter_llm_answer", "the b30") is None
     assert after("action_product_info", "and the b30?") is None
+
+
+def test_a_complaint_that_also_asks_for_something_gets_it_answered() -> None:
+    settings = repair_settings({
+        "digressions": {"refund_status": ["action_refund_status"]},
+        "request_intents": ["refund_status", "human_handoff"],
+    })
+    text = "I SENT IT BACK WEEKS AGO AND STILL NO MONEY!!! this is a joke"
+    events = [ActionExecuted("action_listen"),
+              _user(text, "complaint", [("complaint", 0.67), ("refund_status", 0.28)])]
+    plan = _plan(DialogueStateTracker.from_events("C1001", events), settings)
+    assert plan is not None and plan.case == "frustration"
+    assert plan.actions == [
+        "utter_repair_empathy", "action_refund_status", "utter_repair_offer_handoff"
+    ]
+    # a runner-up asking for a person is left to the offer; an unlisted or unsure one to nothing
+    for ranking in ([("complaint", 0.6), ("human_handoff", 0.4)],
+                    [("complaint", 0.6), ("refund_status", 0.1)]):
+        events = [ActionExecuted("action_listen"), _user("this bot is useless", "complaint",
+                                                         ranking)]
+        plan = _plan(DialogueStateTracker.from_events("C1001", events), settings)
+        assert plan is not None
+        assert plan.actions == ["utter_repair_empathy", "utter_repair_offer_handoff"]
+
+
+def test_asking_a_person_to_look_at_it_after_an_offer_or_as_runner_up_hands_over() -> None:
+    offer = [ActionExecuted("action_listen"), _user("where is my order", "order_status"),
+             ActionExecuted("utter_repair_offer_handoff"),
+             BotUttered("Would you like me to connect you with a colleague?"),
+             ActionExecuted("action_listen")]
+    for text, intent, ranking in (
+        ("can someone look into it please", "product_info", None),
+        ("yes get a real person to look at it", "bot_challenge",
+         [("bot_challenge", 0.88), ("human_handoff", 0.1)]),
+    ):
+        events = [*offer, _user(text, intent, ranking)]
+        plan = _plan(DialogueStateTracker.from_events("C1001", events))
+        assert plan is not None and plan.actions == ["action_handoff"], text
+    # without an offer, the runner-up decides; a question about the bot is no request
+    events = [ActionExecuted("action_listen"), _user(
+        "yes get a real person to look at it", "bot_challenge",
+        [("bot_challenge", 0.88), ("human_handoff", 0.1)])]
+    plan = _plan(DialogueStateTracker.from_events("C1001", events))
+    assert plan is not None and plan.actions == ["action_handoff"]
+    events = [ActionExecuted("action_listen"), _user(
+        "are you a real person or a bot?", "bot_challenge",
+        [("bot_challenge", 0.88), ("human_handoff", 0.1)])]
+    assert _plan(DialogueStateTracker.from_events("C1001", events)) is None
+
+
+def test_never_mind_at_the_start_of_a_free_text_answer_leaves_the_form() -> None:
+    text = "actually never mind, the reason doesn't matter"
+    plan = _plan_at_reason(text, "inform", [("inform", 0.99), ("thanks", 0.01)])
+    assert plan is not None and plan.case == "cancel"
+    # ... but a correction that follows it, or a reason that merely contains it, is not
+    plan = _plan_at_reason("it broke, never mind why", "inform", [("inform", 0.99)])
+    assert plan is None or plan.case != "cancel"
+
+
+def test_a_fault_stated_outside_a_form_goes_to_the_knowledge_answer() -> None:
+    events = [ActionExecuted("action_listen"),
+              _user("MY BOOM XL WONT CHARGE ANYMORE", "inform",
+                    entities=[{"entity": "product", "value": "Tidewell Boom XL"}])]
+    plan = _plan(DialogueStateTracker.from_events("C1001", events))
+    assert plan is not None and plan.case == "fault" and plan.actions == ["utter_llm_answer"]
+    events = [ActionExecuted("action_listen"), _user("it is a present for my dad", "inform")]
+    plan = _plan(DialogueStateTracker.from_events("C1001", events))
+    assert plan is None or plan.case != "fault"
+
+
+def test_an_unsure_request_that_names_a_value_is_taken_as_that_request() -> None:
+    settings = repair_settings({"digressions": {"return_request": ["return_form"]},
+                                "request_intents": ["return_request"]})
+    text = "whatever. then return the usb hub from 10009 instead, i never use it"
+    ranking = [("nlu_fallback", 0.6), ("return_request", 0.58), ("inform", 0.27)]
+    order = [{"entity": "order_id", "value": "10009"}]
+    events = [ActionExecuted("action_listen"), _user(text, "nlu_fallback", ranking, order)]
+    plan = _plan(DialogueStateTracker.from_events("C1001", events), settings)
+    assert plan is not None and plan.actions == ["return_form"] and not plan.listen_after
+    # without a value, or with a less likely runner-up, the usual fallback answers
+    events = [ActionExecuted("action_listen"), _user(text, "nlu_fallback", ranking)]
+    plan = _plan(DialogueStateTracker.from_events("C1001", events), settings)
+    assert plan is None or plan.case != "unsure_request"
+    unsure = [("nlu_fallback", 0.6), ("return_request", 0.3)]
+    events = [ActionExecuted("action_listen"), _user(text, "nlu_fallback", unsure, order)]
+    plan = _plan(DialogueStateTracker.from_events("C1001", events), settings)
+    assert plan is None or plan.case != "unsure_request"
