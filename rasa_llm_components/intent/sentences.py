@@ -41,6 +41,8 @@ _PART_BREAK = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[^\W_]+")
+# "and also", "oh and", "plus" in front of a part join it to the message; they are no part of it
+_CONNECTOR = re.compile(r"^(?:(?:and|also|plus|but|oh|so|btw)\b[\s,]*)+", re.IGNORECASE)
 
 
 def request_sentences(text: str) -> list[str]:
@@ -57,7 +59,7 @@ def request_parts(text: str) -> list[tuple[int, int]]:
     for match in [*_PART_BREAK.finditer(text), None]:
         end = match.start() if match else len(text)
         piece = text[start:end]
-        stripped = piece.strip(" \t,")
+        stripped = _CONNECTOR.sub("", piece.strip(" \t,"), count=1)
         if len(_WORD.findall(stripped)) >= MIN_PART_WORDS:
             offset = start + piece.index(stripped)
             spans.append((offset, offset + len(stripped)))

@@ -50,13 +50,17 @@ def _parts(text: str) -> list[str]:
 
 def test_a_message_is_split_into_its_requests_at_clauses_that_ask_something():
     assert _parts("where's my order 10019, and also can the watch go in the pool?") == [
-        "where's my order 10019", "also can the watch go in the pool?"
+        "where's my order 10019", "can the watch go in the pool?"
     ]
     assert _parts("no i dont want a human, just tell me the status") == [
         "no i dont want a human", "just tell me the status"
     ]
     assert _parts("what is the return window and do you ship to canada") == [
         "what is the return window", "do you ship to canada"
+    ]
+    # a connector in front joins the part to the message and is no part of it
+    assert _parts("hey, where is my order 10002? and also is the pulse 3 ok in the shower") == [
+        "where is my order 10002?", "is the pulse 3 ok in the shower"
     ]
     # a greeting, a comma inside one request, a single request: no parts
     assert _parts("hi, where is my order") == []
@@ -73,7 +77,7 @@ def test_other_requests_keep_the_background_that_follows_them():
     requests = other_requests(text, "order_status", spans, rankings, 0.9)
     assert len(requests) == 1
     assert requests[0]["intent"]["name"] == "product_question"
-    assert requests[0]["text"].endswith("230v") and requests[0]["text"].startswith("also will")
+    assert requests[0]["text"].endswith("230v") and requests[0]["text"].startswith("will the")
     assert text[requests[0]["start"]:requests[0]["end"]] == requests[0]["text"]
 
 
