@@ -9,6 +9,9 @@ from the turn alone (`Turn`), so that the policy can replay it step by step:
 - correction: a new value for a slot the form already has; re-validated by the form;
 - digression: a question inside a form, answered as outside it, then the form resumes;
 - follow-up: "and the b30?" right after a knowledge answer is answered there too;
+- two requests in one message: the other one becomes the customer's next message once the
+  first is answered (`next_request_due`, `repair/next_request.py`);
+- a reported fault outside forms ("MY BOOM XL WONT CHARGE ANYMORE"): the knowledge answer;
 - switching task: a request that starts another form leaves the current one;
 - not understood inside a form: say so, ask the form's question again;
 - declined: a "no" to a yes/no confirmation the classifier did not recognise ("nah keep it"),
@@ -628,10 +631,13 @@ def _request_in_complaint(
     return ()
 
 
-def _frustration_plan(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> Plan:
-    """Empathy, the answer to the request the message makes (if any), the offer of a human."""
-    request = _request_in_complaint(turn, settings, facts)
-    return Plan("frustration", [settings.response("empathy"), *request,
+def _frustration_plan(turn: Turn, settings: RepairSettings, facts: DomainFacts,
+                      answer: tuple[str, ...] | None = None) -> Plan:
+    """Empathy, the answer to the request the message makes (`answer`, else the request of
+    its runner-up intent, if any), the offer of a human."""
+    if answer is None:
+        answer = _request_in_complaint(turn, settings, facts)
+    return Plan("frustration", [settings.response("empathy"), *answer,
                                 settings.response("offer_handoff")])
 
 
@@ -642,8 +648,7 @@ def fallback_plan(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> P
             turn.intent in settings.slot_intents
         ):
             # "so im just stuck with a broken soundbar??": upset, and a question to answer
-            return Plan("frustration", [settings.response("empathy"), settings.answer_action,
-                                        settings.response("offer_handoff")])
+            return _frustration_plan(turn, settings, facts, (settings.answer_action,))
         return _frustration_plan(turn, settings, facts)
     if misses_in_a_row(turn, settings) + 1 >= settings.misses_before_handoff:
         return Plan("repeated_miss", [settings.response("fallback_handoff")])
