@@ -55,7 +55,7 @@ FACT_WORDS = frozenset("""
     portable 4k 8k hdr dolby atmos surround lossless hi-res bass treble noise-cancelling
     colour colours color colors weight heavy dimensions height width depth numpad keypad jug
     carafe frequency impedance latency codec codecs resolution wattage lumens brightness decibel
-    decibels megapixel megapixels fps refresh sensitivity runtime voltage
+    decibels megapixel megapixels refresh sensitivity runtime voltage
 """.split())
 FACT_TERMS = frozenset(stem(word) for word in FACT_WORDS)
 
