@@ -513,9 +513,9 @@ class GroundedAnswerer:
             policy = [item for item in ranked if item.passage_id == defect.passage.id]
             text, ids = self._extractive(policy or ranked, [], f"{topic_word} {FAULT_QUERY}")
             first = _SENTENCE_END.split(text)[0] if text else ""
-            own, own_ids = self._with_own_fact("-", [], ranked, rows, topic_word)
-            if own_ids:
-                text, ids = f"{own[2:]} {first}".strip(), [*own_ids, *ids[:1]]
+            own, own_id = self._own_fact(ranked, rows, topic_word)
+            if own:
+                text, ids = f"{own} {first}".strip(), [own_id, *ids[:1]]
         elif products and not about_products:
             # A policy question that names a product: the policy answers it, the rows are context.
             rows = {mention.passage_id for mention in products}
@@ -537,16 +537,23 @@ class GroundedAnswerer:
         with a 12-month warranty.")."""
         if not text or len(_SENTENCE_END.split(text)) >= MAX_ANSWER_SENTENCES:
             return text, ids
+        sentence, passage_id = self._own_fact(ranked, rows, question)
+        if sentence and sentence not in text:
+            return f"{text} {sentence}", [*ids, passage_id]
+        return text, ids
+
+    def _own_fact(self, ranked: list[EvidenceSentence], rows: set[str], question: str
+                  ) -> tuple[str, str]:
+        """(the best fact sentence of the products' `rows` on what `question` asks, its passage
+        id), or ("", "")."""
         asked = (set(tokenize(question)) - _ASKING_TERMS - GENERIC_TERMS
                  - set(self.verifier.name_terms))
         asked = {term for term in asked if not term.isdigit()}
         for item in ranked:
             if item.passage_id in rows and asked & set(tokenize(item.text)):
-                sentence = fact_sentence(item.text, str(self.config["currency_symbol"]))
-                if sentence not in text:
-                    return f"{text} {sentence}", [*ids, item.passage_id]
-                break
-        return text, ids
+                return fact_sentence(item.text, str(self.config["currency_symbol"])), (
+                    item.passage_id)
+        return "", ""
 
     def _answer_each_part(
         self,
