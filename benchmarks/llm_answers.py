@@ -62,7 +62,11 @@ from rasa_llm_components.answering import (
 from rasa_llm_components.answering.figure_checks import derived_figures
 
 BACKENDS = ("llamacpp", "llamacpp-thread", "openai-local", "openai", "strong-sim", "extractive")
-QUESTION_SETS = {"dev": "data/answers/dev.yml", "heldout": "data/answers/heldout.yml"}
+QUESTION_SETS = {
+    "dev": "data/answers/dev.yml",
+    "dev2": "data/answers/dev2.yml",
+    "heldout": "data/answers/heldout.yml",
+}
 DEFAULT_QUESTIONS = "data/llm_questions.yml"
 RECALL_K = (1, 3, 5)
 SUBSETS = (("all", None), ("single", False), ("follow-up", True))

@@ -31,6 +31,7 @@ from actions.formatting import (
     product_summary,
     stock_sentence,
 )
+from rasa_llm_components.answering.comparison import asked_aspects
 from rasa_llm_components.answering.evidence import unknown_model_names
 
 UTTER_ASK_PRODUCT = "utter_ask_product"
@@ -459,7 +460,8 @@ class ActionCompareProducts(ShopAction):
                 "it with?"
             )
             return [SlotSet("product", first.name), SlotSet("product_b", None)]
-        dispatcher.utter_message(text=compare_text(first, second))
+        text = compare_aspects_text(first, second, asked_aspects(latest_text(tracker)))
+        dispatcher.utter_message(text=text or compare_text(first, second))
         return [SlotSet("product", first.name), SlotSet("product_b", second.name)]
 
 
@@ -484,6 +486,37 @@ def sibling_in_text(
 
 def _features(product: ProductView) -> list[str]:
     return [item.strip() for item in product.features.split(";") if item.strip()]
+
+
+def compare_aspects_text(first: ProductView, second: ProductView, aspects: Sequence[str]) -> str:
+    """Only what a comparison asks about ("which one is cheaper", "and battery?"), one sentence
+    per aspect; empty when neither product states any of them."""
+    sentences = []
+    for aspect in aspects:
+        if aspect == "price":
+            if first.price_cents == second.price_cents:
+                sentences.append(f"Both cost {money(first.price_cents)}.")
+                continue
+            low, high = sorted((first, second), key=lambda product: product.price_cents)
+            sentences.append(
+                f"The cheaper one is the {low.name} at {money(low.price_cents)}, against "
+                f"{money(high.price_cents)} for the {high.name}."
+            )
+        elif aspect == "warranty":
+            sentences.append(
+                f"Warranty: {first.warranty_months} months for the {first.name}, "
+                f"{second.warranty_months} months for the {second.name}."
+            )
+        else:
+            keys = [key for key in dict.fromkeys([*first.specs, *second.specs])
+                    if aspect in key.lower().split("_")]
+            for key in keys:
+                values = [product.specs.get(key, "not listed") for product in (first, second)]
+                sentences.append(
+                    f"{label(key).capitalize()}: {values[0]} for the {first.name}, "
+                    f"{values[1]} for the {second.name}."
+                )
+    return " ".join(sentences)
 
 
 def compare_text(first: ProductView, second: ProductView) -> str:

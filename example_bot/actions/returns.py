@@ -503,7 +503,8 @@ class ActionRefundStatus(ShopAction):
                 text=(
                     f"Order {order.id} was cancelled on {dates.format_date(order.cancelled_at)}; "
                     f"the payment of {money(order.total_cents)} on your {order.payment_method} is "
-                    f"released or refunded by {dates.format_date(due)}."
+                    f"released or refunded within {CANCELLATION_REFUND_BUSINESS_DAYS} business "
+                    f"days of the cancellation, by {dates.format_date(due)}."
                 )
             )
         else:

@@ -103,6 +103,29 @@ def test_compare_with_a_product_we_do_not_sell():
 
 
 @pytest.mark.parametrize(
+    ("text", "expected", "not_expected"),
+    [
+        ("which one is cheaper",
+         ["The cheaper one is the Auralis X100 Headphones at $149.00, against $249.00"],
+         ["warranty"]),
+        ("and battery? i hate charging stuff",
+         ["Battery hours: 38 for the Auralis X200 Headphones, 30 for the Auralis X100"],
+         ["$249.00"]),
+        # no aspect, or one only stated: the whole comparison
+        ("whats the difference", ["price: $249.00 vs $149.00", "only the"], []),
+        ("the x100 is cheaper i know. what would i miss?", ["only the Auralis X200"], []),
+    ],
+)
+def test_a_comparison_answers_the_aspect_asked(text, expected, not_expected):
+    reply = answer(
+        ActionCompareProducts(), text, "compare_products",
+        slots={"product": X200, "product_b": "Auralis X100 Headphones"},
+    )
+    assert all(part in reply for part in expected), reply
+    assert not any(part in reply for part in not_expected), reply
+
+
+@pytest.mark.parametrize(
     ("text", "said", "suggested"),
     [
         ("can you recommend a laptop under $1000", "we don't sell laptops", "Quillon"),

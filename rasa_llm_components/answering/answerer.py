@@ -35,6 +35,7 @@ from typing import Any
 from rasa_llm_components.answering import figure_checks
 from rasa_llm_components.answering.comparison import (
     FACTS_PER_PRODUCT,
+    aspect_facts,
     distinguishing_facts,
     is_comparison,
 )
@@ -66,6 +67,11 @@ from rasa_llm_components.answering.settings import (
     SMALL_MODEL_PASSAGES,
     answer_config,
 )
+from rasa_llm_components.answering.suggestions import (
+    asks_for_a_product,
+    asks_for_the_most,
+    suggested_rows,
+)
 from rasa_llm_components.answering.verification import (
     FACT_WORDS,
     GENERIC_TERMS,
@@ -75,6 +81,7 @@ from rasa_llm_components.answering.verification import (
     encoder_words,
     words_of,
 )
+from rasa_llm_components.intent.sentences import asks_something
 from rasa_llm_components.llm.base import LLMBackend, LLMError
 from rasa_llm_components.retrieval.index import RetrievedPassage
 from rasa_llm_components.retrieval.places import PlaceNames, shipping_cue
@@ -144,6 +151,18 @@ _DISCOURSE_LEAD = re.compile(
     r"actually|sorry|hi|hey|hello)\b[\s,.!]*)+",
     re.IGNORECASE,
 )
+# What customers say for what shop knowledge calls a return, shipping or a refund ("mail it back",
+# "the postage", "get my money back").
+_CUSTOMER_WORDS = (
+    (re.compile(
+        r"\b(?:send|sending|sent|mail|mailing|ship|shipping|post|posting|bring|take)\s+"
+        r"(?:(?:it|them|this|that|these|those|(?:the|my|your) \w+)\s+)?back\b",
+        re.IGNORECASE), "return"),
+    (re.compile(r"\b(?:postage|p&p)\b", re.IGNORECASE), "shipping"),
+    (re.compile(r"\b(?:get|getting|see|seeing|have)\s+(?:my |the |our )?money back\b",
+                re.IGNORECASE), "get a refund"),
+)
+_RETURN_WORD = re.compile(r"\breturn", re.IGNORECASE)
 # "what is your return policy", "how do returns work": the passage's summary answers it, not
 # the sentence that repeats the question's words most.
 _BROAD_QUESTION = re.compile(
@@ -392,9 +411,16 @@ class GroundedAnswerer:
         plain = _DISCOURSE_LEAD.sub("", context.question)
         if plain != context.question and len(plain.split()) >= 3:
             extra.append(plain)
+        # Each in the knowledge's words: "mail it back from montreal" is a return from Canada.
+        for text in dict.fromkeys([plain, query]):
+            reworded = self._in_knowledge_words(text)
+            if reworded != text:
+                extra.append(reworded)
         # "shipped Australia": a long message dilutes the one word that names the destination;
         # "relocating to zurich, can i keep ordering?" asks about shipping there too.
         cue = (shipping_cue(context.question) or "ship to") if countries else None
+        if cue and _RETURN_WORD.search(self._in_knowledge_words(context.question)):
+            cue = "return shipping from"  # "im in toronto, do i pay for return shipping?"
         extra += [f"{cue} {country}" for country in countries] if cue else []
         if extra:
             best = {hit.passage.id: hit for hit in hits}
@@ -435,6 +461,35 @@ class GroundedAnswerer:
             if squashed([place]) not in self._knowledge
         ))
 
+    def _suggested_products(self, context: ConversationContext) -> list[ProductMention]:
+        """For a question asking which product to take, the products of the kind it names (or
+        of the kind of the product the conversation named last) that answer it best."""
+        if self.catalog is None or not asks_for_a_product(context.question):
+            return []
+        rows = self.catalog.rows_of_kinds_named(context.question)
+        for _, text in reversed(context.history):
+            if rows:
+                break
+            rows = self.catalog.rows_like(self.catalog.mentions(text))
+        hits = [RetrievedPassage(passage, self._min_score(), 0.0, 0.0)
+                for passage in map(self.index.get, rows) if passage is not None]
+        if not hits:
+            return []
+        ranked = rank_sentences(context.question, hits, self.index.encoder, len(hits),
+                                cache=self.sentences)
+        titles = {hit.passage.id: hit.passage.title for hit in hits}
+        return [ProductMention(row, titles[row], titles[row].lower())
+                for row in suggested_rows(ranked, context.question)]
+
+    def _in_knowledge_words(self, text: str) -> str:
+        """The text in the words shop knowledge uses: "mail it back from montreal" -> "return
+        from Canada" (each place named as its country, `_CUSTOMER_WORDS` replaced)."""
+        for place, country in self.places.places_in(text) if self.places is not None else []:
+            text = re.sub(rf"\b{re.escape(place)}\b", country, text, flags=re.IGNORECASE)
+        for pattern, words in _CUSTOMER_WORDS:
+            text = pattern.sub(words, text)
+        return text
+
     def _with_countries(self, text: str, countries: list[str]) -> str:
         """A country the knowledge never names is asked about as a country ("Poland country")."""
         return " ".join([text, *(name if squashed([name]) in self._knowledge else f"{name} country"
@@ -451,13 +506,19 @@ class GroundedAnswerer:
         if defect is not None:
             hits = [defect, *(hit for hit in hits if hit.passage.id != defect.passage.id)]
         top = hits[0].score if hits else 0.0
+        if not products and (top < self._min_score() or asks_for_the_most(context.question)):
+            # "which of ur watches has the longest battery life?": the rows of the kind asked for
+            products = self._suggested_products(context)
         if not products and top < self._min_score():
             reason_key = "not_sold" if _RANGE_QUESTION.search(context.question) else "abstain"
             return _Evidence(hits, [], "", [], query, products, "low retrieval score", reason_key)
         # "is it waterproof?" after a product was named is about that product, whatever else
         # the words match.
         carried = bool(products) and not self.catalog.mentions(context.question)
-        chosen, about_products = self._choose_hits(hits, products, carried, context.question)
+        reworded = self._in_knowledge_words(context.question)
+        asked_in_both = (context.question if reworded == context.question
+                         else f"{context.question} {reworded}")
+        chosen, about_products = self._choose_hits(hits, products, carried, asked_in_both)
         topic_word = str(self.config["defect_topic"] or "")
         if defect is not None:
             # a fault is a question for the warranty, whatever the product's rows say
@@ -669,8 +730,14 @@ class GroundedAnswerer:
 
     def unstated_terms(self, question: str, texts: Sequence[str]) -> list[str]:
         """Features the question asks about that the evidence never mentions ("radio"); a
-        time the customer mentions ("pool party this weekend") asks about nothing."""
+        time the customer mentions ("pool party this weekend") asks about nothing, and neither
+        does a sentence that only tells ("79mm wide with the case on. would it fit the clamp
+        of the tripod?")."""
         evidence_terms = set(tokenize(" ".join(texts)))
+        sentences = _SENTENCE_END.split(question)
+        asking = [sentence for sentence in sentences if asks_something(sentence)]
+        if len(sentences) > 1 and asking:
+            question = " ".join(asking)
         question = _WHEN_THE_CUSTOMER_SAYS.sub(" ", question)
         return [
             surface for surface, term in dict.fromkeys(words_of(question))
@@ -691,7 +758,7 @@ class GroundedAnswerer:
         # Several products: what sets each apart when the question compares them, else the
         # best fact of each.
         named = list(dict.fromkeys(mention.passage_id for mention in products[:3]))
-        differences = (
+        differences = aspect_facts(ranked, named, question) or (
             distinguishing_facts(ranked, named, question) if is_comparison(question) else {}
         )
         parts, ids = [], []

@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 
 from rasa_llm_components.answering.evidence import FACT_SEPARATOR, EvidenceSentence
+from rasa_llm_components.intent.sentences import asks_something
 from rasa_llm_components.retrieval.text import tokenize
 
 COMPARISON = re.compile(
@@ -34,11 +35,54 @@ _IDENTITY_FIELDS = frozenset({"sku", "category", "brand", "description", "stock"
 # List items ("multipoint pairing with 2 devices") say more about a difference than a spec.
 _SALIENT_FIELDS = frozenset({"features"})
 FACTS_PER_PRODUCT = 3
+# A comparative that names what to weigh: "which one is cheaper" asks for the prices, "and
+# battery, he hates charging" for the battery fields. Values are words of the field names.
+_ASPECTS = (
+    ("price", re.compile(
+        r"\b(?:cheap\w*|(?:more|less|most|least) expensive|pricier|priciest|costlier|price|prices|"
+        r"cost(?:s|ing)? (?:more|less))\b", re.IGNORECASE)),
+    ("weight", re.compile(r"\b(?:light(?:er|est)|heav(?:ier|iest)|weigh\w*)\b", re.IGNORECASE)),
+    ("battery", re.compile(
+        r"\b(?:batter(?:y|ies)|charging|charge|lasts? longer)\b", re.IGNORECASE)),
+    ("warranty", re.compile(r"\bwarrant(?:y|ies)\b", re.IGNORECASE)),
+    ("water", re.compile(r"\b(?:water\w*|swim\w*|shower\w*)\b", re.IGNORECASE)),
+)
 
 
 def is_comparison(question: str) -> bool:
     """Whether the question weighs products against each other."""
     return bool(COMPARISON.search(question))
+
+
+def asked_aspects(question: str) -> list[str]:
+    """The words of the fields a comparison weighs ("which one is cheaper": ["price"]); empty
+    when it names none ("whats the difference"). A fact set aside ("apart from the price") is
+    not asked, and neither is one only stated ("the lite is way cheaper. what would i miss?")."""
+    clauses = re.split(r"(?<=[.!?])\s+|[,;]\s*", _SET_ASIDE.sub(" ", question))
+    asking = " ".join(clause for clause in clauses if asks_something(clause))
+    rest = asking or " ".join(clauses)
+    return [word for word, pattern in _ASPECTS if pattern.search(rest)]
+
+
+def aspect_facts(
+    ranked: Sequence[EvidenceSentence], product_ids: Sequence[str], question: str
+) -> dict[str, list[EvidenceSentence]]:
+    """For each product, its catalog facts in the fields the comparison asks about (its price
+    for "which one is cheaper"); empty unless every product has one."""
+    aspects = asked_aspects(question)
+    if not aspects:
+        return {}
+    result = {}
+    for pid in product_ids:
+        facts = [
+            item for item in ranked
+            if item.passage_id == pid and FACT_SEPARATOR in item.text
+            and any(word in re.split(r"[\s_]+", _fact(item)[0]) for word in aspects)
+        ]
+        if not facts:
+            return {}
+        result[pid] = facts
+    return result
 
 
 def _fact(item: EvidenceSentence) -> tuple[str, str]:

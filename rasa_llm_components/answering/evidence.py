@@ -171,8 +171,12 @@ _NOT_NAMES = frozenset(
     up to from by around nearly almost least most ord order orders rma item items and or
     of the a an is are was be my your our it its this that these those with without
     between since until till per each all any some more less her his him she he me we you they
-    them us their""".split()
+    them us their theyre thats im ive lower upper contiguous top bottom""".split()
 )
+# "theyre 240v", "a 65w charger": a number with a unit is an amount, not a model.
+_AMOUNT = re.compile(
+    r"\d+(?:\.\d+)?(?:v|w|mah|wh|hz|khz|ghz|mb|gb|tb|mm|cm|m|km|kg|g|lbs?|l|ml|db|in|ft|a|"
+    r"k|p|mp|fps|ms|min|h|hrs?)", re.IGNORECASE)
 _ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)", re.IGNORECASE)
 # Short forms customers type for models the knowledge spells out ("ps5": "PlayStation 5").
 _MODEL_ALIASES = {"ps": "playstation"}
@@ -224,8 +228,10 @@ def missing_model_names(question: str, haystack: str, named_by: frozenset[str] =
                 if match.group(1).lower() in named_by]
     for match in matches:
         word = match.group(1).lower()
-        if word in _NOT_NAMES or word.startswith("ord") or _ORDINAL.fullmatch(match.group(2)):
-            continue  # "order 10003", "her 60th"
+        if word in _NOT_NAMES or word.startswith("ord") or _ORDINAL.fullmatch(match.group(2)) or (
+            _AMOUNT.fullmatch(match.group(2))
+        ):
+            continue  # "order 10003", "her 60th", "theyre 240v"
         found = question[match.start(1):match.end(2)]
         spellings = [found]
         if word in _MODEL_ALIASES:

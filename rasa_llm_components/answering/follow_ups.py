@@ -24,8 +24,16 @@ _REFERENCE = re.compile(
 _PRODUCT_REFERENCE = re.compile(
     r"\b(it|its|it's|they|them|their|this one|that one|the other one|both|either|each|"
     r"(?:those|these)(?! (?:rules|fees|terms|options|ones? (?:you|we)|policies|methods)\b)|"
-    r"the (?:cheaper|pricier|lighter|bigger|smaller|first|second|other|same) one)\b"
+    r"which (?:one|ones|of (?:them|the two|these|those|both))|"
+    r"the (?:cheap|cheaper|cheapest|expensive|more expensive|pricier|priciest|lighter|bigger|"
+    r"smaller|first|second|other|same) (?:one|ones|model|version))\b"
     r"|^\W*(?:and|what about|how about|same for)\b(?![^?]*\b(?:to|in|for)\s+[a-z]+\W*$)",
+    re.IGNORECASE,
+)
+# "the cheap one" of two products named before: the one with the lowest price.
+_BY_PRICE = re.compile(
+    r"\bthe (?:(?P<low>cheap|cheaper|cheapest|less expensive)|"
+    r"(?P<high>expensive|more expensive|pricier|priciest|dearer)) (?:one|model|version)\b",
     re.IGNORECASE,
 )
 _THE_OTHER = re.compile(r"\bthe other (?:one|ones|model|version)?\b", re.IGNORECASE)
@@ -54,6 +62,19 @@ def _variant(
                 if len(found) == 1 and found[0].passage_id != mention.passage_id:
                     return found
     return []
+
+
+def _by_price(
+    question: str, products: list[ProductMention], catalog: ProductCatalog
+) -> list[ProductMention]:
+    """ "does the cheap one have gps" after two watches: the one of them it means, by price
+    (all of them when the question says no price or a price is unknown)."""
+    match = _BY_PRICE.search(question)
+    prices = [catalog.prices.get(mention.passage_id) for mention in products]
+    if match is None or len(products) < 2 or None in prices:
+        return products
+    pick = min if match.group("low") else max
+    return [pick(zip(prices, products, strict=True), key=lambda pair: pair[0])[1]]
 
 
 def _earlier_of_kinds(
@@ -135,11 +156,18 @@ def resolve(
     for speaker, text in reversed(history):
         products = catalog.mentions(text) if speaker == "user" else []
         if products:
-            return query, _variant(question, products, catalog) or products
+            return query, _variant(question, products, catalog) or _by_price(
+                question, products, catalog
+            )
     last_bot = next((text for speaker, text in reversed(history) if speaker == "bot"), "")
     products = catalog.mentions(last_bot)
     if products:
-        return query, products
+        return query, _by_price(question, products, catalog)
+    named = list({mention.passage_id: mention for value in slots.values() if value
+                  for mention in catalog.mentions(str(value))[:1]}.values())
+    if len(named) > 1 and _BY_PRICE.search(question):
+        # "the cheaper one" of the `product` and `product_b` slots
+        return query, _by_price(question, named, catalog)
     for value in slots.values():
         products = catalog.mentions(str(value)) if value else []
         if products:

@@ -90,6 +90,7 @@ FIELD_TEMPLATES: dict[str, Callable[[str, str, str], str]] = {
     "compatibility": _compatibility,
     "warranty_months": lambda n, v, c: f"The {n} comes with a {v.strip()}-month warranty.",
     "battery_hours": lambda n, v, c: f"The {n}'s battery lasts up to {v.strip()} hours.",
+    "battery_days": lambda n, v, c: f"The {n}'s battery lasts up to {v.strip()} days.",
     "weight": lambda n, v, c: f"The {n} weighs {v.strip()}.",
     "water_resistance": lambda n, v, c: f"The {n} is water resistant to {v.strip()}.",
     "colours": lambda n, v, c: f"The {n} comes in {_list(v)}.",

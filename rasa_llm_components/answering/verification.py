@@ -55,7 +55,8 @@ FACT_WORDS = frozenset("""
     portable 4k 8k hdr dolby atmos surround lossless hi-res bass treble noise-cancelling
     colour colours color colors weight heavy dimensions height width depth numpad keypad jug
     carafe frequency impedance latency codec codecs resolution wattage lumens brightness decibel
-    decibels megapixel megapixels refresh sensitivity runtime voltage
+    decibels megapixel megapixels refresh sensitivity runtime voltage db loud louder loudest
+    quiet quieter driver drivers cord
 """.split())
 FACT_TERMS = frozenset(stem(word) for word in FACT_WORDS)
 
@@ -119,6 +120,9 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("fast", "speed", "quick", "mb/s"),
     ("shower", "rain", "waterproof", "swim", "pool"),
     ("socket", "plug", "outlet"),
+    ("loud", "louder", "loudest", "output", "watts", "volume", "db", "decibel", "decibels"),
+    ("quiet", "quieter", "noise", "db", "decibel", "decibels"),
+    ("cord", "cable", "lead"),
     ("connected", "multipoint", "pairing", "pair", "devices"),
     ("stock", "available", "availability", "in-stock"),
     ("warranty", "guarantee", "coverage", "covered", "cover"),

@@ -101,7 +101,17 @@ _INFORMATION_QUESTION = re.compile(
 )
 _QUESTION = re.compile(
     r"\?\s*$|^\s*" + _OPENER + r"((?:what|where|when|how|who)(?:'?s)?|why|which|whose|can|could|"
-    r"do|does|did|is|are|will|would|should|may)\b",
+    r"do|does|did|is|are|am|will|would|should|shall|may|(?:by|till|until) when|"
+    # "and if i have another code too can i use both"
+    r"if\b[^.?!]*\b(?:can|could|do|does|will|would|is|are|should)\s+"
+    r"(?:i|you|u|we|it|they|she|he)\b)\b",
+    re.IGNORECASE,
+)
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")
+# "and customs, am i gonna get hit with fees": a question after a comma.
+_QUESTION_CLAUSE = re.compile(
+    r",\s*(?:am|can|could|do|does|did|will|would|is|are|should)\s+"
+    r"(?:i|you|u|we|it|they|she|he|there)\b",
     re.IGNORECASE,
 )
 
@@ -198,8 +208,13 @@ def _repeated_chunk(word: str) -> bool:
 
 
 def looks_like_question(text: str) -> bool:
-    """A question mark at the end, or a question word at the start; "???" alone asks nothing."""
-    return bool(re.search(r"[^\W\d_]", text or "") and _QUESTION.search(text))
+    """A sentence with a question mark at its end or a question word at its start ("nice. and
+    customs, am i gonna get hit with fees"); "???" alone asks nothing."""
+    if not re.search(r"[^\W\d_]", text or ""):
+        return False
+    return bool(_QUESTION_CLAUSE.search(text)) or any(
+        _QUESTION.search(sentence) for sentence in _SENTENCE_BREAK.split(text.strip())
+    )
 
 
 def asks_for_information(text: str) -> bool:

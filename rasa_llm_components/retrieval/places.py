@@ -33,7 +33,7 @@ _COUNTRY_ALIASES = {
 _LOCATION_CUE = re.compile(
     r"\b(ship\w*|deliver\w*|send|sent|post(?:age|al)?|mail\w*|courier|customs|import\w*|"
     r"lives?|living|based|located|reside\w*|address\w*|mov(?:e|ed|es|ing)|relocat\w*|"
-    r"abroad|overseas|international\w*|country|countries|billing)\b",
+    r"abroad|overseas|international\w*|country|countries|billing|return\w*)\b",
     re.IGNORECASE,
 )
 _SHIPPING_CUE = re.compile(r"\b(ship\w*|deliver\w*|send|sent|postage|courier)\b", re.IGNORECASE)

@@ -56,6 +56,7 @@ class ProductCatalog:
         aliases: dict[tuple[str, ...], tuple[str, str]],
         kind_aliases: Iterable[tuple[str, ...]] = (),
         kinds: dict[str, frozenset[str]] | None = None,
+        prices: dict[str, float] | None = None,
     ) -> None:
         self._aliases = aliases
         # A kind word names the product only after "the", "my", ... ("the case", not "in case").
@@ -64,6 +65,8 @@ class ProductCatalog:
         # row id -> the words of its kind, singular and plural ("speaker", "speakers")
         self.kinds = dict(kinds or {})
         self._kind_words = frozenset().union(*self.kinds.values()) if self.kinds else frozenset()
+        # row id -> its price, for "the cheaper one"
+        self.prices = dict(prices or {})
 
     @classmethod
     def from_passages(
@@ -91,7 +94,8 @@ class ProductCatalog:
             aliases.setdefault(alias, owner)
         kind_aliases = [alias for alias in aliases if len(alias) == 1 and alias[0] in _KIND_WORDS]
         kinds = {row.id: _kind_forms(row) for row in rows}
-        return cls(aliases, kind_aliases, kinds)
+        prices = {row.id: price for row in rows if (price := _price(row)) is not None}
+        return cls(aliases, kind_aliases, kinds, prices)
 
     def __bool__(self) -> bool:
         return bool(self._aliases)
@@ -104,6 +108,18 @@ class ProductCatalog:
             word for position, word in enumerate(words)
             if word in self._kind_words and _after_determiner(words, position)
         }
+
+    def rows_of_kinds_named(self, text: str) -> list[str]:
+        """The ids of the rows whose kind the text names anywhere ("any headphones for a 6 year
+        old?"), in catalog order."""
+        named = set(_words(text)) & self._kind_words
+        return [row for row, forms in self.kinds.items() if forms & named]
+
+    def rows_like(self, mentions: Iterable[ProductMention]) -> list[str]:
+        """The ids of the rows of the same kind as any of these products (the speakers, for
+        the Home One), in catalog order."""
+        kinds = frozenset().union(*(self.kinds.get(m.passage_id, frozenset()) for m in mentions))
+        return [row for row, forms in self.kinds.items() if forms & kinds]
 
     def of_kinds(self, mentions: Iterable[ProductMention], kinds: set[str]
                  ) -> list[ProductMention]:
@@ -135,7 +151,18 @@ class ProductCatalog:
                     break
             else:
                 position += 1
-        return found
+        named = [mention for mention in found if tuple(mention.alias.split()) not in
+                 self._kind_aliases]
+        # "how long is the cable on the mh7": a kind word next to a product named outright is
+        # a part of that product, not the shop's one product of that kind.
+        return named or found
+
+
+def _price(row: Passage) -> float | None:
+    """The row's `price` field as a number ("$1,299.00" -> 1299.0), None without one."""
+    fields = {str(k).strip().lower(): str(v) for k, v in (row.metadata.get("fields") or {}).items()}
+    match = re.search(r"\d[\d,]*(?:\.\d+)?", fields.get("price", ""))
+    return float(match.group().replace(",", "")) if match else None
 
 
 def _singular_noun(word: str) -> str | None:

@@ -317,6 +317,26 @@ def test_a_city_is_asked_about_as_its_country(shop_index, shop_guard, question, 
 
 
 @pytest.mark.parametrize(
+    ("question", "history", "fact"),
+    [
+        ("who pays the postage to send it back from germany", [], "customer pays the return"),
+        # the returned product in the conversation does not make it a product question
+        ("do i need to pay to mail it back from montreal?",
+         [("user", "id like to send back the fitness band from order 10030"),
+          ("bot", "Your return is registered: RMA-500014 for Corvane Fit 2 Fitness Band.")],
+         "customer pays the return"),
+        ("when do i see my money back", [], "We issue the refund within 5 business days"),
+    ],
+)
+def test_a_question_in_customers_words_finds_the_knowledge_in_its_words(
+    shop_index, shop_guard, question, history, fact
+):
+    answerer = GroundedAnswerer(shop_index, None, shop_guard, {"mode": "extractive"})
+    result = asyncio.run(answerer.answer(ConversationContext(question, history=history)))
+    assert fact in result.text
+
+
+@pytest.mark.parametrize(
     ("question", "fact"),
     [("wait how long does the speaker last on one charge?", "10 hours"),
      ("btw how heavy is this speaker", "230 g")],
@@ -395,7 +415,10 @@ def test_intent_topic_answers_a_question_far_from_the_wording(shop_index, shop_g
     [("does the tidewell wave 2 have a radio?", "Tidewell Wave 2"),
      ("what colours does the tidewell wave 2 come in?", "Tidewell Wave 2"),
      # the row lists the impedance (38 ohm), which is no frequency response
-     ("whats the frequency response on the kestrel mh7 headphones", "Kestrel Studio MH7")],
+     ("whats the frequency response on the kestrel mh7 headphones", "Kestrel Studio MH7"),
+     ("how loud is the roboclean vacuum? like how many db is it", "Lumora RoboClean S7"),
+     ("whats the driver size on the x200? comparing with my old sonys", "Auralis X200"),
+     ("how long is the power cord on the brevik kettle?", "Brevik Smart Kettle")],
 )
 def test_a_question_about_a_feature_the_row_lacks_abstains_without_generating(
     shop_index, shop_guard, question, product
@@ -516,3 +539,28 @@ def test_what_the_shop_will_do_later_is_not_answered_from_the_knowledge(
     assert (result.reason == "asks about future plans") is future, result.text
     if future:
         assert result.kind == "abstained"
+
+
+@pytest.mark.parametrize(
+    ("history", "question", "first", "absent"),
+    [
+        # a superlative over a kind: by the aspect's value, days and hours compared as time
+        ([], "which of ur watches has the longest battery life? hate charging", "Halcyra Classic",
+         "Boom XL"),
+        ([], "whats the cheapest speaker you have", "Tidewell Wave Mini Speaker costs $49.00",
+         "Boom XL"),
+        # a use: the products whose facts fit it, not every product of the kind
+        ([], "my son is 6 and wants headphones for his tablet, what do u have", "Kids K1",
+         "Auralis X200"),
+        # the kind of the product the conversation is about
+        ([("user", "how long does the lumora home one last on battery?"),
+          ("bot", "The Lumora Home One Smart Speaker's power is mains only (no battery).")],
+         "so no good for the garden then. what would work outside", "IP67", "Home One"),
+    ],
+)
+def test_a_question_asking_which_product_to_take_gets_the_rows_of_its_kind(
+    shop_index, shop_guard, history, question, first, absent
+):
+    answerer = GroundedAnswerer(shop_index, None, shop_guard, {"mode": "extractive"})
+    result = asyncio.run(answerer.answer(ConversationContext(question, history=history)))
+    assert first in result.text.split(". ")[0] and absent not in result.text, result.text

@@ -7,7 +7,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from rasa_llm_components.answering.comparison import distinguishing_facts, is_comparison
+from rasa_llm_components.answering.comparison import (
+    asked_aspects,
+    aspect_facts,
+    distinguishing_facts,
+    is_comparison,
+)
 from rasa_llm_components.answering.evidence import (
     EvidenceSentence,
     candidate_sentences,
@@ -320,6 +325,9 @@ def test_a_model_word_of_the_catalog_with_another_number_is_an_unknown_model():
         ("can I use 2 promo codes on one order?", []),
         ("my battery died after 8 months", []),
         ("where is my order ORD-10001?", []),
+        # amounts and ordinary words before a number are no models
+        ("would it work with my heaters? theyre 240v", []),
+        ("is shipping to alaska dearer than the lower 48", []),
         ("can u ship it to her? its her 60th", []),  # an ordinal after a pronoun
         ("i dive to 25-30m, which watch can come with me", []),  # an amount, not a model code
         ("does it work with my ps5", []),  # "PlayStation 5" in the evidence
@@ -382,6 +390,16 @@ def test_comparison_gives_the_facts_that_set_each_product_apart():
     assert not is_comparison("how long is the battery of the x200")
 
 
+def test_a_kind_word_next_to_a_named_product_is_a_part_of_it():
+    catalog = ProductCatalog.from_passages([
+        *ROWS, _row("VEL-CABLE", "Veltro Braided Cable", category="cables", price="15.00"),
+    ])
+    assert [m.name for m in catalog.mentions("how long is the cable on the x200")] == [
+        "Auralis X200 Headphones"]
+    assert [m.name for m in catalog.mentions("how long is the cable")] == [
+        "Veltro Braided Cable"]
+
+
 def test_comparison_with_one_name_finds_the_sibling_product():
     catalog = ProductCatalog.from_passages(ROWS)
     question = "im thinking of getting the pulse 3 but the lite is way cheaper. what would i miss?"
@@ -391,6 +409,42 @@ def test_comparison_with_one_name_finds_the_sibling_product():
     # without a comparison, "lite" alone names nothing more
     _, products = resolve("is the pulse 3 light enough for running", [], {}, catalog)
     assert [m.name for m in products] == ["Nimbra Pulse 3 Smartwatch"]
+
+
+def test_comparison_that_names_an_aspect_gets_each_products_fact_on_it():
+    x200, x100 = ROWS[0], ROWS[1]
+    ranked = _row_sentences(x200, x100)
+    for question, field in [("which one is cheaper", "price"),
+                            ("whats the price difference", "price")]:
+        facts = aspect_facts(ranked, [x200.id, x100.id], question)
+        assert [item.text.split(" - ")[1].split(":")[0] for items in facts.values()
+                for item in items] == [field, field], question
+    # a product without the field: no aspect answer, the other rules answer
+    assert aspect_facts(ranked, [x200.id, x100.id], "which one has the better battery") == {}
+    assert aspect_facts(ranked, [x200.id, x100.id], "and which is lighter?") == {}
+    # stated, not asked: the customer knows the lite is cheaper and asks what they would miss
+    assert asked_aspects("im getting the pulse 3 but the lite is way cheaper. what would i "
+                         "miss?") == []
+    assert asked_aspects("apart from the price, whats different?") == []
+    assert asked_aspects("and battery, he hates charging stuff") == ["battery"]
+
+
+def test_the_cheaper_one_is_chosen_by_price():
+    catalog = ProductCatalog.from_passages(ROWS)
+    history = [("user", "the x200 or the x100 for my commute?"),
+               ("bot", "The X200 costs $249.00 and the X100 $149.00.")]
+    for question, name in [("does the cheap one fold?", "Auralis X100 Headphones"),
+                           ("is the more expensive one worth it", "Auralis X200 Headphones"),
+                           ("which one is lighter", None)]:
+        _, products = resolve(question, history, {}, catalog)
+        names = [mention.name for mention in products]
+        assert names == ([name] if name else ["Auralis X200 Headphones",
+                                              "Auralis X100 Headphones"]), question
+    # from the slots a comparison set
+    slots = {"product": "Auralis X200 Headphones", "product_b": "Auralis X100 Headphones"}
+    _, products = resolve("ok and the cheaper one, is it in stock", [("user", "hi")], slots,
+                          catalog)
+    assert [mention.name for mention in products] == ["Auralis X100 Headphones"]
 
 
 def test_comparison_of_one_attribute_is_left_to_each_products_best_fact():

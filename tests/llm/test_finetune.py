@@ -26,7 +26,7 @@ from rasa_llm_components.retrieval import load_passages
 
 ROOT = Path(__file__).resolve().parents[2]
 KNOWLEDGE = ROOT / "example_bot" / "knowledge"
-HELD_OUT = [ROOT / "data" / "answers" / "heldout.yml", ROOT / "data" / "answers" / "dev.yml"]
+HELD_OUT = [ROOT / "data" / "answers" / name for name in ("heldout.yml", "dev.yml", "dev2.yml")]
 
 
 @pytest.fixture(scope="module")

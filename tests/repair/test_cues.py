@@ -110,6 +110,14 @@ def test_looks_like_question():
     assert looks_like_question("the x200 - in stock?")
     assert not looks_like_question("???")  # punctuation alone asks nothing
     assert not looks_like_question("10003")
+    # a question in a later sentence or clause of the message
+    assert looks_like_question("so no good for the garden then. what would work outside")
+    assert looks_like_question("nice. and customs, am i gonna get hit with fees at the door")
+    assert looks_like_question("and if i have another code too can i use both")
+    assert looks_like_question("and by when do i have to send it")
+    assert not looks_like_question("i want to return it, which is annoying")
+    assert not looks_like_question("if it breaks again i will be so mad")
+    assert not looks_like_question("well its not on my card. mastercard")
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,84 @@
+"""Questions that ask which product to take ("which of ur watches has the longest battery
+life?", "looking for a speaker for the pool, ideally one that floats"): no single passage
+matches them well, but the rows of the product kind they name (or of the kind the conversation
+is about: "so no good for the garden then. what would work outside") hold the answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from rasa_llm_components.answering.comparison import asked_aspects
+from rasa_llm_components.answering.evidence import FACT_SEPARATOR, EvidenceSentence
+
+# Asking for a product rather than about one.
+_ASKS_FOR_A_PRODUCT = re.compile(
+    r"\b(?:recommend\w*|suggest\w*|which (?:one|ones|of|\w+ (?:is|are|has|have|would|should|"
+    r"can|do|does))|what (?:\w+ )?(?:would|should|could|can i|"
+    r"do (?:you|u) (?:have|recommend|suggest))|"
+    r"anything|something|looking for|(?:need|want|after) (?:a|an|some)|any good|good for|"
+    r"best|ideal)\b",
+    re.IGNORECASE,
+)
+# "the longest battery", "the cheapest": the aspect's largest or smallest value wins.
+_MOST = re.compile(r"\b(?:longest|most|biggest|largest|loudest|heaviest|best)\b", re.IGNORECASE)
+_LEAST = re.compile(r"\b(?:cheapest|lightest|smallest|shortest|least|quietest)\b", re.IGNORECASE)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_HOURS_PER = {"hour": 1.0, "day": 24.0, "week": 168.0, "month": 720.0}
+SUGGESTED_PRODUCTS = 3
+# Without a superlative, a product is suggested when its best fact scores this close to the best
+# product's: a "headphones for my 6 year old" question gets the kids' ones, not every pair.
+SUGGESTION_MARGIN = 0.08
+
+
+def asks_for_a_product(question: str) -> bool:
+    """Whether the question asks which product to take."""
+    return bool(_ASKS_FOR_A_PRODUCT.search(question)) or asks_for_the_most(question)
+
+
+def asks_for_the_most(question: str) -> bool:
+    """Whether the question asks for the product with the most or least of an aspect ("the
+    cheapest speaker", "the longest battery")."""
+    return bool((_MOST.search(question) or _LEAST.search(question)) and asked_aspects(question))
+
+
+def _amount(item: EvidenceSentence) -> float | None:
+    """The number a catalog fact states, times in hours ("battery_days: 30" -> 720)."""
+    field, _, value = item.text.split(FACT_SEPARATOR, 1)[-1].partition(":")
+    number = _NUMBER.search(value)
+    if number is None:
+        return None
+    amount = float(number.group().replace(",", ""))
+    for unit, hours in _HOURS_PER.items():
+        if unit in field.lower() or re.search(rf"\b{unit}s?\b", value, re.IGNORECASE):
+            return amount * hours
+    return amount
+
+
+def suggested_rows(
+    ranked: Sequence[EvidenceSentence], question: str, limit: int = SUGGESTED_PRODUCTS
+) -> list[str]:
+    """The ids of the rows that answer the question best, at most `limit`: by the value of the
+    aspect a superlative asks for ("longest battery"), else by their best fact's relevance."""
+    best: dict[str, float] = {}
+    for item in ranked:
+        best.setdefault(item.passage_id, item.score)
+    top = max(best.values(), default=0.0)
+    order = [pid for pid, score in best.items() if score >= top - SUGGESTION_MARGIN]
+    aspects = asked_aspects(question)
+    most, least = _MOST.search(question), _LEAST.search(question)
+    if aspects and (most or least):
+        amounts: dict[str, float] = {}
+        for item in ranked:
+            field = item.text.split(FACT_SEPARATOR, 1)[-1].partition(":")[0].lower()
+            if item.passage_id not in amounts and any(
+                word in re.split(r"[\s_]+", field) for word in aspects
+            ):
+                amount = _amount(item)
+                if amount is not None:
+                    amounts[item.passage_id] = amount
+        if amounts:
+            sign = -1.0 if least and not most else 1.0
+            order = sorted(amounts, key=lambda pid: -sign * amounts[pid])
+    return order[:limit]
