@@ -13,6 +13,7 @@ _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _BLOCK_START = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|[|>])")
 _EMPHASIS = re.compile(r"(\*\*|__|`)(\S.*?)\1", re.S)
+_LIST_ITEM = re.compile(r"^(\s*)[-*+]\s+(.*)$")
 
 
 def plain(text: str) -> str:
@@ -34,6 +35,35 @@ def unwrap(text: str) -> str:
     return "\n".join(lines)
 
 
+def nest_list_items(text: str) -> str:
+    """Gives each nested list item the lead of the items it is nested under, and drops a lead
+    that only introduces them: "- United States:" then "  - Standard: 3 to 5 days" becomes
+    "  - United States, standard: 3 to 5 days", a sentence that says what it is about."""
+    lines = text.splitlines()
+    kept: list[str] = []
+    leads: list[tuple[int, str]] = []  # (indentation, lead text without its colon)
+    for position, line in enumerate(lines):
+        match = _LIST_ITEM.match(line)
+        if not match:
+            if line.strip():
+                leads = []
+            kept.append(line)
+            continue
+        indent, item = len(match.group(1)), match.group(2).strip()
+        leads = [(level, lead) for level, lead in leads if level < indent]
+        following = _LIST_ITEM.match(lines[position + 1]) if position + 1 < len(lines) else None
+        if item.endswith(":") and following and len(following.group(1)) > indent:
+            leads.append((indent, item[:-1].rstrip()))
+            continue
+        if leads:
+            first, rest = item[:1], item[1:]
+            item = f"{', '.join(lead for _, lead in leads)}, " + (
+                f"{first.lower() if rest[:1].islower() else first}{rest}"
+            )
+        kept.append(f"{match.group(1)}- {item}")
+    return "\n".join(kept)
+
+
 def _sections(text: str) -> list[tuple[int, str, str]]:
     """Returns (level, heading, body) triples; text before the first heading has level 0."""
     sections: list[tuple[int, str, list[str]]] = [(0, "", [])]
@@ -47,7 +77,7 @@ def _sections(text: str) -> list[tuple[int, str, str]]:
         else:
             sections[-1][2].append(line)
     return [
-        (level, heading, unwrap(plain("\n".join(body))).strip())
+        (level, heading, nest_list_items(unwrap(plain("\n".join(body)))).strip())
         for level, heading, body in sections
     ]
 

@@ -72,6 +72,21 @@ def test_markdown_soft_wraps_and_bold_are_cleaned(tmp_path: Path) -> None:
     ]
 
 
+def test_nested_list_items_say_what_they_are_about(tmp_path: Path) -> None:
+    (tmp_path / "p.md").write_text(
+        "## Shipping\n\n- **United States**:\n  - Standard: 3 to 5 days,\n    $4.99.\n"
+        "  - Express: 1 to 2 days.\n- Canada: 5 to 8 days.\n- A lead with nothing under it:\n",
+        encoding="utf-8",
+    )
+    (passage,) = load_passages([tmp_path / "p.md"])
+    assert split_sentences(passage.text) == [
+        "United States, standard: 3 to 5 days, $4.99.",
+        "United States, express: 1 to 2 days.",
+        "Canada: 5 to 8 days.",
+        "A lead with nothing under it:",
+    ]
+
+
 def test_csv_rows_become_passages(knowledge_dir: Path) -> None:
     passages = by_id(load_passages([knowledge_dir / "catalog.csv"]))
     assert list(passages) == ["catalog:AUR-X200", "catalog:TID-WAVE2", "catalog:BRE-KETTLE"]
