@@ -161,6 +161,13 @@ _CUSTOMER_WORDS = (
     (re.compile(r"\b(?:postage|p&p)\b", re.IGNORECASE), "shipping"),
     (re.compile(r"\b(?:get|getting|see|seeing|have)\s+(?:my |the |our )?money back\b",
                 re.IGNORECASE), "get a refund"),
+    (re.compile(
+        r"\bpay\b[^.?!]{0,60}?\b(?:over (?:a few|several|some|\d+|two|three|six) months|"
+        r"in (?:chunks|parts|bits|installments|instalments)|monthly|later)\b"
+        r"|\b(?:spread (?:out )?the (?:cost|payment)|monthly payments?|financ(?:e|ing))\b",
+        re.IGNORECASE), "pay in instalments"),
+    (re.compile(r"\b(?:customs(?: fees| charges| duty| duties)?|(?:fees|charges) at the door)\b",
+                re.IGNORECASE), "import duties and VAT"),
 )
 _RETURN_WORD = re.compile(r"\breturn", re.IGNORECASE)
 # "what is your return policy", "how do returns work": the passage's summary answers it, not

@@ -326,6 +326,13 @@ def test_a_city_is_asked_about_as_its_country(shop_index, shop_guard, question, 
           ("bot", "Your return is registered: RMA-500014 for Corvane Fit 2 Fitness Band.")],
          "customer pays the return"),
         ("when do i see my money back", [], "We issue the refund within 5 business days"),
+        # a product named does not make a payment question a product question
+        ("can i pay the trail pro watch off over a few months? dont wanna put 349 down at once",
+         [], "SplitPay"),
+        ("nice. and customs, am i gonna get hit with fees at the door",
+         [("user", "do you ship to ireland"),
+          ("bot", "Delivery to Ireland takes 7 to 12 business days and costs a flat $19.99.")],
+         "Import duties and VAT"),
     ],
 )
 def test_a_question_in_customers_words_finds_the_knowledge_in_its_words(
