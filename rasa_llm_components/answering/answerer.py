@@ -569,7 +569,12 @@ class GroundedAnswerer:
             pinned = {mention.passage_id for mention in products}
             closest = max((item.cosine for item in ranked if item.passage_id in pinned),
                           default=0.0)
-            if closest < float(self.config["min_fact_similarity"]) and not (
+            aspects = [item for items in aspect_facts(ranked, list(pinned), context.question)
+                       .values() for item in items]
+            if aspects:
+                # "and the cheapest one?": too short to resemble the price, but it asks for it
+                ranked = [*aspects, *(item for item in ranked if item not in aspects)]
+            elif closest < float(self.config["min_fact_similarity"]) and not (
                 self.verifier.asks_about(context.question, texts, products)
             ):
                 return _Evidence(chosen, [], "", [], query, products,

@@ -45,6 +45,7 @@ _ASPECTS = (
     ("battery", re.compile(
         r"\b(?:batter(?:y|ies)|charging|charge|lasts? longer)\b", re.IGNORECASE)),
     ("warranty", re.compile(r"\bwarrant(?:y|ies)\b", re.IGNORECASE)),
+    ("output", re.compile(r"\b(?:loud\w*|powerful|watts?|wattage)\b", re.IGNORECASE)),
     ("water", re.compile(r"\b(?:water\w*|swim\w*|shower\w*)\b", re.IGNORECASE)),
 )
 

@@ -36,6 +36,10 @@ _BY_PRICE = re.compile(
     r"(?P<high>expensive|more expensive|pricier|priciest|dearer)) (?:one|model|version)\b",
     re.IGNORECASE,
 )
+# Products the bot just listed: "which of those is the loudest".
+_ONE_OF_THOSE = re.compile(
+    r"\b(?:which|any|all|each|one|none|either) of (?:those|these|them|the ones)\b", re.IGNORECASE
+)
 _THE_OTHER = re.compile(r"\bthe other (?:one|ones|model|version)?\b", re.IGNORECASE)
 SHORT_QUESTION_TERMS = 3
 
@@ -149,6 +153,11 @@ def resolve(
         implicit or _PRODUCT_REFERENCE.search(question)
     ):
         return query, products
+    last_bot = next((text for speaker, text in reversed(history) if speaker == "bot"), "")
+    listed = catalog.mentions(last_bot)
+    if (_ONE_OF_THOSE.search(question) or _BY_PRICE.search(question)) and len(listed) > 1:
+        # "which of those is the loudest", "and the cheapest one?" after the bot listed several
+        return query, _by_price(question, listed, catalog)
     if _THE_OTHER.search(question):
         other = _the_other_product(history, catalog)
         if other:
@@ -159,7 +168,6 @@ def resolve(
             return query, _variant(question, products, catalog) or _by_price(
                 question, products, catalog
             )
-    last_bot = next((text for speaker, text in reversed(history) if speaker == "bot"), "")
     products = catalog.mentions(last_bot)
     if products:
         return query, _by_price(question, products, catalog)

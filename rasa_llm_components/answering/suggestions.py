@@ -46,10 +46,12 @@ def asks_for_the_most(question: str) -> bool:
 def _amount(item: EvidenceSentence) -> float | None:
     """The number a catalog fact states, times in hours ("battery_days: 30" -> 720)."""
     field, _, value = item.text.split(FACT_SEPARATOR, 1)[-1].partition(":")
-    number = _NUMBER.search(value)
-    if number is None:
+    numbers = [float(found.replace(",", "")) for found in _NUMBER.findall(value)]
+    if not numbers:
         return None
-    amount = float(number.group().replace(",", ""))
+    # "2 x 40 W" is 80 W
+    times = re.match(r"\s*(\d+)\s*x\s*\d", value, re.IGNORECASE)
+    amount = numbers[0] * numbers[1] if times and len(numbers) > 1 else numbers[0]
     for unit, hours in _HOURS_PER.items():
         if unit in field.lower() or re.search(rf"\b{unit}s?\b", value, re.IGNORECASE):
             return amount * hours

@@ -154,8 +154,12 @@ class ProductCatalog:
         named = [mention for mention in found if tuple(mention.alias.split()) not in
                  self._kind_aliases]
         # "how long is the cable on the mh7": a kind word next to a product named outright is
-        # a part of that product, not the shop's one product of that kind.
-        return named or found
+        # a part of that product, not the shop's one product of that kind; "the b2 or the
+        # soundbar" weighs two products.
+        return found if _WEIGHS.search(text) else named or found
+
+
+_WEIGHS = re.compile(r"\b(?:or|vs|versus|compared|than)\b", re.IGNORECASE)
 
 
 def _price(row: Passage) -> float | None:

@@ -571,3 +571,27 @@ def test_a_question_asking_which_product_to_take_gets_the_rows_of_its_kind(
     answerer = GroundedAnswerer(shop_index, None, shop_guard, {"mode": "extractive"})
     result = asyncio.run(answerer.answer(ConversationContext(question, history=history)))
     assert first in result.text.split(". ")[0] and absent not in result.text, result.text
+
+
+_SUGGESTED = [("user", "so no good for the garden then. what would work outside"),
+              ("bot", "The Tidewell Wave 2 Portable Speaker is IP67 waterproof. The Tidewell "
+                      "Wave Mini Speaker is IP67 waterproof.")]
+
+
+@pytest.mark.parametrize(
+    ("history", "question", "expected", "absent"),
+    [
+        # the products the bot just listed, by the aspect asked
+        (_SUGGESTED, "which of those is the loudest", ["20 W", "8 W"], ["Home One"]),
+        (_SUGGESTED, "and the cheapest one?", ["Wave Mini Speaker costs $49.00"], ["Wave 2"]),
+        # a kind word weighed against a product named outright is a product of its own
+        ([], "which is louder, the b2 or the soundbar", ["2 x 40 W", "320 W"], []),
+    ],
+)
+def test_a_follow_up_picks_among_the_products_just_named(
+    shop_index, shop_guard, history, question, expected, absent
+):
+    answerer = GroundedAnswerer(shop_index, None, shop_guard, {"mode": "extractive"})
+    text = asyncio.run(answerer.answer(ConversationContext(question, history=history))).text
+    assert all(part in text for part in expected) and not any(part in text for part in absent), (
+        text)
