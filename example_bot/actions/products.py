@@ -33,6 +33,7 @@ from actions.formatting import (
 )
 from rasa_llm_components.answering.comparison import asked_aspects
 from rasa_llm_components.answering.evidence import unknown_model_names
+from rasa_llm_components.answering.suggestions import amount_of, most_wanted
 
 UTTER_ASK_PRODUCT = "utter_ask_product"
 UTTER_PRODUCT_NOT_FOUND = "utter_product_not_found"
@@ -613,11 +614,37 @@ class ActionRecommendProducts(ShopAction):
                 "fewer requirements."
             )
             return events
+        ranked = by_aspect_asked(matching, text)
+        if ranked:  # "which of your speakers is the loudest"
+            lines = [f"{note}By {label(ranked[0][1])}, {wanted}:"]
+            for product, key, value in ranked[:MAX_RECOMMENDATIONS]:
+                lines.append(f"- {product.name}, {money(product.price_cents)}: {label(key)} "
+                             f"{value}")
+            dispatcher.utter_message(text="\n".join(lines))
+            return events
         lines = [f"{note}Here is what I'd suggest for {wanted}:"]
         for product in matching[:MAX_RECOMMENDATIONS]:
             lines.append(f"- {product.name}, {money(product.price_cents)}: {product.description}")
         dispatcher.utter_message(text="\n".join(lines))
         return events
+
+
+def by_aspect_asked(
+    products: Sequence[ProductView], text: str
+) -> list[tuple[ProductView, str, str]]:
+    """For "the loudest", "the longest battery": (product, spec key, value) of the products that
+    state the aspect, the most (or least) first; [] when the message asks for no such aspect."""
+    wanted = most_wanted(text)
+    aspects = [aspect for aspect in asked_aspects(text) if aspect != "price"]
+    found = []
+    for product in products if wanted and aspects else []:
+        for key, value in ordered_specs(product):
+            amount = amount_of(key, value)
+            if amount is not None and any(a in key.lower().split("_") for a in aspects):
+                found.append((amount, product, key, value))
+                break
+    found.sort(key=lambda item: -wanted * item[0])
+    return [(product, key, value) for _, product, key, value in found]
 
 
 def _describe_wish(

@@ -126,6 +126,22 @@ def test_a_comparison_answers_the_aspect_asked(text, expected, not_expected):
 
 
 @pytest.mark.parametrize(
+    ("text", "category", "first", "then"),
+    [
+        ("which of your speakers is the loudest", "speakers", "Lumora Soundbar 3.1",
+         "Tidewell Boom XL"),
+        ("whats the watch with the longest battery", "smartwatches",
+         "Halcyra Classic Hybrid Watch", "Corvane Fit 2"),
+    ],
+)
+def test_a_superlative_recommendation_ranks_by_the_aspect_asked(text, category, first, then):
+    reply = answer(ActionRecommendProducts(), text, "recommend_products",
+                   [entity("category", category)])
+    lines = reply.splitlines()
+    assert first in lines[1] and then in lines[2], reply
+
+
+@pytest.mark.parametrize(
     ("text", "said", "suggested"),
     [
         ("can you recommend a laptop under $1000", "we don't sell laptops", "Quillon"),

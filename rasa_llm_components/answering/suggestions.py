@@ -43,19 +43,31 @@ def asks_for_the_most(question: str) -> bool:
     return bool((_MOST.search(question) or _LEAST.search(question)) and asked_aspects(question))
 
 
-def _amount(item: EvidenceSentence) -> float | None:
-    """The number a catalog fact states, times in hours ("battery_days: 30" -> 720)."""
-    field, _, value = item.text.split(FACT_SEPARATOR, 1)[-1].partition(":")
+def most_wanted(question: str) -> int:
+    """1 when the question asks for the most of an aspect ("the loudest"), -1 for the least
+    ("the cheapest"), 0 when it asks for neither."""
+    if not asks_for_the_most(question):
+        return 0
+    return -1 if _LEAST.search(question) and not _MOST.search(question) else 1
+
+
+def amount_of(field: str, value: str) -> float | None:
+    """The number a product fact states, times in hours ("battery_days", "30" -> 720; "2 x 40
+    W" -> 80); None without a number."""
     numbers = [float(found.replace(",", "")) for found in _NUMBER.findall(value)]
     if not numbers:
         return None
-    # "2 x 40 W" is 80 W
     times = re.match(r"\s*(\d+)\s*x\s*\d", value, re.IGNORECASE)
     amount = numbers[0] * numbers[1] if times and len(numbers) > 1 else numbers[0]
     for unit, hours in _HOURS_PER.items():
         if unit in field.lower() or re.search(rf"\b{unit}s?\b", value, re.IGNORECASE):
             return amount * hours
     return amount
+
+
+def _amount(item: EvidenceSentence) -> float | None:
+    field, _, value = item.text.split(FACT_SEPARATOR, 1)[-1].partition(":")
+    return amount_of(field, value)
 
 
 def suggested_rows(
@@ -68,9 +80,8 @@ def suggested_rows(
         best.setdefault(item.passage_id, item.score)
     top = max(best.values(), default=0.0)
     order = [pid for pid, score in best.items() if score >= top - SUGGESTION_MARGIN]
-    aspects = asked_aspects(question)
-    most, least = _MOST.search(question), _LEAST.search(question)
-    if aspects and (most or least):
+    aspects, wanted = asked_aspects(question), most_wanted(question)
+    if wanted:
         amounts: dict[str, float] = {}
         for item in ranked:
             field = item.text.split(FACT_SEPARATOR, 1)[-1].partition(":")[0].lower()
@@ -81,6 +92,5 @@ def suggested_rows(
                 if amount is not None:
                     amounts[item.passage_id] = amount
         if amounts:
-            sign = -1.0 if least and not most else 1.0
-            order = sorted(amounts, key=lambda pid: -sign * amounts[pid])
+            order = sorted(amounts, key=lambda pid: -wanted * amounts[pid])
     return order[:limit]
