@@ -31,7 +31,7 @@ from actions.formatting import (
     product_summary,
     stock_sentence,
 )
-from rasa_llm_components.answering.comparison import asked_aspects
+from rasa_llm_components.answering.comparison import asked_aspects, field_is_about
 from rasa_llm_components.answering.evidence import unknown_model_names
 from rasa_llm_components.answering.suggestions import amount_of, most_wanted
 
@@ -510,7 +510,7 @@ def compare_aspects_text(first: ProductView, second: ProductView, aspects: Seque
             )
         else:
             keys = [key for key in dict.fromkeys([*first.specs, *second.specs])
-                    if aspect in key.lower().split("_")]
+                    if field_is_about(key, [aspect])]
             for key in keys:
                 values = [product.specs.get(key, "not listed") for product in (first, second)]
                 sentences.append(
@@ -640,7 +640,7 @@ def by_aspect_asked(
     for product in products if wanted and aspects else []:
         for key, value in ordered_specs(product):
             amount = amount_of(key, value)
-            if amount is not None and any(a in key.lower().split("_") for a in aspects):
+            if amount is not None and field_is_about(key, aspects):
                 found.append((amount, product, key, value))
                 break
     found.sort(key=lambda item: -wanted * item[0])

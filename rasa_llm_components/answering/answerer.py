@@ -392,7 +392,8 @@ class GroundedAnswerer:
         return best, best_named, len(asked & rows)
 
     def _search(
-        self, context: ConversationContext, query: str, countries: Sequence[str] = ()
+        self, context: ConversationContext, query: str, countries: Sequence[str] = (),
+        reworded: str | None = None,
     ) -> tuple[list[Any], Any, Any]:
         """(hits for the query, the best over its variants (see below); the query's vector; the
         question's vector)."""
@@ -419,14 +420,16 @@ class GroundedAnswerer:
         if plain != context.question and len(plain.split()) >= 3:
             extra.append(plain)
         # Each in the knowledge's words: "mail it back from montreal" is a return from Canada.
+        if reworded is None:
+            reworded = self._in_knowledge_words(context.question)
         for text in dict.fromkeys([plain, query]):
-            reworded = self._in_knowledge_words(text)
-            if reworded != text:
-                extra.append(reworded)
+            in_words = reworded if text == context.question else self._in_knowledge_words(text)
+            if in_words != text:
+                extra.append(in_words)
         # "shipped Australia": a long message dilutes the one word that names the destination;
         # "relocating to zurich, can i keep ordering?" asks about shipping there too.
         cue = (shipping_cue(context.question) or "ship to") if countries else None
-        if cue and _RETURN_WORD.search(self._in_knowledge_words(context.question)):
+        if cue and _RETURN_WORD.search(reworded):
             cue = "return shipping from"  # "im in toronto, do i pay for return shipping?"
         extra += [f"{cue} {country}" for country in countries] if cue else []
         if extra:
@@ -508,7 +511,8 @@ class GroundedAnswerer:
             return _Evidence([], [], "", [], query, products, "asks about future plans")
         countries = self._countries_asked(context.question)
         query = self._with_countries(query, countries)
-        hits, _, question_vector = self._search(context, query, countries)
+        reworded = self._in_knowledge_words(context.question)
+        hits, _, question_vector = self._search(context, query, countries, reworded)
         defect = self._defect_passage(context.question, query)
         if defect is not None:
             hits = [defect, *(hit for hit in hits if hit.passage.id != defect.passage.id)]
@@ -522,7 +526,6 @@ class GroundedAnswerer:
         # "is it waterproof?" after a product was named is about that product, whatever else
         # the words match.
         carried = bool(products) and not self.catalog.mentions(context.question)
-        reworded = self._in_knowledge_words(context.question)
         asked_in_both = (context.question if reworded == context.question
                          else f"{context.question} {reworded}")
         chosen, about_products = self._choose_hits(hits, products, carried, asked_in_both)

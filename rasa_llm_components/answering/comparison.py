@@ -65,6 +65,12 @@ def asked_aspects(question: str) -> list[str]:
     return [word for word, pattern in _ASPECTS if pattern.search(rest)]
 
 
+def field_is_about(field: str, aspects: Sequence[str]) -> bool:
+    """Whether a catalog field ("battery_days", "water resistance") is about any of the
+    `asked_aspects` words."""
+    return any(word in re.split(r"[\s_]+", field.lower()) for word in aspects)
+
+
 def aspect_facts(
     ranked: Sequence[EvidenceSentence], product_ids: Sequence[str], question: str
 ) -> dict[str, list[EvidenceSentence]]:
@@ -78,7 +84,7 @@ def aspect_facts(
         facts = [
             item for item in ranked
             if item.passage_id == pid and FACT_SEPARATOR in item.text
-            and any(word in re.split(r"[\s_]+", _fact(item)[0]) for word in aspects)
+            and field_is_about(_fact(item)[0], aspects)
         ]
         if not facts:
             return {}

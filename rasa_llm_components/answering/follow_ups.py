@@ -171,11 +171,12 @@ def resolve(
     products = catalog.mentions(last_bot)
     if products:
         return query, _by_price(question, products, catalog)
-    named = list({mention.passage_id: mention for value in slots.values() if value
-                  for mention in catalog.mentions(str(value))[:1]}.values())
-    if len(named) > 1 and _BY_PRICE.search(question):
+    if _BY_PRICE.search(question):
         # "the cheaper one" of the `product` and `product_b` slots
-        return query, _by_price(question, named, catalog)
+        named = list({mention.passage_id: mention for value in slots.values() if value
+                      for mention in catalog.mentions(str(value))[:1]}.values())
+        if len(named) > 1:
+            return query, _by_price(question, named, catalog)
     for value in slots.values():
         products = catalog.mentions(str(value)) if value else []
         if products:

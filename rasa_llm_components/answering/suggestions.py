@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rasa_llm_components.answering.comparison import asked_aspects
+from rasa_llm_components.answering.comparison import asked_aspects, field_is_about
 from rasa_llm_components.answering.evidence import FACT_SEPARATOR, EvidenceSentence
+from rasa_llm_components.answering.numbers import DIGIT_NUMBER, parse_number
 
 # Asking for a product rather than about one.
 _ASKS_FOR_A_PRODUCT = re.compile(
@@ -24,7 +25,6 @@ _ASKS_FOR_A_PRODUCT = re.compile(
 # "the longest battery", "the cheapest": the aspect's largest or smallest value wins.
 _MOST = re.compile(r"\b(?:longest|most|biggest|largest|loudest|heaviest|best)\b", re.IGNORECASE)
 _LEAST = re.compile(r"\b(?:cheapest|lightest|smallest|shortest|least|quietest)\b", re.IGNORECASE)
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _HOURS_PER = {"hour": 1.0, "day": 24.0, "week": 168.0, "month": 720.0}
 SUGGESTED_PRODUCTS = 3
 # Without a superlative, a product is suggested when its best fact scores this close to the best
@@ -54,7 +54,8 @@ def most_wanted(question: str) -> int:
 def amount_of(field: str, value: str) -> float | None:
     """The number a product fact states, times in hours ("battery_days", "30" -> 720; "2 x 40
     W" -> 80); None without a number."""
-    numbers = [float(found.replace(",", "")) for found in _NUMBER.findall(value)]
+    numbers = [number for found in re.findall(DIGIT_NUMBER, value)
+               if (number := parse_number(found)) is not None]
     if not numbers:
         return None
     times = re.match(r"\s*(\d+)\s*x\s*\d", value, re.IGNORECASE)
@@ -85,9 +86,7 @@ def suggested_rows(
         amounts: dict[str, float] = {}
         for item in ranked:
             field = item.text.split(FACT_SEPARATOR, 1)[-1].partition(":")[0].lower()
-            if item.passage_id not in amounts and any(
-                word in re.split(r"[\s_]+", field) for word in aspects
-            ):
+            if item.passage_id not in amounts and field_is_about(field, aspects):
                 amount = _amount(item)
                 if amount is not None:
                     amounts[item.passage_id] = amount

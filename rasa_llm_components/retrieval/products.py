@@ -31,6 +31,8 @@ _KIND_WORDS = frozenset(
     soundbar""".split()
 )
 
+# "the b2 or the soundbar": two products weighed, a kind word among them names a product.
+_WEIGHS = re.compile(r"\b(?:or|vs|versus|compared|than)\b", re.IGNORECASE)
 # Definite and possessive only: "a hub" is any hub, "the hub" is the one the shop sells.
 _DETERMINERS = frozenset("the this that my your ur our his her their".split())
 
@@ -157,9 +159,6 @@ class ProductCatalog:
         # a part of that product, not the shop's one product of that kind; "the b2 or the
         # soundbar" weighs two products.
         return found if _WEIGHS.search(text) else named or found
-
-
-_WEIGHS = re.compile(r"\b(?:or|vs|versus|compared|than)\b", re.IGNORECASE)
 
 
 def _price(row: Passage) -> float | None:
