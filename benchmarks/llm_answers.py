@@ -239,6 +239,7 @@ async def run_backend(
                     "generated": result.generated,
                     "rejected_because": list(result.unsupported),
                     "sources": [source["id"] for source in result.sources],
+                    "evidence": list(result.evidence),
                     "retrieval_score": round(float(result.retrieval_score), 3),
                     "facts_ok": not missing,
                     "missing_facts": missing,

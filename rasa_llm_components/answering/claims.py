@@ -43,6 +43,7 @@ class ClaimExtractor:
     def __init__(self, known_names: Iterable[str] = ()) -> None:
         names = sorted({name.strip() for name in known_names if name and name.strip()},
                        key=len, reverse=True)
+        self.names = tuple(names)
         self.name_vocabulary = frozenset(
             token for name in names for token in p.name_tokens(name)
             if len(token) > 2 and not token.isdigit() and token not in COMMON_WORDS

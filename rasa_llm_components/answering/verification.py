@@ -15,6 +15,9 @@
 - with `min_sentence_coverage` (`claim_check: strict`), each sentence must restate one evidence
   sentence: that share of its own terms must come from it.
 
+An offer of a human colleague ("Would you like me to connect you with a colleague?") is the bot's
+own handoff, not a claim about the shop, and is left out of the checks.
+
 It is deliberately lexical: the embedded models cannot judge entailment reliably on 2 CPU cores,
 and a lexical rule is explainable in the turn's diagnostics ("unsupported term 'radio'").
 """
@@ -85,6 +88,8 @@ GENERIC_TERMS = frozenset(stem(word) for word in """
     count counts counted nobody wait last lasts per low call requires require required connect
     connects cover covers covered manual control controls personal capped cap dollar
     dollars guest checkout extend extended track tracks listed list lists among
+    become becomes became otherwise through show shows shown soon straight tonight night
+    morning evening afternoon
 """.split()) - FACT_TERMS
 
 # A yes/no lead of this many terms or fewer, none of them a fact, states nothing to restate.
@@ -224,8 +229,13 @@ class ClaimVerifier:
     @functools.cached_property
     def name_terms(self) -> frozenset[str]:
         """The words of product and brand names, as written and as index terms ("corvan")."""
-        names = self.guard.extractor.name_vocabulary
-        return frozenset(names) | frozenset(term for name in names for term in tokenize(name))
+        extractor = self.guard.extractor
+        words = set(extractor.name_vocabulary)
+        # short codes in names ("S5", "X200") too: they name the product, they state nothing
+        words |= {token for name in extractor.names
+                  for token in re.findall(r"[a-z0-9]+", name.lower())
+                  if any(ch.isdigit() for ch in token) and not token.isdigit()}
+        return frozenset(words) | frozenset(term for word in words for term in tokenize(word))
 
     def is_fact_term(self, term: str, surface: str | None = None) -> bool:
         """Whether a term states a fact; ``surface`` is the word as written, when known."""
@@ -264,6 +274,7 @@ class ClaimVerifier:
 
         Facts the customer stated in ``question`` ("my $60 order", "with UPS") may be repeated.
         """
+        answer = without_handoff_offers(answer)
         texts = [text for text in evidence if text]
         units = _units(texts)
         arithmetic = figure_checks.ARITHMETIC.search(answer)
@@ -459,12 +470,15 @@ class ClaimVerifier:
         best = max(overlaps, default=0.0)
         if best < 0.75:
             return []
+        # A sentence that lacks one of the clause's rare terms is about something else
+        # ("standard shipping to APO addresses" against "express is not available for APO").
+        rare = {term for term in facts if self.is_fact_term(term)}
         close = [
             bool(_NEGATION.search(unit))
-            for unit, overlap in zip(units, overlaps, strict=True)
-            if overlap >= best - 0.15
+            for unit, candidate, overlap in zip(units, unit_terms, overlaps, strict=True)
+            if overlap >= best - 0.15 and rare <= candidate
         ]
-        if negated not in close:
+        if close and negated not in close:
             return [f"contradicts the evidence: '{clause.strip()}'"]
         return []
 
@@ -589,6 +603,33 @@ def _polarity_parts(units: Sequence[str]) -> list[str]:
     for unit in units:
         parts.extend(part.strip() for part in _POLARITY_BREAK.split(unit) if part.strip())
     return parts
+
+
+# "I can connect you with a colleague.", "Would you like me to put you through to our support
+# team?": the bot's own handoff, which its abstentions offer too, is no claim about the shop.
+_HANDOFF_OFFER = re.compile(
+    r"(?:(?:if you(?:'d| would)? like|if you want|otherwise|or),?\s+)?(?:i can|i could|i'?ll"
+    r"|shall i|should i|would you like me to|do you want me to|want me to|happy to|let me)"
+    r"\s+(?:also\s+|gladly\s+)?(?:connect|put|transfer|hand|pass)\s+you\s+(?:over\s+|through\s+)?"
+    r"(?:to|with)\s+(?:a|an|one of our|our|someone (?:from|on) our|a member of our)\s+(?:human\s+)?"
+    r"(?:colleague|teammate|agent|human|person|support team|team|support|specialist)"
+    r"(?:\s+(?:to|who can)\s+(?:help|check|assist|start that|take a look|sort (?:it|this|that) out"
+    r"|look (?:into|at) (?:it|this|that|your case))(?: you)?(?: further| with (?:it|this|that))?)?"
+    r"\s*[.?!]?",
+    re.IGNORECASE,
+)
+
+
+def without_handoff_offers(answer: str) -> str:
+    """The answer without its sentences or clauses that only offer a human colleague."""
+    kept = []
+    for sentence in re.split(r"(?<=[.!?])\s+", answer.strip()):
+        parts = [part for part in re.split(r"(?<=;)\s+", sentence)
+                 if not _HANDOFF_OFFER.fullmatch(part.strip().rstrip(";"))]
+        text = " ".join(parts).strip()
+        if text:
+            kept.append(text.rstrip(";").rstrip() + ("" if text[-1] in ".!?" else "."))
+    return " ".join(kept)
 
 
 def _clauses(answer: str) -> list[str]:

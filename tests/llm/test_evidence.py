@@ -365,6 +365,37 @@ def test_strict_check_wants_each_sentence_to_restate_the_evidence(verifier):
                          denial, "sydney?")
 
 
+def test_a_denial_the_evidence_shares_is_no_contradiction(verifier):
+    # the product's short code ("X100") names it; it is not a fact the clause denies
+    x100 = [f"{ROWS[1].title}. {ROWS[1].text}"]
+    assert not verifier.verify("No, the X100 doesn't have multipoint.", x100, "multipoint?")
+    assert verifier.verify("Yes, the X100 has multipoint.", x100, "multipoint?")
+    # a sentence denying one kind of shipping says nothing against another kind
+    express = ["Can you deliver to a PO box?. Yes, with standard shipping (USPS). Express "
+               "shipping is not available for PO boxes or APO/FPO military addresses.",
+               "United States (all 50 states, APO/FPO military addresses), standard: 3 to 5 "
+               "business days, $4.99."]
+    fillers = [f"Order question {n}. Orders ship from our warehouse." for n in range(30)]
+    shipping = ClaimVerifier(verifier.guard, KnowledgeVocabulary.build([*express, *fillers]))
+    assert not shipping.verify("Yes, we ship to APO/FPO military addresses with standard "
+                               "shipping.", express, "can i ship to an APO address")
+    assert shipping.verify("Yes, express shipping is available for APO/FPO military "
+                           "addresses.", express, "express to APO?")
+
+
+def test_an_offer_of_a_colleague_is_no_claim(verifier):
+    strict = ClaimVerifier(verifier.guard, verifier.vocabulary, min_sentence_coverage=0.4)
+    faq = [f"{FAQ.title} {FAQ.text}"]
+    for offer in ("I can connect you with a colleague to look into it.",
+                  "Would you like me to connect you with a colleague?",
+                  "If you like, I can put you through to our support team."):
+        answer = f"Shipping to Canada takes 5 to 8 business days. {offer}"
+        assert not strict.verify(answer, faq, "canada?"), offer
+    # what the colleague would do is a claim like any other
+    assert strict.verify("Shipping to Canada takes 5 to 8 business days. I can connect you "
+                         "with a colleague who can send you a discount code.", faq, "canada?")
+
+
 def _row_sentences(*rows: Passage) -> list[EvidenceSentence]:
     ranked = []
     for row in rows:
