@@ -283,8 +283,11 @@ class TransformerIntentClassifier(GraphComponent, IntentClassifier):
         for message, text, whole, split, own_spans, own_parts in zip(
             messages, texts, rankings[: len(texts)], sentences, spans, parts, strict=True
         ):
+            # its sentences, then its clauses ("so i want to return it please" in "so i want to
+            # return it please, i think i still have time?")
+            pieces = [*split, *(piece for piece in own_parts if piece not in split)]
             ranking = with_request_sentence(
-                whole, [of_piece[piece] for piece in split], request_intents, threshold
+                whole, [of_piece[piece] for piece in pieces], request_intents, threshold
             )
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)

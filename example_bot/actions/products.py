@@ -205,6 +205,36 @@ def _requested_products(tracker: Tracker) -> list[str]:
     return mentioned
 
 
+def _with_products_asked_before(tracker: Tracker, requested: list[str]) -> list[str]:
+    """`requested` completed to two different products with those named before, if there are
+    enough of them; else `requested` as it is."""
+    names: list[str] = []
+    skus: set[str] = set()
+    with open_repository() as repository:
+        for name in [*requested, *_products_asked_about_before(tracker, limit=3)]:
+            product = repository.find_product(name).product
+            if product is not None and product.sku not in skus:
+                skus.add(product.sku)
+                names.append(product.name)
+    return names[:2] if len(names) >= 2 else requested
+
+
+def _products_asked_about_before(tracker: Tracker, limit: int = 2) -> list[str]:
+    """The last `limit` products the customer named in earlier messages, latest first: "which
+    one lasts longer?" after asking about the Halcyra Classic and then the Corvane Fit 2."""
+    named: list[str] = []
+    for event in reversed(tracker.events[:-1]):
+        if event.get("event") != "user":
+            continue
+        for entity in reversed((event.get("parse_data") or {}).get("entities") or []):
+            value = str(entity.get("value") or "").strip()
+            if entity.get("entity") == "product" and value and value not in named:
+                named.append(value)
+        if len(named) >= limit:
+            break
+    return named[:limit]
+
+
 def unsold_text(
     unsold: UnsoldMention, products: list[ProductView], categories: list[str], limit: int = 3
 ) -> str:
@@ -437,6 +467,8 @@ class ActionCompareProducts(ShopAction):
                 )
             if sibling is not None:  # "the pulse 3 ... the lite is cheaper"
                 requested = [first.name, sibling.name]
+        if len(requested) < 2:
+            requested = _with_products_asked_before(tracker, requested)
         if len(requested) < 2:
             with open_repository() as repository:
                 unsold = unsold_mention(

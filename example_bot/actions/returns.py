@@ -104,6 +104,13 @@ def _utter_returnable_items(dispatcher: CollectingDispatcher, order: OrderView) 
         dispatcher.utter_message(text=text)
 
 
+def _utter_return_deadline(dispatcher: CollectingDispatcher, order: OrderView, name: str) -> None:
+    dispatcher.utter_message(
+        text=f"{name} from order {order.id}: you can return it until "
+        f"{dates.format_date(order.return_deadline)}."
+    )
+
+
 def is_returnable(order: OrderView) -> bool:
     """Delivered within the last 30 days and with an item that has no return yet."""
     deadline = order.return_deadline
@@ -191,14 +198,20 @@ class ValidateReturnForm(OrderFormValidation):
                 return {"order_id": None}
             check = repository.check_return(customer.id, order.id, item_query, dates.today())
         if check.outcome == "ok" and item_query is None:
-            if not item_in_this_message:
-                _utter_returnable_items(dispatcher, check.order)
+            if item_in_this_message:
+                return {"order_id": check.order.id}
+            items = check.order.returnable_items
+            if len(items) == 1:
+                # one item to return: asking "which one?" would only make the customer repeat it
+                name = items[0].product.name
+                _utter_return_deadline(dispatcher, check.order, name)
+                return _with_stated_reason(
+                    tracker, {"order_id": check.order.id, "return_item": name}
+                )
+            _utter_returnable_items(dispatcher, check.order)
             return {"order_id": check.order.id}
         if check.outcome == "ok":
-            dispatcher.utter_message(
-                text=f"{check.item.product.name} from order {check.order.id}: you can return it "
-                f"until {dates.format_date(check.order.return_deadline)}."
-            )
+            _utter_return_deadline(dispatcher, check.order, check.item.product.name)
             return _with_stated_reason(
                 tracker, {"order_id": check.order.id, "return_item": check.item.product.name}
             )

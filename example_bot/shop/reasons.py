@@ -34,6 +34,10 @@ _NO_REASON = re.compile(
     r"(?:it|them|this|these|those|a|an|the|my|some)\b)",
     re.IGNORECASE,
 )
+# A slip in what the customer typed before ("sorry wrong number, its 10009"), not about the item.
+_SLIP = re.compile(
+    r"\b(?:wrong (?:order )?(?:number|no|nr|id)|typo|mistyped|my bad|i meant)\b", re.IGNORECASE
+)
 MIN_REASON_WORDS = 3
 _WORDS = re.compile(r"[a-z0-9]+")
 _FILLER = {"the", "my", "a", "an", "this", "that", "one", "ones", "it", "them", "those", "these",
@@ -59,6 +63,7 @@ def stated_reason(text: str | None, item: str = "") -> str | None:
         and not _REQUEST.search(part)
         and not _PLEASANTRY.match(part)
         and not _NO_REASON.match(part)
+        and not _SLIP.search(part)
         and not set(_WORDS.findall(part.lower())) <= item_words
     ]
     return "; ".join(reasons) or None

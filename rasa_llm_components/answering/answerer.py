@@ -42,6 +42,7 @@ from rasa_llm_components.answering.comparison import (
 from rasa_llm_components.answering.evidence import (
     EvidenceSentence,
     SentenceCache,
+    covered_by_family,
     missing_model_names,
     model_words,
     prompt_context,
@@ -184,6 +185,13 @@ _ASKING_TERMS = frozenset(tokenize(
     "policy policies rule rules"
 ))
 MAX_ANSWER_SENTENCES = 4
+# A question of at most this many own terms, each used by at most `_RARE_PASSAGES` passages,
+# names what it asks about ("what's care+?", "the newsletter thing?").
+_KEYWORD_TERMS = 2
+_RARE_PASSAGES = 3
+_CHAT_FILLER = frozenset(tokenize(
+    "thing things stuff lol lmao haha tho kinda sorta btw ok okay yeah yep ya guys exactly"
+))
 
 # A closing offer a fluent model adds ("Anything else I can help with?").
 _OFFER_QUESTION = re.compile(
@@ -336,12 +344,15 @@ class GroundedAnswerer:
         ]
         others = [hit for hit in policies if hit.score >= 0.7 * threshold]
         best_row = max((scores.get(pid, 0.0) for pid in pinned_ids), default=0.0)
+        # "do u ship to canada? how much is it" after the keyboard: the customer's own words
+        # name a policy's terms and none of the rows', so the policy answers; "does care+ work
+        # on the boom xl?" too, when those words are rare (a close policy may match by any).
+        policy = self._policy_instead_of_rows(
+            question, pinned, [hit for hit in others if hit.score >= threshold], rare=not carried
+        ) or self._policy_instead_of_rows(question, pinned, others, rare=True)
+        if policy is not None:
+            return [policy, *[hit for hit in others if hit is not policy][:1], *pinned], False
         if carried:
-            # "do u ship to canada? how much is it" after the keyboard: the customer's own words
-            # name a policy's terms and none of the rows', so the policy answers.
-            policy = self._policy_instead_of_rows(question, pinned, others, threshold)
-            if policy is not None:
-                return [policy, *[hit for hit in others if hit is not policy][:1], *pinned], False
             return pinned + others[:2], True
         if others and others[0].score > best_row:
             return others[:2] + pinned, False
@@ -358,18 +369,18 @@ class GroundedAnswerer:
         return [*pinned, policy, *rest], True
 
     def _policy_instead_of_rows(
-        self, question: str, pinned: list[Any], policies: list[Any], floor: float
+        self, question: str, pinned: list[Any], policies: list[Any], rare: bool = False
     ) -> Any | None:
-        """The best policy passage (scored at least `floor`) naming a term of the question that
-        the products' rows do not name, even by a synonym ("much" is the rows' price); None if
-        every term of the question is about the rows."""
+        """The best policy passage naming a term of the question (with `rare`, a fact-bearing
+        one) that the products' rows do not name, even by a synonym ("much" is the rows'
+        price); None if every term of the question is about the rows."""
         names = {term for hit in pinned for term in tokenize(hit.passage.title)}
         rows = {term for hit in pinned for term in tokenize(hit.passage.text)} | names
         own = {term for term in set(tokenize(question)) - names - _ASKING_TERMS - GENERIC_TERMS
-               if not self.verifier.expand({term}) & rows}
+               if not self.verifier.expand({term}) & rows
+               and (not rare or self.verifier.is_fact_term(term))}
         for hit in policies:
-            terms = set(tokenize(f"{hit.passage.title} {hit.passage.text}"))
-            if hit.score >= floor and own & terms:
+            if own & set(tokenize(f"{hit.passage.title} {hit.passage.text}")):
                 return hit
         return None
 
@@ -443,7 +454,62 @@ class GroundedAnswerer:
         if query != context.question:
             hits = self._prefer_new_terms(hits, context.question, query)
         hits = self._on_topic(hits, context.intent, query, query_vector)
+        if hits and hits[0].score < self._min_score():
+            hits = self._naming_rare_terms(hits, context.question)
         return hits, query_vector, question_vector
+
+    def _naming_rare_terms(self, hits: list[Any], question: str) -> list[Any]:
+        """ "whats the newsletter thing": a question of one or two words of its own, each one
+        that only a few passages use, is answered by the passages that use them all, however
+        little the short question's meaning says to the encoder."""
+        terms = set(tokenize(question)) - _ASKING_TERMS - GENERIC_TERMS - _CHAT_FILLER
+        vocabulary = self.verifier.vocabulary
+        if vocabulary is None or not 1 <= len(terms) <= _KEYWORD_TERMS or not all(
+            0 < vocabulary.frequencies.get(term, 0) <= _RARE_PASSAGES for term in terms
+        ):
+            return hits
+        floor = self._min_score()
+        lifted = [
+            dataclasses.replace(hit, score=floor)
+            if terms <= set(tokenize(f"{hit.passage.title}. {hit.passage.text}")) else hit
+            for hit in hits
+        ]
+        return sorted(lifted, key=lambda hit: -hit.score)
+
+    def _policies_beside_products(
+        self, hits: list[Any], question: str, named: list[ProductMention]
+    ) -> list[Any]:
+        """ "does care+ work on the boom xl": the product's name dominates the search, so the
+        rest of the question is searched alone too, for the policies naming its own terms (those
+        the products' rows do not name, even by a synonym)."""
+        rest = question
+        for mention in named:
+            words = r"[\s-]+".join(re.escape(word) for word in mention.alias.split())
+            rest = re.sub(rf"\b{words}s?\b", " ", rest, flags=re.IGNORECASE)
+        rows = [self.index.get(mention.passage_id) for mention in named]
+        row_terms = {term for row in rows if row is not None
+                     for term in tokenize(f"{row.title} {row.text}")}
+        own = {term for term in tokenize(rest) if term not in _ASKING_TERMS
+               and term not in GENERIC_TERMS and not self.verifier.expand({term}) & row_terms}
+        if not own:
+            return hits
+        best = {hit.passage.id: hit for hit in hits}
+        # As close as a policy must be to follow a product; half that for one of the few
+        # passages that use a term of the question ("care+": 2 passages, "colours": 8).
+        threshold = self._min_score()
+        frequencies = self.verifier.vocabulary.frequencies if self.verifier.vocabulary else {}
+        for hit in self.index.search(rest, top_k=int(self.config["top_k"]),
+                                     min_score=0.5 * threshold):
+            passage = hit.passage
+            shared = own & set(tokenize(f"{passage.title} {passage.text}"))
+            rare = any(frequencies.get(term, 0) <= _RARE_PASSAGES for term in shared)
+            if passage.metadata.get("kind") == "row" or not shared or (
+                hit.score < 0.7 * threshold and not rare
+            ):
+                continue
+            if passage.id not in best or hit.score > best[passage.id].score:
+                best[passage.id] = hit
+        return sorted(best.values(), key=lambda hit: -hit.score)
 
     def _prefer_new_terms(self, hits: list[Any], question: str, query: str) -> list[Any]:
         """In "and to germany?" after a question about Canada, "germany" is what is asked:
@@ -513,6 +579,9 @@ class GroundedAnswerer:
         query = self._with_countries(query, countries)
         reworded = self._in_knowledge_words(context.question)
         hits, _, question_vector = self._search(context, query, countries, reworded)
+        named = self.catalog.mentions(context.question) if products else []
+        if named:
+            hits = self._policies_beside_products(hits, context.question, named)
         defect = self._defect_passage(context.question, query)
         if defect is not None:
             hits = [defect, *(hit for hit in hits if hit.passage.id != defect.passage.id)]
@@ -538,7 +607,11 @@ class GroundedAnswerer:
         if self.config["abstain_on_unknown_models"]:
             # Against the whole knowledge: "my iphone 15" is a phone the catalog knows of, even
             # when the passages chosen for the answer do not mention it.
-            unknown = missing_model_names(context.question, self._knowledge, self._model_words)
+            unknown = [
+                name for name in
+                missing_model_names(context.question, self._knowledge, self._model_words)
+                if not covered_by_family(name, texts)
+            ]
             if unknown:
                 key = "not_sold" if _RANGE_QUESTION.search(context.question) else "abstain"
                 return _Evidence(chosen, [], "", [], query, products,

@@ -247,6 +247,18 @@ def missing_model_names(question: str, haystack: str, named_by: frozenset[str] =
     return missing
 
 
+def covered_by_family(name: str, texts: Sequence[str]) -> bool:
+    """Whether texts that speak of a model's family only in general ("works with iPhone") cover
+    the model a question names ("my iphone 14"); texts that name models of the family ("fits
+    iPhone 15 and 15 Pro") do not cover another one."""
+    family = re.escape(name.split()[0]) if name.split() else ""
+    if not family or not re.fullmatch(r"[A-Za-z]{3,}", name.split()[0]):
+        return False
+    text = "\n".join(texts)
+    mentioned = re.search(rf"\b{family}\b", text, re.IGNORECASE)
+    return bool(mentioned) and not re.search(rf"\b{family}\s*\d", text, re.IGNORECASE)
+
+
 # -- facts of the evidence, for the fact guard ---------------------------------------------
 MAX_NAME_TOKENS = 8
 _ANY_NUMBER = re.compile(rf"(?<![A-Za-z\d.,]){p.DIGIT_NUMBER}|\b{WORD_NUMBER}\b", re.IGNORECASE)

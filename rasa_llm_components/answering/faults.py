@@ -14,8 +14,9 @@ FAULT_QUERY = "defect repair or replace claim"
 # A report of a fault: "it stopped working", "won't charge any more", "stuck with a broken one".
 _FAULT = re.compile(
     r"\b(?:broken|faulty|defective|breaks|stopped (?:working|charging|heating)"
-    # "it broke", not "broke uni student here", "i'm so broke"
-    r"|(?<!\bim )(?<!\bam )(?<!\bso )(?<!\bi'm )broke\b(?! (?:uni|college|student|af)\b)"
+    # "it broke", not "broke uni student here", "i'm so broke", "at uni and broke lol"
+    r"|(?<!\bim )(?<!\bam )(?<!\bso )(?<!\bi'm )broke\b"
+    r"(?! (?:uni|college|student|af|lol|lmao|haha|rn|atm|right now|these days|this month)\b)"
     r"|(?:does ?n[o']?t|do ?n[o']?t|is ?n[o']?t|not) (?:work|working|turn on|charge|charging)"
     r"|won'?t (?:charge|turn on|switch on|work|connect|pair|start|heat|power on)|dead|died"
     r"|cracked|malfunction\w*|keeps? (?:disconnecting|dropping|crashing|turning off))\b",

@@ -232,6 +232,7 @@ _LEANS_BACK = re.compile(r"^(it|this|that|they|these|those|then|also|however|but
                          r"|\bthen\b", re.IGNORECASE)
 _NEGATED = re.compile(r"\b(?:not|no|never|cannot|can't|isn't|aren't|doesn't|don't|won't)\b",
                       re.IGNORECASE)
+_YES_COMMA = re.compile(r"^(?:yes|sure),\s+(?=\w)", re.IGNORECASE)
 _YES_OPENER = re.compile(r"^(?:yes|sure)\b[,.!]?\s*", re.IGNORECASE)
 _YES_NO_QUESTION = re.compile(r"^\W*(do|does|did|is|are|can|could|will|would|r|have|has)\b",
                               re.IGNORECASE)
@@ -364,5 +365,7 @@ def extractive_answer(
         # "No. We currently do not ship to ..." answered another question's "No".
         sentences = [_OPENER.sub("", sentence) or sentence for sentence in sentences]
         sentences = [sentence for sentence in sentences if not _LEAD_IN.match(sentence)]
+        # "what is splitpay?" is no yes/no question: "Yes, with SplitPay: ..." loses its "Yes"
+        sentences = [_capitalised(_YES_COMMA.sub("", sentence)) for sentence in sentences]
     text = " ".join(sentences)
     return text, [best.passage_id]

@@ -30,12 +30,14 @@ _QUESTION_OR_REQUEST = (
     r"where's|why|which|who|just|please|pls|tell|show|i\s+(?:want|need|wanna|would)|i'?d)\b"
 )
 # Where a new part starts: after a sentence end or a semicolon; at "also" after a comma or
-# "and"; at a comma (or ", and") followed by a question or a request; at "and" followed by a
-# question about something ("and is it", "and where is my").
+# "and"; at a comma (or ", and") followed by a question, a request or an aside ("i think");
+# at "and" followed by a question about something ("and is it", "and where is my").
 _PART_BREAK = re.compile(
     r"(?<=[.!?])\s+|\n+|;\s*"
     r"|,\s*(?:and\s+|but\s+|plus\s+)?(?=also\b)|\s+and\s+(?=also\b)"
     rf"|,\s*(?:(?:and|but|plus|oh and|oh)\s+)?(?={_QUESTION_OR_REQUEST})"
+    # "i want to return it please, i think i still have time?": an aside after the request
+    r"|,\s*(?=i\s+(?:think|guess|hope|believe|suppose)\b)"
     r"|\s+and\s+(?=(?:can|could|will|would|do|does|is|are|how|what|when|where|why|which)\s+"
     r"(?:i|you|u|it|its|the|my|this|that|they|we|there)\b)",
     re.IGNORECASE,

@@ -86,7 +86,7 @@ _SYLLABLE = re.compile(r"^[^aeiouy][aeiouy]$")
 # Openers before a question: "oh wait, do you have ...", "btw is it in stock".
 _OPENER = (
     r"(?:(?:oh|ah|um+|hm+|ug+h|ok(?:ay)?|fine|well|alright|right|yeah|lol|so|and|also|btw|"
-    r"by the way|wait|hey|hi|hello|actually|sorry|"
+    r"by the way|wait|hey|hi|hello|hallo|actually|sorry|"
     r"quick (?:q|question)|one more thing)\b[\s,.:;!-]*)*"
 )
 _NON_ANSWER = re.compile(
@@ -108,10 +108,11 @@ _QUESTION = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")
-# "and customs, am i gonna get hit with fees": a question after a comma.
+# "and customs, am i gonna get hit with fees", "my daughter is 7, is the junior ok for her": a
+# question after a comma.
 _QUESTION_CLAUSE = re.compile(
     r",\s*(?:am|can|could|do|does|did|will|would|is|are|should)\s+"
-    r"(?:i|you|u|we|it|they|she|he|there)\b",
+    r"(?:i|you|u|we|it|they|she|he|there|the|this|that|these|those|my|your|ur)\b",
     re.IGNORECASE,
 )
 
@@ -215,6 +216,24 @@ def looks_like_question(text: str) -> bool:
     return bool(_QUESTION_CLAUSE.search(text)) or any(
         _QUESTION.search(sentence) for sentence in _SENTENCE_BREAK.split(text.strip())
     )
+
+
+# "if my scale arrives broken, what happens?", "do i have to pay the return?": a question about
+# what the rules say would happen, not a request to act now.
+_WHAT_IF = re.compile(
+    r"\bwhat happens (?:if|when)\b|\bif\b[^.?!]{3,80}?\bwhat (?:happens|then|do i do)\b"
+    r"|\bwhat (?:do|would|should|can) i do (?:if|when)\b"
+    r"|\b(?:do|would|will) i (?:have|need) to pay\b|\bwho pays\b",
+    re.IGNORECASE,
+)
+# An order number in the message: a request about that order, however it is worded.
+_ORDER_NUMBER = re.compile(r"\b(?:ord\W?)?\d{4,}\b", re.IGNORECASE)
+
+
+def asks_what_if(text: str) -> bool:
+    """A question about what would happen ("if it arrives broken, what happens?", "do i have
+    to pay the return shipping?") that names no order: the rules answer it."""
+    return bool(_WHAT_IF.search(text or "")) and not _ORDER_NUMBER.search(text or "")
 
 
 def asks_for_information(text: str) -> bool:

@@ -33,6 +33,7 @@ from rasa_llm_components.answering.faults import reports_a_fault
 from rasa_llm_components.repair.cues import (
     asks_for_a_person,
     asks_for_information,
+    asks_what_if,
     declines_a_human,
     is_non_answer,
     looks_fed_up,
@@ -545,6 +546,12 @@ def _plan_outside_form(turn: Turn, settings: RepairSettings, facts: DomainFacts)
         and (_offered_handoff(turn, settings) or _runner_up(turn, settings.handoff_intents))
     ):
         return _handoff(turn, settings, facts)
+    if intent in settings.frustration_intents and settings.handoff_action and (
+        asks_for_a_person(turn.text)
+    ):
+        # "nobody answers. i want a real person NOW": an apology and the colleague, not an
+        # offer the customer has already answered
+        return Plan("handoff", [settings.response("empathy"), settings.handoff_action])
     if _follows_up_an_answer(turn, settings):
         return Plan("follow_up", [settings.answer_action])
     if _offered_handoff(turn, settings):
@@ -570,13 +577,13 @@ def _plan_outside_form(turn: Turn, settings: RepairSettings, facts: DomainFacts)
         plan = _confirmation_plan(turn, settings, facts)
         if plan:
             return plan
-    if (
-        learned and facts.is_form(learned[0]) and settings.answer_action
-        and asks_for_information(turn.text)
-        and not _names_a_value(turn)
+    starts_form = bool(learned) and facts.is_form(learned[0])
+    if settings.answer_action and (
+        (starts_form and asks_for_information(turn.text) and not _names_a_value(turn))
+        or ((starts_form or intent == settings.fallback_intent) and asks_what_if(turn.text))
     ):
-        # "whats ur return window" read as a return request: a question about the task, not
-        # the start of one
+        # "whats ur return window" or "if my scale arrives broken, what happens?" read as a
+        # return request: a question about the task, not the start of one
         return Plan("question", [settings.answer_action])
     unsure = {settings.fallback_intent} | settings.question_only_intents
     if settings.answer_action and intent in unsure | settings.slot_intents and (
@@ -702,6 +709,8 @@ def next_request_due(
     if action in turn.actions or request["intent"].get("name") not in settings.request_intents:
         return False
     intent = request["intent"]["name"]
+    if intent in settings.handoff_intents and settings.handoff_action in turn.actions:
+        return False  # "... i want a real person NOW": the colleague has it already
     learned = settings.digressions.get(turn.intent or "")
     answer = settings.answer_action
     if answer and answer in turn.actions and (

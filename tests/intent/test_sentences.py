@@ -62,6 +62,10 @@ def test_a_message_is_split_into_its_requests_at_clauses_that_ask_something():
     assert _parts("hey, where is my order 10002? and also is the pulse 3 ok in the shower") == [
         "where is my order 10002?", "is the pulse 3 ok in the shower"
     ]
+    # an aside after the request is a part of its own
+    assert _parts("so i want to return it please, i think i still have time?") == [
+        "i want to return it please", "i think i still have time?"
+    ]
     # a greeting, a comma inside one request, a single request: no parts
     assert _parts("hi, where is my order") == []
     assert _parts("ok which card did it go on tho, i cant find it") == []

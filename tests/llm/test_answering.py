@@ -459,6 +459,7 @@ def test_a_fault_is_answered_with_the_products_warranty_and_how_to_claim(
 @pytest.mark.parametrize(
     "question",
     ["hey do students get any discount? broke uni student here lol",
+     "do you do student discount? im at uni and broke lol",
      "our printer finally died, do you sell printers?",
      "dropped my pulse 3 and the screen cracked, is that under warranty?"],
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rasa_llm_components.repair.cues import (
+    asks_what_if,
     corrected_part,
     looks_fed_up,
     looks_like_gibberish,
@@ -105,6 +106,15 @@ def test_looks_fed_up(text, fed_up):
     assert looks_fed_up(text) is fed_up
 
 
+def test_asks_what_if():
+    assert asks_what_if("hallo, if my kitchen scale arrives broken, what happens?")
+    assert asks_what_if("what happens if i miss the 14 days")
+    assert asks_what_if("do i have to pay the return shipping from germany?")
+    # a request about an order, or a request alone, is no question about the rules
+    assert not asks_what_if("i want to return order 10030, do i have to pay the shipping?")
+    assert not asks_what_if("return my kettle pls")
+
+
 def test_looks_like_question():
     assert looks_like_question("do you ship to canada")
     assert looks_like_question("the x200 - in stock?")
@@ -115,6 +125,8 @@ def test_looks_like_question():
     assert looks_like_question("nice. and customs, am i gonna get hit with fees at the door")
     assert looks_like_question("and if i have another code too can i use both")
     assert looks_like_question("and by when do i have to send it")
+    assert looks_like_question("my daughter is 7, is the corvane junior ok for her age")
+    assert not looks_like_question("it was a gift, the box is still sealed")
     assert not looks_like_question("i want to return it, which is annoying")
     assert not looks_like_question("if it breaks again i will be so mad")
     assert not looks_like_question("well its not on my card. mastercard")

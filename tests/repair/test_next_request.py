@@ -74,6 +74,23 @@ def test_no_other_request_when_none_is_listed_or_the_answer_saw_it() -> None:
                 message=_message(intent="faq", requests=[status]))
 
 
+def test_a_request_for_a_person_is_not_handed_on_once_the_handoff_ran() -> None:
+    person = {**REQUEST, "text": "i want a real person NOW",
+              "intent": {"name": "human_handoff", "confidence": 0.99}}
+    settings = repair_settings({
+        "request_intents": ["human_handoff", "order_status"],
+        "next_request_action": "action_next_request",
+    })
+    message = _message(intent="complaint", requests=[person])
+    handed = [ActionExecuted("action_listen"), message, ActionExecuted("action_handoff"),
+              BotUttered("I've opened ticket HT-10001")]
+    turn = read_turn(DialogueStateTracker.from_events("C1001", handed))
+    assert not next_request_due(turn, settings, FACTS, "action_listen", None)
+    apologised = [*handed[:2], ActionExecuted("utter_repair_empathy"), BotUttered("Sorry")]
+    turn = read_turn(DialogueStateTracker.from_events("C1001", apologised))
+    assert next_request_due(turn, settings, FACTS, "action_listen", None)
+
+
 def test_the_action_makes_the_request_the_customers_next_message() -> None:
     message = _message()
     latest = {**message.parse_data, "entities": message.entities}

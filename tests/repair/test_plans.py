@@ -524,6 +524,38 @@ def test_asking_a_person_to_look_at_it_after_an_offer_or_as_runner_up_hands_over
     assert _plan(DialogueStateTracker.from_events("C1001", events)) is None
 
 
+def test_an_upset_customer_who_demands_a_person_gets_one_without_an_offer_first() -> None:
+    text = "third time im asking and nobody answers. i want a real person NOW"
+    events = [ActionExecuted("action_listen"),
+              _user(text, "complaint", [("complaint", 0.8), ("order_status", 0.1)])]
+    plan = _plan(DialogueStateTracker.from_events("C1001", events))
+    assert plan is not None and plan.case == "handoff"
+    assert plan.actions == ["utter_repair_empathy", "action_handoff"]
+    # upset without asking for a person: the apology and the offer
+    events = [ActionExecuted("action_listen"),
+              _user("third time im asking and nobody answers", "complaint",
+                    [("complaint", 0.8), ("order_status", 0.1)])]
+    plan = _plan(DialogueStateTracker.from_events("C1001", events))
+    assert plan is not None and plan.actions[-1] == "utter_repair_offer_handoff"
+
+
+def test_a_what_if_question_is_answered_not_turned_into_the_task() -> None:
+    settings = repair_settings({"digressions": {"return_request": ["return_form"]},
+                                "request_intents": ["return_request"]})
+    text = "hallo, if my kitchen scale arrives broken, what happens? do i have to pay the return?"
+    for intent, ranking in (("return_request", None),
+                            ("nlu_fallback", [("nlu_fallback", 0.6), ("return_request", 0.5)])):
+        events = [ActionExecuted("action_listen"), _user(text, intent, ranking)]
+        plan = _plan(DialogueStateTracker.from_events("C1001", events), settings)
+        assert plan is not None and plan.actions == ["utter_llm_answer"], intent
+    # with an order number it is a request about that order
+    events = [ActionExecuted("action_listen"),
+              _user("i want to return order 10030, what happens if the box is gone",
+                    "return_request")]
+    plan = _plan(DialogueStateTracker.from_events("C1001", events), settings)
+    assert plan is None or plan.actions != ["utter_llm_answer"]
+
+
 def test_never_mind_at_the_start_of_a_free_text_answer_leaves_the_form() -> None:
     text = "actually never mind, the reason doesn't matter"
     plan = _plan_at_reason(text, "inform", [("inform", 0.99), ("thanks", 0.01)])
