@@ -28,7 +28,7 @@ import dataclasses
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -189,6 +189,16 @@ MAX_ANSWER_SENTENCES = 4
 # names what it asks about ("what's care+?", "the newsletter thing?").
 _KEYWORD_TERMS = 2
 _RARE_PASSAGES = 3
+_ASKS = re.compile(
+    r"\?|^\W*(?:(?:so|ok|okay|and|then|ugh|fine|hm+)\W+)*(?:who|what|whats|how|where|when|which|"
+    r"can|could|do|does|should)\b",
+    re.IGNORECASE,
+)
+# A follow-up of at most this many words without a fact of its own leans on the bot's reply.
+_LEANING_WORDS = 12
+_LEANING_SENTENCES = 3
+# Verbs a knowledge base uses rarely that ask how, not about what ("who do i call").
+_RARE_VERBS = frozenset(tokenize("call phone ring contact reach email write"))
 _CHAT_FILLER = frozenset(tokenize(
     "thing things stuff lol lmao haha tho kinda sorta btw ok okay yeah yep ya guys exactly"
 ))
@@ -199,6 +209,15 @@ _OFFER_QUESTION = re.compile(
     r"shall i|need anything|let me know)[^.!?]*\?\s*$",
     re.IGNORECASE,
 )
+
+
+def _merged(hits: list[Any], more: Iterable[Any]) -> list[Any]:
+    """The hits of both lists, each passage once with its best score, best first."""
+    best = {hit.passage.id: hit for hit in hits}
+    for hit in more:
+        if hit.passage.id not in best or hit.score > best[hit.passage.id].score:
+            best[hit.passage.id] = hit
+    return sorted(best.values(), key=lambda hit: -hit.score)
 
 
 def _lead_first(ranked: list[EvidenceSentence]) -> list[EvidenceSentence]:
@@ -422,10 +441,11 @@ class GroundedAnswerer:
         sentences = [s for s in _SENTENCE_END.split(context.question) if len(s.split()) >= 3]
         extra += sentences if len(sentences) > 1 else []
         last_bot = next((text for role, text in reversed(context.history) if role == "bot"), "")
-        if query != context.question and last_bot and _THEY_PEOPLE.search(context.question):
+        if last_bot and query != context.question and _THEY_PEOPLE.search(context.question):
             # "how long till they get back to me" after "a colleague will reply ...": "they"
             # are the people the bot just talked about
             extra.append(f"{context.question} {last_bot}")
+
         # "ugh fine, who's the carrier then": the chatter in front dilutes the question too.
         plain = _DISCOURSE_LEAD.sub("", context.question)
         if plain != context.question and len(plain.split()) >= 3:
@@ -443,20 +463,34 @@ class GroundedAnswerer:
         if cue and _RETURN_WORD.search(reworded):
             cue = "return shipping from"  # "im in toronto, do i pay for return shipping?"
         extra += [f"{cue} {country}" for country in countries] if cue else []
-        if extra:
-            best = {hit.passage.id: hit for hit in hits}
-            for text in extra:
-                vector = question_vector if text == context.question else None
-                for hit in self.index.search(text, top_k=top_k, query_vector=vector):
-                    if hit.passage.id not in best or hit.score > best[hit.passage.id].score:
-                        best[hit.passage.id] = hit
-            hits = sorted(best.values(), key=lambda hit: -hit.score)[:top_k]
+        for text in extra:
+            vector = question_vector if text == context.question else None
+            hits = _merged(hits, self.index.search(text, top_k=top_k, query_vector=vector))
+        if (not hits or hits[0].score < self._min_score()) and last_bot and (
+            self._leans_on_the_reply(context.question)
+        ):
+            # "who do i call then" after "... You can ask UPS to redirect the parcel.", which
+            # nothing else answered: about one of the last things the bot said
+            said = [part for part in _SENTENCE_END.split(last_bot) if part.strip()]
+            for sentence in said[-_LEANING_SENTENCES:]:
+                hits = _merged(hits, self.index.search(f"{context.question} {sentence}",
+                                                       top_k=top_k))
+        hits = hits[:top_k]
         if query != context.question:
             hits = self._prefer_new_terms(hits, context.question, query)
         hits = self._on_topic(hits, context.intent, query, query_vector)
         if hits and hits[0].score < self._min_score():
             hits = self._naming_rare_terms(hits, context.question)
         return hits, query_vector, question_vector
+
+    def _leans_on_the_reply(self, question: str) -> bool:
+        """A short question with no fact-bearing term of its own ("who do i call then", "so
+        what can i do"): it is about the bot's last reply."""
+        words = question.split()
+        return len(words) <= _LEANING_WORDS and bool(_ASKS.search(question)) and not any(
+            self.verifier.is_fact_term(term) and term not in _RARE_VERBS
+            for term in tokenize(question)
+        )
 
     def _naming_rare_terms(self, hits: list[Any], question: str) -> list[Any]:
         """ "whats the newsletter thing": a question of one or two words of its own, each one
@@ -469,9 +503,11 @@ class GroundedAnswerer:
         ):
             return hits
         floor = self._min_score()
+        # a policy's own word ("splitpay"), not a product's feature ("calls")
         lifted = [
             dataclasses.replace(hit, score=floor)
-            if terms <= set(tokenize(f"{hit.passage.title}. {hit.passage.text}")) else hit
+            if hit.passage.metadata.get("kind") != "row"
+            and terms <= set(tokenize(f"{hit.passage.title}. {hit.passage.text}")) else hit
             for hit in hits
         ]
         return sorted(lifted, key=lambda hit: -hit.score)
@@ -493,23 +529,21 @@ class GroundedAnswerer:
                and term not in GENERIC_TERMS and not self.verifier.expand({term}) & row_terms}
         if not own:
             return hits
-        best = {hit.passage.id: hit for hit in hits}
         # As close as a policy must be to follow a product; half that for one of the few
         # passages that use a term of the question ("care+": 2 passages, "colours": 8).
         threshold = self._min_score()
         frequencies = self.verifier.vocabulary.frequencies if self.verifier.vocabulary else {}
+        policies = []
         for hit in self.index.search(rest, top_k=int(self.config["top_k"]),
                                      min_score=0.5 * threshold):
             passage = hit.passage
             shared = own & set(tokenize(f"{passage.title} {passage.text}"))
             rare = any(frequencies.get(term, 0) <= _RARE_PASSAGES for term in shared)
-            if passage.metadata.get("kind") == "row" or not shared or (
-                hit.score < 0.7 * threshold and not rare
+            if passage.metadata.get("kind") != "row" and shared and (
+                hit.score >= 0.7 * threshold or rare
             ):
-                continue
-            if passage.id not in best or hit.score > best[passage.id].score:
-                best[passage.id] = hit
-        return sorted(best.values(), key=lambda hit: -hit.score)
+                policies.append(hit)
+        return _merged(hits, policies)
 
     def _prefer_new_terms(self, hits: list[Any], question: str, query: str) -> list[Any]:
         """In "and to germany?" after a question about Canada, "germany" is what is asked:

@@ -456,6 +456,35 @@ def test_a_fault_is_answered_with_the_products_warranty_and_how_to_claim(
     assert "warranty" not in asyncio.run(plain.answer(context)).text.split(".")[0]
 
 
+def _extractive(shop_index, shop_guard, question: str, history=()):
+    answerer = GroundedAnswerer(shop_index, None, shop_guard,
+                                {"mode": "extractive", "defect_topic": "warranty"})
+    return asyncio.run(answerer.answer(ConversationContext(question, history=list(history))))
+
+
+def test_a_short_question_naming_a_policy_word_finds_its_passage(shop_index, shop_guard):
+    # too short for the encoder, but "newsletter" is one policy's own word
+    result = _extractive(shop_index, shop_guard, "whats the newsletter thing then")
+    assert result.kind == EXTRACTIVE and "10%" in result.text
+    # a product feature word is no policy: "calls" alone answers nothing
+    assert _extractive(shop_index, shop_guard, "calls?").kind != EXTRACTIVE
+
+
+def test_a_question_without_a_topic_of_its_own_is_about_the_last_reply(shop_index, shop_guard):
+    history = [("user", "im moving on friday and my watch hasnt arrived yet. can it still go to "
+                        "the new place?"),
+               ("bot", "Order ORD-10002 already shipped with UPS, so I can't change its address "
+                       "any more. You can ask UPS to redirect the parcel with the tracking "
+                       "number.")]
+    result = _extractive(shop_index, shop_guard, "who do i call then", history)
+    assert result.kind == EXTRACTIVE and "carrier" in result.text
+
+
+def test_a_policy_named_next_to_a_product_answers_before_the_row(shop_index, shop_guard):
+    result = _extractive(shop_index, shop_guard, "does care+ work on the boom xl")
+    assert result.kind == EXTRACTIVE and "Care+" in result.text.split(".")[0]
+
+
 @pytest.mark.parametrize(
     "question",
     ["hey do students get any discount? broke uni student here lol",
