@@ -199,8 +199,9 @@ _LEANING_WORDS = 12
 _LEANING_SENTENCES = 3
 # Verbs a knowledge base uses rarely that ask how, not about what ("who do i call").
 _RARE_VERBS = frozenset(tokenize("call phone ring contact reach email write"))
-_CHAT_FILLER = frozenset(tokenize(
-    "thing things stuff lol lmao haha tho kinda sorta btw ok okay yeah yep ya guys exactly"
+# Chat filler and particles, which name no topic ("charge the thing itself back up").
+_NO_TOPIC = frozenset(tokenize(
+    "thing things stuff lol lmao haha tho kinda sorta btw ok okay yeah yep ya guys exactly back"
 ))
 
 # A closing offer a fluent model adds ("Anything else I can help with?").
@@ -397,7 +398,7 @@ class GroundedAnswerer:
         rows = {term for hit in pinned for term in tokenize(hit.passage.text)} | names
         own = {term for term in set(tokenize(question)) - names - _ASKING_TERMS - GENERIC_TERMS
                if not self.verifier.expand({term}) & rows
-               and (not rare or self.verifier.is_fact_term(term))}
+               and (not rare or (self.verifier.is_fact_term(term) and term not in _NO_TOPIC))}
         for hit in policies:
             if own & set(tokenize(f"{hit.passage.title} {hit.passage.text}")):
                 return hit
@@ -496,7 +497,7 @@ class GroundedAnswerer:
         """ "whats the newsletter thing": a question of one or two words of its own, each one
         that only a few passages use, is answered by the passages that use them all, however
         little the short question's meaning says to the encoder."""
-        terms = set(tokenize(question)) - _ASKING_TERMS - GENERIC_TERMS - _CHAT_FILLER
+        terms = set(tokenize(question)) - _ASKING_TERMS - GENERIC_TERMS - _NO_TOPIC
         vocabulary = self.verifier.vocabulary
         if vocabulary is None or not 1 <= len(terms) <= _KEYWORD_TERMS or not all(
             0 < vocabulary.frequencies.get(term, 0) <= _RARE_PASSAGES for term in terms

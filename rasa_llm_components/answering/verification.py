@@ -89,7 +89,7 @@ GENERIC_TERMS = frozenset(stem(word) for word in """
     connects cover covers covered manual control controls personal capped cap dollar
     dollars guest checkout extend extended track tracks listed list lists among
     become becomes became otherwise through show shows shown soon straight tonight night
-    morning evening afternoon today tomorrow yesterday back
+    morning evening afternoon today tomorrow yesterday
 """.split()) - FACT_TERMS
 
 # A yes/no lead of this many terms or fewer, none of them a fact, states nothing to restate.
