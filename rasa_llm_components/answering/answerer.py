@@ -145,6 +145,9 @@ _WHEN_THE_CUSTOMER_SAYS = re.compile(
 POLICY_SHARE_OF_THRESHOLD = 0.45
 # Words that open a message without being asked about ("wait, what's your return policy"): they
 # must not pick the sentence that happens to use them ("wait until it is delivered").
+# "how long is the warranty on it": a question about the thing the conversation is about.
+_REFERS_BACK = re.compile(r"\b(?:it|its|it's|they|them|their|this|that|these|those|one)\b",
+                          re.IGNORECASE)
 _THEY_PEOPLE = re.compile(r"\b(?:they|them|someone|somebody|anyone)\b.*\b(?:me|us)\b",
                           re.IGNORECASE)
 _DISCOURSE_LEAD = re.compile(
@@ -160,6 +163,7 @@ _CUSTOMER_WORDS = (
         r"(?:(?:it|them|this|that|these|those|(?:the|my|your) \w+)\s+)?back\b",
         re.IGNORECASE), "return"),
     (re.compile(r"\b(?:postage|p&p)\b", re.IGNORECASE), "shipping"),
+    (re.compile(r"\bamex\b", re.IGNORECASE), "American Express card payment"),
     (re.compile(r"\b(?:get|getting|see|seeing|have)\s+(?:my |the |our )?money back\b",
                 re.IGNORECASE), "get a refund"),
     (re.compile(
@@ -210,6 +214,14 @@ _OFFER_QUESTION = re.compile(
     r"shall i|need anything|let me know)[^.!?]*\?\s*$",
     re.IGNORECASE,
 )
+
+
+def in_shop_words(text: str) -> str:
+    """The customer's words replaced by the knowledge's (`_CUSTOMER_WORDS`): "mail it back" is
+    "return", "amex" "American Express card payment"."""
+    for pattern, words in _CUSTOMER_WORDS:
+        text = pattern.sub(words, text)
+    return text
 
 
 def _merged(hits: list[Any], more: Iterable[Any]) -> list[Any]:
@@ -597,9 +609,7 @@ class GroundedAnswerer:
         from Canada" (each place named as its country, `_CUSTOMER_WORDS` replaced)."""
         for place, country in self.places.places_in(text) if self.places is not None else []:
             text = re.sub(rf"\b{re.escape(place)}\b", country, text, flags=re.IGNORECASE)
-        for pattern, words in _CUSTOMER_WORDS:
-            text = pattern.sub(words, text)
-        return text
+        return in_shop_words(text)
 
     def _with_countries(self, text: str, countries: list[str]) -> str:
         """A country the knowledge never names is asked about as a country ("Poland country")."""
@@ -608,6 +618,13 @@ class GroundedAnswerer:
 
     def _gather_evidence(self, context: ConversationContext) -> _Evidence:
         query, products = resolve(context.question, context.history, context.slots, self.catalog)
+        if products and (self.config["intent_topics"] or {}).get(context.intent or "") and (
+            not self.catalog.mentions(context.question) and not _REFERS_BACK.search(
+                context.question)
+        ):
+            # "do u take amex" during a return of the cable: a payment question, whatever
+            # product the conversation is about
+            query, products = context.question, []
         if _FUTURE_PLANS.search(context.question):
             return _Evidence([], [], "", [], query, products, "asks about future plans")
         countries = self._countries_asked(context.question)
@@ -665,6 +682,10 @@ class GroundedAnswerer:
         # Sentences are ranked for the question itself: in "and how much is it?" the earlier
         # question only chose the passages.
         asked = _DISCOURSE_LEAD.sub("", context.question) or context.question
+        if in_shop_words(asked) != asked:
+            # "do u take amex": ranked as "do u take American Express", not as express shipping
+            # (places stay: "alaska" is named in the knowledge itself)
+            asked, question_vector = in_shop_words(asked), None
         asked = self._with_countries(asked, countries)
         earlier = [text for role, text in context.history if role == "user"]
         if products and earlier and _names_only(asked, products):

@@ -480,6 +480,24 @@ def test_a_question_without_a_topic_of_its_own_is_about_the_last_reply(shop_inde
     assert result.kind == EXTRACTIVE and "carrier" in result.text
 
 
+def test_a_topic_question_during_a_product_task_is_about_the_topic(shop_index, shop_guard):
+    answerer = GroundedAnswerer(shop_index, None, shop_guard, {
+        "mode": "extractive", "slots": ["product", "return_item"],
+        "intent_topics": {"payment_methods": "payment", "product_info": "warranty"}})
+    slots = {"return_item": "Veltro Braided USB-C Cable 2 m"}
+    history = [("user", "i want to return the cable from 10001"),
+               ("bot", "May I ask the reason for the return?")]
+    context = ConversationContext("do u take amex", history=history, slots=slots,
+                                  intent="payment_methods")
+    result = asyncio.run(answerer.answer(context))
+    assert "American Express" in result.text and "Cable" not in result.text
+    # "on it" is the product the conversation is about
+    context = ConversationContext("how much is it", intent="product_info",
+                                  history=[("user", "hi"), ("bot", "Hi! How can I help?")],
+                                  slots={"product": "Auralis X200 Headphones"})
+    assert "249" in asyncio.run(answerer.answer(context)).text
+
+
 def test_a_policy_named_next_to_a_product_answers_before_the_row(shop_index, shop_guard):
     result = _extractive(shop_index, shop_guard, "does care+ work on the boom xl")
     assert result.kind == EXTRACTIVE and "Care+" in result.text.split(".")[0]
