@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from shop.address import looks_like_address, order_ids_outside_address
@@ -27,7 +27,12 @@ from shop.repository import CustomerView, OrderView, ShopRepository
 from sqlalchemy.exc import SQLAlchemyError
 
 from rasa_llm_components.repair.choices import choice_message
-from rasa_llm_components.repair.cues import corrected_offset, looks_like_gibberish, looks_upset
+from rasa_llm_components.repair.cues import (
+    corrected_offset,
+    looks_like_gibberish,
+    looks_like_question,
+    looks_upset,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +42,7 @@ UTTER_SORRY_FOR_TROUBLE = "utter_sorry_for_trouble"
 # Intents whose own replies already apologise.
 APOLOGISING_INTENTS = frozenset({"complaint", "human_handoff"})
 UTTER_ACCOUNT_NOT_FOUND = "utter_account_not_found"
+UTTER_KNOWLEDGE_ANSWER = "utter_llm_answer"
 UTTER_ASK_ORDER_ID = "utter_ask_order_id"
 UTTER_INVALID_ORDER_ID = "utter_invalid_order_id"
 UTTER_ORDER_NOT_FOUND = "utter_order_not_found"
@@ -450,7 +456,12 @@ class OrderFormValidation(ShopFormValidationAction, ABC):
             # of asking for an order number that cannot be checked.
             dispatcher.utter_message(response=UTTER_ACCOUNT_NOT_FOUND)
             slots = list(tracker.slots_to_validate())
-            return [*(SlotSet(slot, None) for slot in slots), SlotSet("requested_slot", None)]
+            events = [*(SlotSet(slot, None) for slot in slots), SlotSet("requested_slot", None)]
+            if looks_like_question(latest_text(tracker)):
+                # "my aunt gave me a kettle ... can i give it back and get money?": what the
+                # rules say still answers a visitor
+                events.append(FollowupAction(UTTER_KNOWLEDGE_ANSWER))
+            return events
         return await super().run(dispatcher, tracker, domain)
 
     def order_is_eligible(self, order: OrderView) -> bool:

@@ -15,6 +15,7 @@ from shop.ids import normalize_order_id
 from shop.repository import ProductView, ShopRepository
 
 from actions.common import (
+    UTTER_KNOWLEDGE_ANSWER,
     ShopAction,
     conversation_order,
     echo,
@@ -39,7 +40,6 @@ UTTER_ASK_PRODUCT = "utter_ask_product"
 UTTER_PRODUCT_NOT_FOUND = "utter_product_not_found"
 UTTER_ASK_COMPARE_PRODUCTS = "utter_ask_compare_products"
 # The knowledge answer (LLMResponsePolicy's NLG): one aspect of a product is answered there.
-UTTER_KNOWLEDGE_ANSWER = "utter_llm_answer"
 MAX_RECOMMENDATIONS = 3
 
 # Feature words customers use -> (words to look for in the message, patterns in product data).

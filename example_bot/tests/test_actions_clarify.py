@@ -312,6 +312,18 @@ def test_unknown_visitor_cannot_look_up_history():
     assert responses(messages) == ["utter_account_not_found"]
     # Without an account the form ends at once instead of asking for an order.
     assert slot_events(events) == {"return_item": None, "requested_slot": None}
+    assert not any(event.get("event") == "followup" for event in events)
+
+
+def test_a_visitors_question_is_still_answered_from_the_knowledge():
+    messages, events = form_turn(
+        ValidateReturnForm(), "web-visitor", "got a kettle as a gift, can i give it back?",
+        {"return_item": "kettle"}, intent="return_request",
+    )
+    assert responses(messages) == ["utter_account_not_found"]
+    assert {"event": "followup", "name": "utter_llm_answer"} in [
+        {key: event.get(key) for key in ("event", "name")} for event in events
+    ]
 
 
 # Order clarification in the forms --------------------------------------------------------------
