@@ -618,10 +618,11 @@ class GroundedAnswerer:
 
     def _gather_evidence(self, context: ConversationContext) -> _Evidence:
         query, products = resolve(context.question, context.history, context.slots, self.catalog)
-        if products and (self.config["intent_topics"] or {}).get(context.intent or "") and (
-            not self.catalog.mentions(context.question) and not _REFERS_BACK.search(
-                context.question)
-        ):
+        # the products the question names itself (the others come from the conversation)
+        named = self.catalog.mentions(context.question) if products else []
+        if products and not named and (self.config["intent_topics"] or {}).get(
+            context.intent or ""
+        ) and not _REFERS_BACK.search(context.question):
             # "do u take amex" during a return of the cable: a payment question, whatever
             # product the conversation is about
             query, products = context.question, []
@@ -631,7 +632,6 @@ class GroundedAnswerer:
         query = self._with_countries(query, countries)
         reworded = self._in_knowledge_words(context.question)
         hits, _, question_vector = self._search(context, query, countries, reworded)
-        named = self.catalog.mentions(context.question) if products else []
         if named:
             hits = self._policies_beside_products(hits, context.question, named)
         defect = self._defect_passage(context.question, query)
@@ -646,7 +646,7 @@ class GroundedAnswerer:
             return _Evidence(hits, [], "", [], query, products, "low retrieval score", reason_key)
         # "is it waterproof?" after a product was named is about that product, whatever else
         # the words match.
-        carried = bool(products) and not self.catalog.mentions(context.question)
+        carried = bool(products) and not named
         asked_in_both = (context.question if reworded == context.question
                          else f"{context.question} {reworded}")
         chosen, about_products = self._choose_hits(hits, products, carried, asked_in_both)
@@ -682,10 +682,11 @@ class GroundedAnswerer:
         # Sentences are ranked for the question itself: in "and how much is it?" the earlier
         # question only chose the passages.
         asked = _DISCOURSE_LEAD.sub("", context.question) or context.question
-        if in_shop_words(asked) != asked:
+        in_words = in_shop_words(asked)
+        if in_words != asked:
             # "do u take amex": ranked as "do u take American Express", not as express shipping
             # (places stay: "alaska" is named in the knowledge itself)
-            asked, question_vector = in_shop_words(asked), None
+            asked, question_vector = in_words, None
         asked = self._with_countries(asked, countries)
         earlier = [text for role, text in context.history if role == "user"]
         if products and earlier and _names_only(asked, products):
