@@ -19,7 +19,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from shop.address import looks_like_address, order_ids_outside_address
+from shop.address import address_start, looks_like_address, order_ids_outside_address
 from shop.db import check_database, get_engine, resolve_database_url, session_scope
 from shop.ids import find_order_ids, normalize_order_id
 from shop.references import order_candidates, resolve_order
@@ -44,6 +44,8 @@ APOLOGISING_INTENTS = frozenset({"complaint", "human_handoff"})
 UTTER_ACCOUNT_NOT_FOUND = "utter_account_not_found"
 UTTER_KNOWLEDGE_ANSWER = "utter_llm_answer"
 UTTER_ASK_ORDER_ID = "utter_ask_order_id"
+# Said after a form turned an order down, instead of asking for an order number again.
+ANOTHER_ORDER_HINT = "If you meant another order, tell me its number, or say stop."
 UTTER_INVALID_ORDER_ID = "utter_invalid_order_id"
 UTTER_ORDER_NOT_FOUND = "utter_order_not_found"
 # Conversation ids of anonymous visitors (signed-in customers' conversation id is their id).
@@ -378,6 +380,20 @@ def guess_order(
     return OrderGuess("none", None, tuple(preferred or options))
 
 
+def describes_another_order(
+    repository: ShopRepository, customer_id: str, tracker: Tracker
+) -> bool:
+    """Whether the latest message, which gives no order id, describes one or more of the
+    customer's orders by their items ("where are my headphones") other than the order of the
+    slot, which an earlier message filled."""
+    text = latest_text(tracker)
+    if entity_values(tracker, "order_id") or order_ids_outside_address(text):
+        return False
+    guess = guess_order(repository, customer_id, text, statuses=False)
+    current = normalize_order_id(tracker.get_slot("order_id"))
+    return guess.kind != "none" and all(order.id != current for order in guess.options)
+
+
 def utter_order_choice(
     dispatcher: CollectingDispatcher, intro: str, orders: Sequence[OrderView], limit: int = 6
 ) -> None:
@@ -438,6 +454,41 @@ def order_for_value(
     return None
 
 
+# "Order numbers look like ORD-10001": an example in a question, no order talked about.
+_EXAMPLE_ORDER_ID = re.compile(
+    r"\b(?:e\.g\.|for example|looks? like)\s*\(?ORD-\d+", re.IGNORECASE
+)
+# "how do i track it then", "ok then do the return now": the order talked about before.
+_REFERS_BACK = re.compile(
+    r"(?i)\b(?:it|that|this|that one|this one|them|the parcel|the return|the order)\b"
+)
+
+
+def order_the_bot_named(
+    repository: ShopRepository, customer_id: str, tracker: Tracker, turns: int = 1
+) -> OrderView | None:
+    """The one order of the customer that the bot named in its replies to the last `turns`
+    messages before the latest (the latest reply first), when the latest message refers back
+    ("how do i track it then" right after the bot spoke of one order)."""
+    if not _REFERS_BACK.search(latest_text(tracker)):
+        return None
+    named: list[set[str]] = []  # per reply, the latest first
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if len(named) >= turns:
+                break
+            named.append(set())
+        elif named and event.get("event") == "bot":
+            said = _EXAMPLE_ORDER_ID.sub(" ", event.get("text") or "")
+            named[-1].update(mention.order_id for mention in find_order_ids(said))
+    for ids in named:
+        orders = [order for order in (repository.order(customer_id, order_id) for order_id in ids)
+                  if order is not None]
+        if orders:
+            return orders[0] if len(orders) == 1 else None
+    return None
+
+
 class OrderFormValidation(ShopFormValidationAction, ABC):
     """Validation of a form that asks for one of the customer's orders.
 
@@ -485,8 +536,14 @@ class OrderFormValidation(ShopFormValidationAction, ABC):
             return {}
         if looks_like_gibberish(text):
             return {}  # "zxcvzxcv" describes no order: the form rejects it
-        if order_ids_outside_address(text) or looks_like_address(text):
+        if order_ids_outside_address(text):
             return {}
+        if looks_like_address(text):
+            # "send my scale to my office instead, its Friedrichstrasse 10": the words before
+            # the address may still name the order
+            text = text[: address_start(text)].strip() if starting else ""
+            if not text:
+                return {}
         with open_repository() as repository:
             customer = customer_for(repository, tracker)
             if customer is None:
@@ -499,7 +556,10 @@ class OrderFormValidation(ShopFormValidationAction, ABC):
             utter_order_choice(dispatcher, "More than one of your orders fits:", guess.options)
             return {"order_id": None}
         if starting:
-            return {}
+            # "ok then do the return now" after a return of ORD-10014 was stopped
+            with open_repository() as repository:
+                earlier = order_the_bot_named(repository, customer.id, tracker, turns=3)
+            return {"order_id": earlier.id} if earlier else {}
         if intent == "inform" and guess.options:
             utter_order_choice(
                 dispatcher, "I couldn't tell which order you mean. Your orders:", guess.options
@@ -524,8 +584,10 @@ def described_order(
     repository: ShopRepository,
     customer_id: str,
     tracker: Tracker,
+    eligible: Callable[[OrderView], bool] | None = None,
 ) -> tuple[OrderView | None, bool]:
-    """For an order question without an order id: the order the latest message describes.
+    """For an order question without an order id: the order the latest message describes
+    (the one `eligible` order, when it describes several).
 
     "the one that's on its way" after the bot asked which order; "where are my headphones" at any
     time (status words only count as an answer to "which order?": "has my order shipped?" is a
@@ -535,7 +597,7 @@ def described_order(
     text = latest_text(tracker)
     if not text.strip() or looks_like_address(text):
         return None, False
-    guess = guess_order(repository, customer_id, text, statuses=asked_for_order(tracker))
+    guess = guess_order(repository, customer_id, text, eligible, statuses=asked_for_order(tracker))
     if guess.kind == "match":
         return guess.order, False
     if guess.kind == "ambiguous":

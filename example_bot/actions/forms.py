@@ -7,6 +7,9 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from shop.ids import find_order_ids
+
+from actions.common import ANOTHER_ORDER_HINT, UTTER_ASK_ORDER_ID
 
 
 class ActionResetFormSlots(Action):
@@ -26,3 +29,36 @@ class ActionResetFormSlots(Action):
         return [
             SlotSet(slot, None) for slot in sorted(form_slots) if tracker.get_slot(slot) is not None
         ]
+
+
+class ActionAskOrderId(Action):
+    """Asks the forms' order question: the usual question, or, right after the form turned an
+    order down ("Order ORD-10047 is still on its way"), whether another order is meant; nothing
+    when the refusal already asked that."""
+
+    def name(self) -> str:
+        return "action_ask_order_id"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        said = _said_since_the_customer(tracker)
+        if any(ANOTHER_ORDER_HINT in event.get("text", "") for event in said):
+            return []
+        offered = any((event.get("data") or {}).get("buttons") for event in said)
+        if not offered and any(find_order_ids(event.get("text") or "") for event in said):
+            dispatcher.utter_message(text=ANOTHER_ORDER_HINT)
+        else:
+            dispatcher.utter_message(response=UTTER_ASK_ORDER_ID)
+        return []
+
+
+def _said_since_the_customer(tracker: Tracker) -> list[dict[str, Any]]:
+    """The bot's messages (events) since the customer's latest message."""
+    said = []
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "bot":
+            said.append(event)
+    return said

@@ -15,13 +15,12 @@ from shop.address import (
     clean_address,
     is_plausible_address,
     looks_like_address,
-    order_ids_outside_address,
 )
-from shop.ids import normalize_order_id
 from shop.references import order_candidates
 from shop.repository import CustomerView, OrderChange, OrderView, ShopRepository
 
 from actions.common import (
+    ANOTHER_ORDER_HINT,
     UTTER_ASK_ORDER_ID,
     OrderFormValidation,
     ShopAction,
@@ -29,13 +28,13 @@ from actions.common import (
     checked_order_id,
     customer_order,
     described_order,
-    entity_values,
-    guess_order,
+    describes_another_order,
     is_address_number,
     latest_intent,
     latest_text,
     open_repository,
     order_for_value,
+    order_the_bot_named,
     requested_order_id,
     slot_before_latest_message,
     text_slot,
@@ -149,7 +148,7 @@ class ActionOrderStatus(ShopAction):
             raw = requested_order_id(tracker)
             if is_address_number(tracker, tracker.get_slot("order_id")):
                 events.append(SlotSet("order_id", raw))  # forget a ZIP code taken for an order id
-            if raw is not None and _describes_another_order(repository, customer.id, tracker):
+            if raw is not None and describes_another_order(repository, customer.id, tracker):
                 raw = None  # "where are my headphones" after a question about the watch order
             if raw is not None:
                 order = customer_order(dispatcher, repository, customer.id, raw)
@@ -164,6 +163,8 @@ class ActionOrderStatus(ShopAction):
                 return events
             else:
                 order, asked = described_order(dispatcher, repository, customer.id, tracker)
+                if order is None and not asked:
+                    order = order_the_bot_named(repository, customer.id, tracker)
                 if order is None:
                     if not asked:
                         _utter_recent_orders(dispatcher, repository, customer.id)
@@ -176,20 +177,6 @@ class ActionOrderStatus(ShopAction):
                 )
                 dispatcher.utter_message(response=UTTER_OFFER_HANDOFF)
             return [*events, SlotSet("order_id", order.id)]
-
-
-def _describes_another_order(
-    repository: ShopRepository, customer_id: str, tracker: Tracker
-) -> bool:
-    """Whether the latest message, which gives no order id, describes one or more of the
-    customer's orders by their items ("where are my headphones") other than the order of the
-    slot, which an earlier message filled."""
-    text = latest_text(tracker)
-    if entity_values(tracker, "order_id") or order_ids_outside_address(text):
-        return False
-    guess = guess_order(repository, customer_id, text, statuses=False)
-    current = normalize_order_id(tracker.get_slot("order_id"))
-    return guess.kind != "none" and all(order.id != current for order in guess.options)
 
 
 def _utter_recent_orders(
@@ -297,10 +284,7 @@ class _NotShippedOrderFormValidation(OrderFormValidation, ABC):
             if order is None:
                 return {"order_id": None}
             if order.status not in ("pending", "paid"):
-                dispatcher.utter_message(
-                    text=f"{self.refused_text(order)} If you meant another order, tell me its "
-                    "number, or say stop."
-                )
+                dispatcher.utter_message(text=f"{self.refused_text(order)} {ANOTHER_ORDER_HINT}")
                 return {"order_id": None}
             dispatcher.utter_message(text=describe_order(order, dates.today()))
             return {"order_id": order.id}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -11,7 +12,7 @@ from rasa_sdk.types import DomainDict
 from shop import dates
 from shop.ids import normalize_order_id
 from shop.reasons import stated_reason
-from shop.references import item_candidates, resolve_item
+from shop.references import item_candidates, product_aliases, resolve_item
 from shop.repository import CustomerView, ItemView, OrderView, ReturnCheck, ShopRepository
 
 from actions.common import (
@@ -24,11 +25,14 @@ from actions.common import (
     customer_for,
     customer_order,
     described_order,
+    describes_another_order,
     echo,
     entity_values,
+    guess_order,
     latest_text,
     open_repository,
     order_for_value,
+    order_the_bot_named,
     requested_order_id,
     slot_before_latest_message,
     text_slot,
@@ -46,7 +50,7 @@ from actions.formatting import (
     not_returnable_reason,
     returnable_items_text,
 )
-from rasa_llm_components.repair.choices import choice_message
+from rasa_llm_components.repair.choices import choice_message, stem
 from rasa_llm_components.repair.cues import looks_like_correction
 
 UTTER_RETURN_INCOMPLETE = "utter_return_incomplete"
@@ -197,6 +201,14 @@ class ValidateReturnForm(OrderFormValidation):
             if order is None:
                 return {"order_id": None}
             check = repository.check_return(customer.id, order.id, item_query, dates.today())
+            if item_in_this_message and check.outcome == "ok":
+                named = repository.check_return(
+                    customer.id, order.id, text_slot(tracker, "return_item"), dates.today()
+                )
+                # "return for order 10030 please" names no item: as if it had named none
+                item_in_this_message = not (
+                    named.outcome == "item_not_found" and not named.candidates
+                )
         if check.outcome == "ok" and item_query is None:
             if item_in_this_message:
                 return {"order_id": check.order.id}
@@ -242,11 +254,22 @@ class ValidateReturnForm(OrderFormValidation):
                 return {"return_item": None}
             asked = tracker.get_slot(REQUESTED_SLOT) == "return_item"
             if order_id is None:
+                earlier = None if asked else order_the_bot_named(
+                    repository, customer.id, tracker, turns=3)
+                if earlier is not None and is_returnable(earlier) and (
+                    resolve_item(item_query, earlier.items).kind == "none"
+                ):
+                    # "ok then do the return now" after a stopped return of ORD-10014
+                    return _with_stated_reason(tracker, _earlier_order(dispatcher, earlier))
                 return _with_stated_reason(tracker, _item_from_history(
                     dispatcher, repository, customer, item_query, asked
                 ))
-            check = repository.check_return(customer.id, order_id, item_query, dates.today())
             earlier = as_text(slot_before_latest_message(tracker, "return_item"))
+            if earlier and tracker.get_slot(REQUESTED_SLOT) == "return_reason":
+                # "actually not the soundbar, the mouse": the whole message says which item,
+                # not the first product word in it
+                item_query = _corrected_item(tracker, latest_text(tracker)) or item_query
+            check = repository.check_return(customer.id, order_id, item_query, dates.today())
             if check.outcome == "item_not_found" and not asked and earlier:
                 # "ok then i'll just return them": the item named before (in an exchange
                 # question) stays, when it is one of this order's returnable items.
@@ -254,10 +277,16 @@ class ValidateReturnForm(OrderFormValidation):
         if check.outcome == "ok":
             name = check.item.product.name
             if earlier and earlier != name and tracker.get_slot(REQUESTED_SLOT) == "return_reason":
+                if not _switches_item(latest_text(tracker), name, check.order):
+                    # "its the one with the kettles and headphones": both named, no switch
+                    return {"return_item": earlier}
                 dispatcher.utter_message(text=f"Okay, the {name} instead.")  # "actually the ..."
             return _with_stated_reason(tracker, {"return_item": name})
         if check.outcome == "item_not_found" and not asked:
-            return {"return_item": None}  # the request named no item; the form asks for it
+            # the request named no item: the form asks for it, unless the order's one item was
+            # taken when the order was checked (`validate_order_id` ran first)
+            current = tracker.get_slot("return_item")
+            return {"return_item": current if current != slot_value else None}
         _utter_check_problem(dispatcher, check, order_id, item_query)
         if check.outcome in ("item_not_found", "item_already_returned"):
             return {"return_item": None}
@@ -276,11 +305,45 @@ class ValidateReturnForm(OrderFormValidation):
         if len(reason) < MIN_REASON_LENGTH:
             dispatcher.utter_message(response=UTTER_ASK_RETURN_REASON_AGAIN)
             return {"return_reason": None}
+        order_id = normalize_order_id(tracker.get_slot("order_id"))
+        if order_id and _ABOUT_THE_ORDER_NUMBER.search(reason):
+            # "i dont know the order number": no reason; the order is known already
+            dispatcher.utter_message(text=f"No need, I have the order: {order_id}.")
+            dispatcher.utter_message(response=UTTER_ASK_RETURN_REASON_AGAIN)
+            return {"return_reason": None}
+        if _names_only_the_item(tracker, reason):
+            # "the keyboard" at "why are you returning it?": which item, no reason
+            dispatcher.utter_message(response=UTTER_ASK_RETURN_REASON_AGAIN)
+            return {"return_reason": None}
         other_item = _corrected_item(tracker, reason)
         if other_item:  # "actually the mouse": a new item, not the reason
             dispatcher.utter_message(text=f"Okay, the {other_item} instead.")
             return {"return_item": other_item, "return_reason": None}
         return {"return_reason": reason[:500]}
+
+
+# A message about the order number is no return reason ("i dont know the order number").
+_ABOUT_THE_ORDER_NUMBER = re.compile(
+    r"(?i)\b(?:order|ord)\s*(?:number|no\b|nr\b|id\b|#)"
+    r"|\b(?:don'?t|do not|dont|can'?t|cannot) (?:know|have|remember|find) (?:the|my|its|it'?s) "
+    r"(?:number|order)\b"
+)
+# A short answer naming an item at the reason question is about the item ("the mouse").
+_SHORT_ITEM_ANSWER_WORDS = 5
+_ITEM_NAME_WORDS = 3
+_WORDS = re.compile(r"[a-z0-9]+")
+_ARTICLES = frozenset("the my that this one it its a an".split())
+
+
+def _switches_item(text: str, name: str, order: OrderView | None) -> bool:
+    """Whether a message that names another item (`name`) at the reason question means that
+    item: it names that one alone ("not the soundbar, the mouse"), not both ("the one with the
+    kettles and headphones"), and it says it corrects or is short."""
+    if order is not None:
+        resolution = resolve_item(text, order.items)
+        if resolution.kind != "match" or resolution.match.value != name:
+            return False
+    return looks_like_correction(text) or len(text.split()) <= _SHORT_ITEM_ANSWER_WORDS
 
 
 def _with_stated_reason(tracker: Tracker, slots: dict[str, Any]) -> dict[str, Any]:
@@ -320,6 +383,24 @@ def _names_an_item_of_another_order(
     return resolve_item(named, [item for order in others for item in order.items]).kind != "none"
 
 
+def _names_only_the_item(tracker: Tracker, text: str) -> bool:
+    """Whether a short answer only names the item being returned ("the keyboard")."""
+    item = text_slot(tracker, "return_item")
+    order_id = normalize_order_id(tracker.get_slot("order_id"))
+    if not item or order_id is None or len(text.split()) > _ITEM_NAME_WORDS:
+        return False
+    with open_repository() as repository:
+        order = conversation_order(repository, tracker, order_id)
+    product = next((line.product for line in (order.items if order else [])
+                    if line.product.name == item), None)
+    if product is None:
+        return False
+    vocabulary = {stem(word) for alias in (product.name, *product_aliases(product))
+                  for word in _WORDS.findall(alias.lower())}
+    words = [stem(word) for word in _WORDS.findall(text.lower()) if word not in _ARTICLES]
+    return bool(words) and all(word in vocabulary for word in words)
+
+
 def _corrected_item(tracker: Tracker, text: str) -> str | None:
     """Another returnable item of the order, named with a correction cue ("actually the mouse")."""
     order_id = normalize_order_id(tracker.get_slot("order_id"))
@@ -334,6 +415,17 @@ def _corrected_item(tracker: Tracker, text: str) -> str | None:
     if resolution.kind == "match" and resolution.match.value != current:
         return resolution.match.value
     return None
+
+
+def _earlier_order(dispatcher: CollectingDispatcher, order: OrderView) -> dict[str, Any]:
+    """The slots for returning from an order talked about before: the order, and its item
+    when it has one to return."""
+    items = order.returnable_items
+    if len(items) != 1:
+        _utter_returnable_items(dispatcher, order)
+        return {"order_id": order.id, "return_item": None}
+    _utter_return_deadline(dispatcher, order, items[0].product.name)
+    return {"order_id": order.id, "return_item": items[0].product.name}
 
 
 def _item_from_history(
@@ -496,7 +588,9 @@ class ActionRefundStatus(ShopAction):
             if raw is not None:
                 order = customer_order(dispatcher, repository, customer.id, raw)
             else:
-                order, asked = described_order(dispatcher, repository, customer.id, tracker)
+                order, asked = described_order(
+                    dispatcher, repository, customer.id, tracker, _has_a_refund
+                )
                 if order is None and not asked:
                     order, asked = _order_with_refund(dispatcher, repository, customer.id)
                 if order is None:
@@ -530,6 +624,11 @@ class ActionRefundStatus(ShopAction):
         return [SlotSet("order_id", order.id)]
 
 
+def _has_a_refund(order: OrderView) -> bool:
+    """Whether an order has a return or was cancelled (so a refund to tell about)."""
+    return bool(order.returns) or order.status == "cancelled"
+
+
 def _order_with_refund(
     dispatcher: CollectingDispatcher, repository: ShopRepository, customer_id: str
 ) -> tuple[OrderView | None, bool]:
@@ -537,7 +636,7 @@ def _order_with_refund(
     a cancellation, else a question with a button per such order. Returns (order, asked)."""
     orders = [
         order for order in repository.recent_orders(customer_id, limit=ORDER_LOOKBACK)
-        if order.returns or order.status == "cancelled"
+        if _has_a_refund(order)
     ]
     if len(orders) == 1:
         return orders[0], False
@@ -557,12 +656,15 @@ class ActionExchangeInfo(ShopAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         order_id = normalize_order_id(requested_order_id(tracker))
-        if order_id is None:
-            dispatcher.utter_message(response=UTTER_EXCHANGE_POLICY)
-            return []
         with open_repository() as repository:
             customer = customer_for(repository, tracker)
-            if customer is None:
+            if customer is not None and (order_id is None or describes_another_order(
+                repository, customer.id, tracker
+            )):
+                # "the x200 i got last week crackles", also after a task about another order
+                guess = guess_order(repository, customer.id, latest_text(tracker), statuses=False)
+                order_id = guess.order.id if guess.kind == "match" else None
+            if customer is None or order_id is None:
                 dispatcher.utter_message(response=UTTER_EXCHANGE_POLICY)
                 return []
             check = repository.check_return(customer.id, order_id, None, dates.today())
@@ -583,7 +685,8 @@ class ActionExchangeInfo(ShopAction):
         dispatcher.utter_message(
             text=(
                 f"Order {order.id} can be returned until "
-                f"{dates.format_date(order.return_deadline)}. We don't swap items for a different "
+                f"{dates.format_date(order.return_deadline)} ({dates.RETURN_WINDOW_DAYS} days "
+                "after delivery). We don't swap items for a different "
                 "model or colour: return it for a refund and place a new order. If an item is "
                 "defective, we replace it with the same product as soon as the carrier scans your "
                 f"return, if it is in stock ({'; '.join(stock_notes)}), otherwise you get a full "

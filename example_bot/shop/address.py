@@ -70,7 +70,8 @@ _CHATTER_WORDS = frozenset(
     proper actual full real shipping delivery postal home address addr ship send deliver mail
     change update move moved them order package parcel everything to at instead about for
     confusion wrong one here this use can you could like want we our now live living i've ive
-    have has just sent typed meant: there in
+    have has just sent typed meant: there in fine sure alright great cool good perfect thanks thank
+    thx ty k kk yup ya lol here goes
     """.split()
 )
 _LEADING_CHATTER = re.compile(

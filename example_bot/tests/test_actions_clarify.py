@@ -458,11 +458,12 @@ def test_order_status_by_item_name():
     assert "Order ORD-10002" in texts(messages)
 
 
-def test_refund_status_for_an_ambiguous_item_asks_which_order():
+def test_refund_status_for_an_item_of_several_orders_takes_the_one_with_a_refund():
+    # two orders have a speaker; only ORD-10007 was returned
     tracker = make_tracker(EMMA, "did I get my refund for the speaker", "refund_status")
     messages, events = run_action(ActionRefundStatus(), tracker)
-    assert sorted(buttons(messages)) == ["ORD-10003", "ORD-10007"]
-    assert responses(messages) == []
+    assert buttons(messages) == [] and "ORD-10007" in texts(messages)
+    assert slot_events(events)["order_id"] == "ORD-10007"
 
 
 # ZIP codes are never order ids --------------------------------------------------------------

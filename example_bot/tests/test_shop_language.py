@@ -42,6 +42,9 @@ CATALOG = load_catalog()
             "5 Elm Rd, Springfield, IL 62704",
         ),
         ("oops, sorry, it's 5 Elm, Springfield 62704", "5 Elm, Springfield 62704"),
+        # a word of assent before it ("fine." after the bot said it is a bot)
+        ("fine. 221b baker street, london NW1 6XE", "221b baker street, london NW1 6XE"),
+        ("alright its 12 harbor street, portland ME 04101", "12 harbor street, portland ME 04101"),
         # corrected within the message: the address after the correction
         (
             "send it to 5 Elm Rd, Springfield, IL 62704... no wait, 7 Oak Rd, Springfield, IL "

@@ -164,7 +164,14 @@ _CUSTOMER_WORDS = (
         re.IGNORECASE), "return"),
     (re.compile(r"\b(?:postage|p&p)\b", re.IGNORECASE), "shipping"),
     (re.compile(r"\bamex\b", re.IGNORECASE), "American Express card payment"),
-    (re.compile(r"\b(?:get|getting|see|seeing|have)\s+(?:my |the |our )?money back\b",
+    (re.compile(r"\b(?:less money|get less|less back|deduct\w*|keep (?:some|part) of (?:it|the "
+                r"money))\b", re.IGNORECASE), "a restocking fee"),
+    (re.compile(r"\b(?:swim|swimming|go in the pool|shower)\b", re.IGNORECASE),
+     "water resistant swimming"),
+    # "whats the phone number", not "is my phone number stored"
+    (re.compile(r"\b(?:(?:the|your|ur|a|support|service) (?:tele)?phone (?:number|no)|"
+                r"number to (?:call|ring)|hotline)\b", re.IGNORECASE), "support by phone"),
+    (re.compile(r"\b(?:(?:get|getting|see|seeing|have)\s+)?(?:my |the |our )?money back\b",
                 re.IGNORECASE), "get a refund"),
     (re.compile(
         r"\bpay\b[^.?!]{0,60}?\b(?:over (?:a few|several|some|\d+|two|three|six) months|"
@@ -200,6 +207,7 @@ _ASKS = re.compile(
 )
 # A follow-up of at most this many words without a fact of its own leans on the bot's reply.
 _LEANING_WORDS = 12
+_HOW_MUCH = re.compile(r"\bhow (?:long|much|many|soon|far|often)\b", re.IGNORECASE)
 _LEANING_SENTENCES = 3
 # Verbs a knowledge base uses rarely that ask how, not about what ("who do i call").
 _RARE_VERBS = frozenset(tokenize("call phone ring contact reach email write"))
@@ -222,6 +230,11 @@ def in_shop_words(text: str) -> str:
     for pattern, words in _CUSTOMER_WORDS:
         text = pattern.sub(words, text)
     return text
+
+
+def _shop_words_for(text: str) -> list[str]:
+    """The knowledge's words for what the customer said in their own (`_CUSTOMER_WORDS`)."""
+    return [words for pattern, words in _CUSTOMER_WORDS if pattern.search(text)]
 
 
 def _merged(hits: list[Any], more: Iterable[Any]) -> list[Any]:
@@ -486,24 +499,38 @@ class GroundedAnswerer:
             # nothing else answered: about one of the last things the bot said
             said = [part for part in _SENTENCE_END.split(last_bot) if part.strip()]
             for sentence in said[-_LEANING_SENTENCES:]:
-                hits = _merged(hits, self.index.search(f"{context.question} {sentence}",
-                                                       top_k=top_k))
+                hits = _merged(hits, self.index.search(f"{plain} {sentence}", top_k=top_k))
         hits = hits[:top_k]
         if query != context.question:
             hits = self._prefer_new_terms(hits, context.question, query)
         hits = self._on_topic(hits, context.intent, query, query_vector)
         if hits and hits[0].score < self._min_score():
             hits = self._naming_rare_terms(hits, context.question)
+        for words in _shop_words_for(context.question):
+            if hits and hits[0].score < self._min_score():
+                # "will i get less money if i just changed my mind": the knowledge's own word
+                # for it ("restocking fee") names the passage, however long the message
+                hits = self._naming_rare_terms(hits, self._rare_terms_of(words))
         return hits, query_vector, question_vector
 
     def _leans_on_the_reply(self, question: str) -> bool:
         """A short question with no fact-bearing term of its own ("who do i call then", "so
         what can i do"): it is about the bot's last reply."""
         words = question.split()
+        own = _HOW_MUCH.sub(" ", question)  # "how long do i have to decide": "long" asks
         return len(words) <= _LEANING_WORDS and bool(_ASKS.search(question)) and not any(
             self.verifier.is_fact_term(term) and term not in _RARE_VERBS
-            for term in tokenize(question)
+            for term in tokenize(own)
         )
+
+    def _rare_terms_of(self, text: str) -> str:
+        """The words of `text` that only a few passages use."""
+        vocabulary = self.verifier.vocabulary
+        if vocabulary is None:
+            return ""
+        return " ".join(word for word in text.split() if all(
+            0 < vocabulary.frequencies.get(term, 0) <= _RARE_PASSAGES for term in tokenize(word)
+        ) and tokenize(word))
 
     def _naming_rare_terms(self, hits: list[Any], question: str) -> list[Any]:
         """ "whats the newsletter thing": a question of one or two words of its own, each one

@@ -16,7 +16,8 @@ _FOLLOW_UP_START = re.compile(
     re.IGNORECASE,
 )
 _REFERENCE = re.compile(
-    r"\b(it|its|it's|they|them|their|that|this|those|these|one|ones|there|that way|same)\b",
+    r"\b(it|its|it's|they|them|their|that|this|those|these|one|ones|there|that way|same|"
+    r"the \w+ (?:thing|bit|part|option))\b",
     re.IGNORECASE,
 )
 # A reference to a product ("is it waterproof", "the cheaper one", "both"), not to a topic
@@ -39,6 +40,12 @@ _BY_PRICE = re.compile(
 # Products the bot just listed: "which of those is the loudest".
 _ONE_OF_THOSE = re.compile(
     r"\b(?:which|any|all|each|one|none|either) of (?:those|these|them|the ones)\b", re.IGNORECASE
+)
+# "does it matter what i say", "is it ok if i ...": an "it" that refers to nothing.
+_DUMMY_IT = re.compile(
+    r"\b(?:does it matter|would it matter|is it (?:possible|ok|okay|alright|true|normal|worth|"
+    r"too late|fine)|it (?:seems|looks like|says|depends))\b",
+    re.IGNORECASE,
 )
 _THE_OTHER = re.compile(r"\bthe other (?:one|ones|model|version)?\b", re.IGNORECASE)
 SHORT_QUESTION_TERMS = 3
@@ -150,7 +157,7 @@ def resolve(
     # ("are those fees refundable?" says what it is about: its reference decides)
     implicit = len(tokenize(question)) <= SHORT_QUESTION_TERMS and not _REFERENCE.search(question)
     if products or not follow_up or catalog is None or not (
-        implicit or _PRODUCT_REFERENCE.search(question)
+        implicit or _PRODUCT_REFERENCE.search(_DUMMY_IT.sub(" ", question))
     ):
         return query, products
     last_bot = next((text for speaker, text in reversed(history) if speaker == "bot"), "")

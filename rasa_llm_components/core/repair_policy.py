@@ -321,6 +321,10 @@ class ConversationRepairPolicy(Policy):
         if step is None:
             return self._prediction(probabilities)
         action, events = step
+        if action == settings.response("offer_handoff") and turn.actions and turn.asked:
+            # the answer ends with a question of its own ("Shall I start a return?"): a second
+            # one would take the customer's "yes" away from it
+            return self._predict(domain, ACTION_LISTEN_NAME, 1.0, [], plan.case)
         return self._predict(domain, action, confidence, events, plan.case)
 
     def _predict(

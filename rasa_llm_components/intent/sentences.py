@@ -87,10 +87,12 @@ def other_requests(
     spans: Sequence[tuple[int, int]],
     rankings: Sequence[Ranking],
     threshold: float,
+    question_threshold: float | None = None,
 ) -> list[dict[str, Any]]:
-    """The parts of `text` that ask something and whose top intent is confident (`threshold`)
-    and not `intent`, the message's, each with the background that follows it: {"text",
-    "start", "end", "intent": {"name", "confidence"}}, in message order."""
+    """The parts of `text` that ask something and whose top intent is confident (`threshold`,
+    or `question_threshold` for a part with a question mark) and not `intent`, the message's,
+    each with the background that follows it: {"text", "start", "end", "intent": {"name",
+    "confidence"}}, in message order."""
     requests: list[dict[str, Any]] = []
     latest: dict[str, Any] | None = None  # the request that the background after it belongs to
     for (start, end), ranking in zip(spans, rankings, strict=True):
@@ -100,7 +102,10 @@ def other_requests(
                 latest.update(end=end, text=text[latest["start"]:end])
             continue
         latest = None
-        if ranking and ranking[0]["name"] != intent and ranking[0]["confidence"] >= threshold:
+        needed = threshold
+        if question_threshold is not None and "?" in part:
+            needed = min(threshold, question_threshold)
+        if ranking and ranking[0]["name"] != intent and ranking[0]["confidence"] >= needed:
             latest = {"text": part, "start": start, "end": end, "intent": dict(ranking[0])}
             requests.append(latest)
     return requests

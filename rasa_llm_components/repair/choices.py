@@ -198,6 +198,20 @@ class _Reading:
     position: int | None = None
 
 
+# "i do not want the air fryer anymore", "the one that does not charge": a negated verb of
+# wanting or working says what is wrong with the thing meant, it does not set it aside.
+_UNWANTED_OR_BROKEN = frozenset(
+    "want wanna need like love use using work works working fit fits charge charges charging "
+    "turn turns connect connects pair pairs hold holds".split()
+)
+
+
+def _says_why(after_negation: Sequence[str]) -> bool:
+    """Whether the words after a negation open with a verb of wanting or working."""
+    words = [word for word in after_negation[:3] if word not in ("longer", "really", "even")]
+    return bool(words) and words[0] in _UNWANTED_OR_BROKEN
+
+
 def _read(text: str, vocabulary: frozenset[str], ignore: Iterable[str]) -> _Reading:
     """Splits the answer into wanted words, unwanted words ("not the cable") and a position."""
     reading = _Reading()
@@ -209,6 +223,8 @@ def _read(text: str, vocabulary: frozenset[str], ignore: Iterable[str]) -> _Read
         negated_from = next(
             (position for position, word in enumerate(words) if word in NEGATION_WORDS), None
         )
+        if negated_from is not None and _says_why(words[negated_from + 1:]):
+            negated_from = None
         for position, word in enumerate(words):
             previous = words[position - 1] if position else ""
             if word in NEGATION_WORDS or (word in _POSITION_MARKERS and word not in vocabulary):

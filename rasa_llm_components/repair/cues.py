@@ -100,7 +100,9 @@ _INFORMATION_QUESTION = re.compile(
     re.IGNORECASE,
 )
 _QUESTION = re.compile(
-    r"\?\s*$|^\s*" + _OPENER + r"((?:what|where|when|how|who)(?:'?s)?|why|which|whose|can|could|"
+    # "wat about ...": the question words customers misspell most
+    r"\?\s*$|^\s*" + _OPENER + r"((?:what|wat|wht|where|when|how|who)(?:'?s)?|why|which|"
+    r"whose|can|could|"
     r"do|does|did|is|are|am|will|would|should|shall|may|(?:by|till|until) when|"
     # "and if i have another code too can i use both"
     r"if\b[^.?!]*\b(?:can|could|do|does|will|would|is|are|should)\s+"

@@ -10,7 +10,8 @@ from the turn alone (`Turn`), so that the policy can replay it step by step:
 - digression: a question inside a form, answered as outside it, then the form resumes;
 - follow-up: "and the b30?" right after a knowledge answer is answered there too;
 - two requests in one message: the other one becomes the customer's next message once the
-  first is answered (`next_request_due`, `repair/next_request.py`);
+  first is answered, or, when the first started a form, a question once the form has asked
+  (`next_request_due`, `repair/next_request.py`);
 - a reported fault outside forms ("MY BOOM XL WONT CHARGE ANYMORE"): the knowledge answer;
 - switching task: a request that starts another form leaves the current one;
 - not understood inside a form: say so, ask the form's question again;
@@ -62,6 +63,8 @@ _FOLLOW_UP = re.compile(
 _INSTEAD = re.compile(r"\binstead\b", re.IGNORECASE)
 # "hm ok how much": a question this short right after an answer is about what was answered.
 _SHORT_FOLLOW_UP_WORDS = 4
+# "colours", "battery life": a word or two with no value of their own, right after an answer.
+_BARE_FOLLOW_UP_WORDS = 2
 # "STILL NO MONEY!!! this is a joke": a complaint whose runner-up intent (at least this
 # confident) is a request gets that request answered too.
 _REQUEST_IN_COMPLAINT = 0.2
@@ -311,6 +314,19 @@ def _instead_form(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> s
     return None
 
 
+# At a free-text question, a change of mind with what is wrong is the answer (a return reason).
+_CHANGE_OF_MIND_AS_REASON = re.compile(
+    r"\bchanged? my mind\b.{0,40}\b(?:do not|don'?t|dont|no longer) (?:need|want|like|use)\b",
+    re.IGNORECASE,
+)
+_STOPS_OR_KEEPS = re.compile(r"\b(?:keep|stop|forget|never ?mind|nvm|cancel)\b", re.IGNORECASE)
+
+
+def _change_of_mind_as_reason(text: str) -> bool:
+    """ "i just changed my mind, dont need it": why the item goes back, not a stop."""
+    return bool(_CHANGE_OF_MIND_AS_REASON.search(text)) and not _STOPS_OR_KEEPS.search(text)
+
+
 def _wants_to_cancel(turn: Turn, settings: RepairSettings, free_text: bool) -> bool:
     """A change of mind: the cancel intent, or a cancel phrase the NLU also found plausible.
 
@@ -318,6 +334,8 @@ def _wants_to_cancel(turn: Turn, settings: RepairSettings, free_text: bool) -> b
     anymore" is a return reason, "never mind, I'll keep it" is not.
     """
     phrase = any(pattern.search(turn.text) for pattern in settings.cancel_patterns)
+    if free_text and _change_of_mind_as_reason(turn.text):
+        return False  # it answers "why return it?"
     if turn.intent in settings.cancel_intents and (phrase or not free_text or not turn.text):
         return True
     if opens_with_leaving(turn.text):
@@ -378,6 +396,11 @@ def _plan_in_form(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> P
         and (short or not free_text)
     ):
         return _leave_form(turn, settings, facts, "cancel")
+    if free_text and requested and requested not in turn.slots_filled and (
+        _change_of_mind_as_reason(turn.text)
+    ):
+        # the answer, whatever intent the words of a change of mind suggested
+        return Plan("answer", [form], {0: [SlotSet(requested, turn.text)]}, listen_after=False)
     if intent in settings.exit_intents:
         goodbye = [settings.goodbye_action] if settings.goodbye_action else []
         return _leave_form(turn, settings, facts, "cancel", goodbye)
@@ -519,9 +542,12 @@ def _follows_up_an_answer(turn: Turn, settings: RepairSettings) -> bool:
         return False
     intent = turn.intent or ""
     if not looks_like_question(turn.text):
-        # "and the b30" without a question mark: only a bare value after an answer
+        # "and the b30" without a question mark: only a bare value after an answer; "colours"
+        # alone asks about what was answered
+        bare = len(turn.text.split()) <= _BARE_FOLLOW_UP_WORDS and not turn.entities
         return (previous.last_action == settings.answer_action
-                and intent in settings.slot_intents and bool(_FOLLOW_UP.match(turn.text)))
+                and intent in settings.slot_intents
+                and (bool(_FOLLOW_UP.match(turn.text)) or bare))
     if intent in settings.slot_intents:
         return True
     if intent in settings.handoff_intents | settings.exit_intents or _names_a_value(turn):
@@ -530,6 +556,14 @@ def _follows_up_an_answer(turn: Turn, settings: RepairSettings) -> bool:
     return bool(_FOLLOW_UP.match(turn.text)) or (
         short and intent in settings.affirm_intents | settings.deny_intents
     )
+
+
+def _ended_without_a_question(turn: Turn) -> bool:
+    """Whether the bot's last reply said something and asked nothing."""
+    previous = turn.previous
+    if previous is None or not previous.messages:
+        return False
+    return "?" not in (previous.messages[-1].get("text") or "")
 
 
 def _runner_up(turn: Turn, intents: frozenset[str]) -> bool:
@@ -577,6 +611,11 @@ def _plan_outside_form(turn: Turn, settings: RepairSettings, facts: DomainFacts)
         plan = _confirmation_plan(turn, settings, facts)
         if plan:
             return plan
+    acknowledged = settings.optional_response("anything_else")
+    if acknowledged and intent in settings.affirm_intents and _ended_without_a_question(turn):
+        # "yes thats right" after "Done: order ORD-10045 will be shipped to ...": no task to
+        # confirm, nothing misunderstood
+        return Plan("acknowledged", [acknowledged])
     starts_form = bool(learned) and facts.is_form(learned[0])
     if settings.answer_action and (
         (starts_form and asks_for_information(turn.text) and not _names_a_value(turn))
@@ -591,6 +630,21 @@ def _plan_outside_form(turn: Turn, settings: RepairSettings, facts: DomainFacts)
     ):
         # "MY BOOM XL WONT CHARGE ANYMORE": no question, but the knowledge says what to do
         return Plan("fault", [settings.answer_action])
+    if settings.answer_action and intent in settings.slot_intents and (
+        looks_like_question(turn.text) and len(turn.text.split()) > 1
+        and (turn.previous is None or (
+            turn.previous.last_action not in facts.custom_actions
+            and _ended_without_a_question(turn)))
+    ):
+        # "x200 battery?", "where the hell is my watch": a value with a question, when nothing
+        # asked for a value; the runner-up request's answer, else the knowledge's
+        ranked = [name for name, _ in turn.ranking[1:2] if name in settings.request_intents]
+        learned = settings.digressions.get(ranked[0], ()) if ranked else ()
+        answer = list(learned) if learned and not facts.is_form(learned[0]) else [
+            settings.answer_action]
+        if _frustrated(turn, settings):
+            answer.insert(0, settings.response("empathy"))
+        return Plan("question", answer)
     runner_up = _runner_up_request(turn, settings, facts)
     if intent == settings.fallback_intent and runner_up:
         # "whatever. then return the usb hub from 10009 instead": an unsure request that names
@@ -695,20 +749,41 @@ def plan_turn(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> Plan 
     return _plan_outside_form(turn, settings, facts)
 
 
+def _question_beside_a_form(
+    turn: Turn, settings: RepairSettings, facts: DomainFacts, intent: str, step: str | None,
+    active_loop: str | None,
+) -> bool:
+    """Whether a form that the message started (or its confirmation) has just asked its
+    question, and the message's other request is a question answered outside forms."""
+    asked = {active_loop} if active_loop else settings.confirmation_actions
+    if turn.loop or turn.actions[-1] not in asked or step is not None:
+        return False
+    if intent in settings.answer_intents | settings.question_only_intents:
+        return True
+    learned = settings.digressions.get(intent, ())
+    return bool(learned) and not facts.is_form(learned[-1])
+
+
 def next_request_due(
     turn: Turn, settings: RepairSettings, facts: DomainFacts, step: str | None,
     active_loop: str | None,
 ) -> bool:
     """Whether the message's other request (`Turn.pending_request`) should now become the
     customer's next message: the first one has been answered (`step`, the repair plan's next
-    action, is to listen, or the rules' learned answer to the intent has run), no form is
-    running, and the other request is one the bot answers differently."""
+    action, is to listen, or the rules' learned answer to the intent has run), and the other
+    request is one the bot answers differently; while a form runs, only a question, once the
+    form has asked (`_question_beside_a_form`)."""
     request, action = turn.pending_request, settings.next_request_action
-    if not request or not action or turn.loop or active_loop or not turn.actions:
+    if not request or not action or not turn.actions:
         return False
     if action in turn.actions or request["intent"].get("name") not in settings.request_intents:
         return False
     intent = request["intent"]["name"]
+    if turn.loop or active_loop or turn.actions[-1] in settings.confirmation_actions:
+        # "pls cancel the camera order, how long does the refund take?": once the form (or
+        # its confirmation) has asked its question, the question is answered as a digression
+        # and the question is asked again
+        return _question_beside_a_form(turn, settings, facts, intent, step, active_loop)
     if intent in settings.handoff_intents and settings.handoff_action in turn.actions:
         return False  # "... i want a real person NOW": the colleague has it already
     learned = settings.digressions.get(turn.intent or "")

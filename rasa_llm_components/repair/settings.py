@@ -27,6 +27,9 @@ DEFAULT_RESPONSES = {
     "no_handoff": "utter_repair_no_handoff",
     "internal_error": "utter_repair_internal_error",
 }
+# Responses said only when the bot names one: "anything_else", the reply to a "yes" or "great"
+# after a task ended without a question ("Done: your order will be shipped to ...").
+OPTIONAL_RESPONSES = ("anything_else",)
 
 # English phrases of a change of mind. Inside a form, a message with one of them leaves the form
 # when a cancel intent is also among the NLU's top intents: free-text slots (a return reason, an
@@ -137,6 +140,10 @@ class RepairSettings:
     def response(self, key: str) -> str:
         return self.responses[key]
 
+    def optional_response(self, key: str) -> str | None:
+        """The response named for an `OPTIONAL_RESPONSES` key, or None."""
+        return self.responses.get(key)
+
     def form_title(self, form: str) -> str:
         """How the customer calls the task a form collects ("return", "address change")."""
         if form in self.form_titles:
@@ -219,11 +226,12 @@ def repair_settings(options: dict[str, Any]) -> RepairSettings:
     """Validates the policy configuration; raises `RepairConfigError` naming the option."""
     config = {**DEFAULT_CONFIG, **options}
     responses = _mapping("responses", config.get("responses"))
-    unknown = sorted(set(responses) - set(DEFAULT_RESPONSES))
+    known = {*DEFAULT_RESPONSES, *OPTIONAL_RESPONSES}
+    unknown = sorted(set(responses) - known)
     if unknown:
         raise RepairConfigError(
             f"ConversationRepairPolicy option 'responses' has unknown key(s) {unknown}; "
-            f"the keys are {sorted(DEFAULT_RESPONSES)}."
+            f"the keys are {sorted(known)}."
         )
     misses = config.get("misses_before_handoff")
     if isinstance(misses, bool) or not isinstance(misses, int) or misses < 1:

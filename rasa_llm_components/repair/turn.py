@@ -36,7 +36,7 @@ from rasa.shared.nlu.constants import (
 )
 
 from rasa_llm_components.answering import ANSWER_METADATA_KEY
-from rasa_llm_components.repair.next_request import pending_request
+from rasa_llm_components.repair.next_request import ACTION_NEXT_REQUEST, pending_request
 
 SENTIMENT_KEY = "sentiment"
 
@@ -80,6 +80,13 @@ class Turn:
     previous_turns: list[BotTurn] = field(default_factory=list)
     # the message's next request, if it has several (`repair/next_request.py`)
     pending_request: dict[str, Any] | None = None
+    # what the bot has said so far in reply to this message, its latest message last
+    said: tuple[str, ...] = ()
+
+    @property
+    def asked(self) -> bool:
+        """Whether the bot's latest message in this turn asks the customer something."""
+        return bool(self.said) and "?" in self.said[-1]
 
     @property
     def previous(self) -> BotTurn | None:
@@ -127,7 +134,8 @@ def _bot_turns(events: list[Event]) -> list[BotTurn]:
                 turns.append(BotTurn(tuple(actions), tuple(messages)))
             started, actions, messages = True, [], []
         elif isinstance(event, ActionExecuted) and started:
-            if event.action_name not in (ACTION_LISTEN_NAME, None):
+            # handing on the message's next request is no reply: the reply is what came before
+            if event.action_name not in (ACTION_LISTEN_NAME, ACTION_NEXT_REQUEST, None):
                 actions.append(event.action_name)
         elif isinstance(event, BotUttered) and started:
             metadata = event.metadata or {}
@@ -196,4 +204,5 @@ def read_turn(tracker: DialogueStateTracker) -> Turn | None:
         live=bool(message.message_id),
         previous_turns=_bot_turns(before),
         pending_request=pending_request(message.parse_data),
+        said=tuple(event.text or "" for event in after if isinstance(event, BotUttered)),
     )

@@ -95,3 +95,19 @@ def test_unsure_statement_or_same_intent_parts_are_no_other_request():
     same = [_ranking("order_status", 0.99), _ranking("order_status", 0.95),
             _ranking("complaint", 0.99)]
     assert other_requests(text, "order_status", spans, same, 0.9) == []
+
+
+def test_a_question_beside_a_request_needs_less_confidence() -> None:
+    text = "pls cancel the camera order, how long does the refund take?"
+    spans = request_parts(text)
+    assert [text[start:end] for start, end in spans] == [
+        "pls cancel the camera order", "how long does the refund take?"]
+    rankings = [[{"name": "cancel_order", "confidence": 1.0}],
+                [{"name": "faq", "confidence": 0.84}]]
+    assert other_requests(text, "cancel_order", spans, rankings, 0.9) == []
+    requests = other_requests(text, "cancel_order", spans, rankings, 0.9, 0.75)
+    assert [request["intent"]["name"] for request in requests] == ["faq"]
+    # a part without a question mark still needs the request threshold
+    plain = "pls cancel the camera order, i want the refund fast"
+    spans = request_parts(plain)
+    assert other_requests(plain, "cancel_order", spans, rankings, 0.9, 0.75) == []

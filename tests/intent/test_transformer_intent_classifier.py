@@ -195,6 +195,7 @@ def test_fewer_than_two_intents_is_a_clear_error(tmp_path, examples):
         ({"request_intents": "refund"}, "'request_intents' must be a list"),
         ({"split_requests": "yes"}, "'split_requests' must be true or false"),
         ({"request_threshold": 1.5}, "'request_threshold' must be a number between"),
+        ({"question_threshold": "high"}, "'question_threshold' must be a number between"),
     ],
 )
 def test_bad_config_is_rejected_with_the_option_name(tmp_path, config, message):

@@ -643,3 +643,51 @@ def test_a_follow_up_picks_among_the_products_just_named(
     text = asyncio.run(answerer.answer(ConversationContext(question, history=history))).text
     assert all(part in text for part in expected) and not any(part in text for part in absent), (
         text)
+
+
+def test_water_and_storage_questions_find_the_rows_facts(shop_index, shop_guard):
+    # "swim" is asked as water resistance, "subscription" and "sd card" as storage and its plan
+    result = _extractive(shop_index, shop_guard, "can i swim with the veltro sprint s5")
+    assert result.kind == EXTRACTIVE and "IP67" in result.text
+    result = _extractive(shop_index, shop_guard, "does the lumora indoor cam need a "
+                                                 "subscription or can i save to an sd card")
+    assert result.kind == EXTRACTIVE
+    assert "microSD" in result.text and "3.99" in result.text
+
+
+def test_a_long_question_in_customers_words_finds_the_policys_own_word(shop_index, shop_guard):
+    # "less money" is the restocking fee, however long the message around it
+    result = _extractive(shop_index, shop_guard, "does it matter what i say? will i get less "
+                                                 "money if i just changed my mind")
+    assert result.kind == EXTRACTIVE and "no restocking fee" in result.text
+
+
+def test_how_long_after_a_stopped_task_is_about_the_last_reply(shop_index, shop_guard):
+    history = [("user", "hmm let me think about it first. forget it for now"),
+               ("bot", "Okay, I've stopped the return. Nothing was changed.")]
+    result = _extractive(shop_index, shop_guard, "wait how long do i have to decide?", history)
+    assert result.kind == EXTRACTIVE and "30" in result.text
+
+
+def test_a_dummy_it_refers_to_no_product_of_the_conversation(shop_index, shop_guard):
+    answerer = GroundedAnswerer(shop_index, None, shop_guard, {
+        "mode": "extractive", "slots": ["return_item"]})
+    context = ConversationContext(
+        "does it matter what i say? will i get less money if i just changed my mind",
+        history=[("user", "return for order 10030 please"), ("bot", "Why are you returning it?")],
+        slots={"return_item": "Corvane Fit 2 Fitness Band"})
+    result = asyncio.run(answerer.answer(context))
+    assert result.products == [] and "Corvane" not in result.text
+    # "the cloud thing" leans on the product the conversation is about
+    history = [("user", "does the lumora indoor cam need a subscription"),
+               ("bot", "The Lumora Indoor Cam 2K has optional Lumora Cloud at 3.99 USD per month.")]
+    result = _extractive(shop_index, shop_guard, "how much is the cloud thing per month", history)
+    assert result.kind == EXTRACTIVE and "3.99" in result.text
+
+
+def test_the_shops_phone_number_is_the_support_contact(shop_index, shop_guard):
+    result = _extractive(shop_index, shop_guard, "whats the phone number then")
+    assert result.kind == EXTRACTIVE and "800 555 0199" in result.text
+    # the customer's own phone number is no question about support
+    result = _extractive(shop_index, shop_guard, "is my phone number stored")
+    assert "800 555 0199" not in result.text

@@ -118,6 +118,7 @@ def test_asks_what_if():
 def test_looks_like_question():
     assert looks_like_question("do you ship to canada")
     assert looks_like_question("the x200 - in stock?")
+    assert looks_like_question("wat about the return shipping if i send stuff back from norway")
     assert not looks_like_question("???")  # punctuation alone asks nothing
     assert not looks_like_question("10003")
     # a question in a later sentence or clause of the message

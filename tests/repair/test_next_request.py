@@ -124,3 +124,47 @@ def test_a_malformed_request_list_is_ignored() -> None:
         assert next_request_events({"requests": requests}) == []
     assert next_request_events(None) == []
     assert pending_request({"requests": "nope"}) is None
+
+
+def test_a_question_beside_a_task_is_answered_once_its_form_asked() -> None:
+    settings = repair_settings({
+        "digressions": {"cancel_order": ["cancel_order_form"], "faq": ["utter_llm_answer"]},
+        "request_intents": ["cancel_order", "faq", "return_request"],
+        "next_request_action": "action_next_request",
+        "confirmation_actions": ["utter_confirm_cancel_order"],
+    })
+    facts = DomainFacts(form_slots={"cancel_order_form": ["order_id"],
+                                    "return_form": ["order_id"]},
+                        custom_actions=frozenset({"action_next_request"}), responses=frozenset())
+    text = "pls cancel the camera order, how long does the refund take?"
+    part = "how long does the refund take?"
+    question = {"text": part, "start": text.index(part), "end": len(text),
+                "intent": {"name": "faq", "confidence": 0.84}}
+
+    def due(*after: Event, loop: str | None = None, request: dict[str, Any] = question) -> bool:
+        message = UserUttered(text, {"name": "cancel_order", "confidence": 1.0}, [],
+                              parse_data={"requests": [request]}, message_id="m1")
+        tracker = DialogueStateTracker.from_events(
+            "C1012", [ActionExecuted("action_listen"), message, *after])
+        turn = read_turn(tracker)
+        assert turn is not None
+        return next_request_due(turn, settings, facts, None, loop)
+
+    asked = (ActionExecuted("cancel_order_form"), BotUttered("Which order?"))
+    assert due(*asked, loop="cancel_order_form")
+    confirming = (ActionExecuted("cancel_order_form"),
+                  ActionExecuted("utter_confirm_cancel_order"), BotUttered("Cancel it?"))
+    assert due(*confirming)
+    # not before the form asked, and never another task that would leave the form
+    assert not due(ActionExecuted("cancel_order_form"), ActionExecuted("action_x"),
+                   loop="cancel_order_form")
+    other_task = {**question, "intent": {"name": "return_request", "confidence": 0.95}}
+    assert not due(*asked, loop="cancel_order_form", request=other_task)
+    # once handed on, the confirmation is still the bot's last question
+    events = [ActionExecuted("action_listen"),
+              UserUttered(text, {"name": "cancel_order", "confidence": 1.0}, message_id="m1"),
+              *confirming, ActionExecuted("action_next_request"),
+              ActionExecuted("action_listen"),
+              UserUttered(part, {"name": "faq", "confidence": 0.84}, message_id="m2")]
+    turn = read_turn(DialogueStateTracker.from_events("C1012", events))
+    assert turn is not None and turn.previous.last_action == "utter_confirm_cancel_order"

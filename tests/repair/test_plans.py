@@ -456,14 +456,15 @@ def test_an_action_handing_over_to_the_answer_does_not_end_the_plan() -> None:
 
 
 def test_a_bare_follow_up_after_a_knowledge_answer_is_answered_there() -> None:
-    def after(previous_action: str, text: str) -> Plan | None:
+    def after(previous_action: str, text: str,
+              entities: list[dict[str, Any]] | None = None) -> Plan | None:
         events = [
             ActionExecuted("action_listen"),
             _user("how long does the x200 battery last", "product_question"),
             ActionExecuted(previous_action),
             BotUttered("The Auralis X200 Headphones last up to 38 hours."),
             ActionExecuted("action_listen"),
-            _user(text, "inform", [("inform", 0.99)]),
+            _user(text, "inform", [("inform", 0.99)], entities),
         ]
         return _plan(DialogueStateTracker.from_events("C1001", events))
 
@@ -471,9 +472,12 @@ def test_a_bare_follow_up_after_a_knowledge_answer_is_answered_there() -> None:
     assert plan is not None and plan.case == "follow_up"
     assert plan.actions == ["utter_llm_answer"]
     assert after("utter_llm_answer", "what about the pulse 3").case == "follow_up"
+    # a word or two with no value of their own asks about what was answered
+    assert after("utter_llm_answer", "colours").case == "follow_up"
     # a bare value is no question, and after another action the rules decide
-    assert after("utter_llm_answer", "the b30") is None
-    assert after("action_product_info", "and the b30?") is None
+    b30 = [{"entity": "product", "value": "Veltro Buds B30", "start": 4, "end": 7}]
+    assert after("utter_llm_answer", "the b30", b30) is None
+    assert after("action_check_stock", "and the b30?") is None
 
 
 def test_a_complaint_that_also_asks_for_something_gets_it_answered() -> None:
@@ -593,3 +597,60 @@ def test_an_unsure_request_that_names_a_value_is_taken_as_that_request() -> None
     events = [ActionExecuted("action_listen"), _user(text, "nlu_fallback", unsure, order)]
     plan = _plan(DialogueStateTracker.from_events("C1001", events), settings)
     assert plan is None or plan.case != "unsure_request"
+
+
+def test_a_change_of_mind_with_what_is_wrong_answers_a_free_text_question() -> None:
+    plan = _plan_at_reason("ok i just changed my mind, dont need it", "stop")
+    assert plan is not None and plan.case == "answer"
+    assert plan.events[0] == [SlotSet("return_reason", "ok i just changed my mind, dont need it")]
+    assert _plan_at_reason("i changed my mind, i'll keep it", "stop").case == "cancel"
+
+
+def test_a_value_with_a_question_that_nothing_asked_for_gets_an_answer() -> None:
+    settings = repair_settings({"digressions": {"order_status": ["action_order_status"],
+                                                "return_request": ["return_form"]},
+                                "request_intents": ["order_status", "return_request"]})
+
+    def first(text: str, ranking: list[tuple[str, float]], sentiment: float = 0.0):
+        message = _user(text, "inform", ranking)
+        message.parse_data["sentiment"] = {"compound": sentiment}
+        events = [ActionExecuted("action_listen"), message]
+        return _plan(DialogueStateTracker.from_events("C1001", events), settings)
+
+    # the runner-up request's own answer; an upset customer gets the apology first
+    plan = first("where the hell is my watch, this is ridiculous",
+                 [("inform", 0.84), ("order_status", 0.08)], sentiment=-0.6)
+    assert plan is not None and plan.case == "question"
+    assert plan.actions == ["utter_repair_empathy", "action_order_status"]
+    # no such request: the knowledge answer, never the start of a form
+    assert first("x200 battery?", [("inform", 0.7), ("check_stock", 0.2)]).actions == [
+        "utter_llm_answer"]
+    assert first("x200 battery?", [("inform", 0.7), ("return_request", 0.2)]).actions == [
+        "utter_llm_answer"]
+    assert first("10009", [("inform", 0.99)]) is None  # a value and no question
+
+
+def test_a_yes_after_a_task_that_asked_nothing_gets_anything_else() -> None:
+    def after(reply: str, settings: RepairSettings) -> Plan | None:
+        events = [ActionExecuted("action_listen"), _user("12 harbor street, portland", "inform"),
+                  ActionExecuted("action_change_address"), BotUttered(reply),
+                  ActionExecuted("action_listen"), _user("yes thats right", "affirm")]
+        return _plan(DialogueStateTracker.from_events("C1001", events), settings)
+
+    settings = repair_settings({"responses": {"anything_else": "utter_anything_else"}})
+    plan = after("Done: order ORD-10045 will be shipped to 12 harbor street.", settings)
+    assert plan is not None and plan.case == "acknowledged"
+    assert plan.actions == ["utter_anything_else"]
+    # after a question the yes answers it; without the response nothing changes
+    assert after("Shall I ship it there?", settings) is None
+    assert after("Done: order ORD-10045 will be shipped there.", SETTINGS) is None
+
+
+def test_a_turn_knows_whether_the_bot_has_just_asked_something() -> None:
+    events = [ActionExecuted("action_listen"), _user("can i swap my x200", "exchange"),
+              ActionExecuted("action_exchange_info"),
+              BotUttered("Order ORD-10001 can be returned until ... Shall I start a return?")]
+    turn = read_turn(DialogueStateTracker.from_events("C1001", events))
+    assert turn is not None and turn.asked
+    turn = read_turn(DialogueStateTracker.from_events("C1001", events[:3]))
+    assert turn is not None and not turn.asked
