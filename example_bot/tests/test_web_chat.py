@@ -232,7 +232,7 @@ def test_signed_customer_order_return_and_feedback(
 
     # A return through the buttons: the order (that one is still on its way, so another one),
     # then the item, then the reason in words.
-    chat.say("I'd like to send something back", r"order number|which order")
+    chat.say("I'd like to send something back", r"order number|which order|another order")
     reply = chat.say("the one that was delivered", r"more than one")
     assert any("ORD-10001" in " ".join(message["choices"]) for message in reply), chat.transcript()
     chat.choose("ORD-10001", r"which item|send back")
