@@ -549,6 +549,9 @@ class OrderFormValidation(ShopFormValidationAction, ABC):
             if customer is None:
                 return {}
             guess = guess_order(repository, customer.id, text, self.order_is_eligible)
+            # "ok then do the return now" after a return of ORD-10014 was stopped
+            earlier = order_the_bot_named(repository, customer.id, tracker, turns=3) if (
+                starting and guess.kind == "none") else None
         if guess.kind == "match":
             return {"order_id": guess.order.id}
         if guess.kind == "ambiguous":
@@ -556,9 +559,6 @@ class OrderFormValidation(ShopFormValidationAction, ABC):
             utter_order_choice(dispatcher, "More than one of your orders fits:", guess.options)
             return {"order_id": None}
         if starting:
-            # "ok then do the return now" after a return of ORD-10014 was stopped
-            with open_repository() as repository:
-                earlier = order_the_bot_named(repository, customer.id, tracker, turns=3)
             return {"order_id": earlier.id} if earlier else {}
         if intent == "inform" and guess.options:
             utter_order_choice(

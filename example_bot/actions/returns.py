@@ -268,7 +268,8 @@ class ValidateReturnForm(OrderFormValidation):
             if earlier and tracker.get_slot(REQUESTED_SLOT) == "return_reason":
                 # "actually not the soundbar, the mouse": the whole message says which item,
                 # not the first product word in it
-                item_query = _corrected_item(tracker, latest_text(tracker)) or item_query
+                order = repository.order(customer.id, order_id)
+                item_query = _corrected_item(order, tracker, latest_text(tracker)) or item_query
             check = repository.check_return(customer.id, order_id, item_query, dates.today())
             if check.outcome == "item_not_found" and not asked and earlier:
                 # "ok then i'll just return them": the item named before (in an exchange
@@ -311,11 +312,13 @@ class ValidateReturnForm(OrderFormValidation):
             dispatcher.utter_message(text=f"No need, I have the order: {order_id}.")
             dispatcher.utter_message(response=UTTER_ASK_RETURN_REASON_AGAIN)
             return {"return_reason": None}
-        if _names_only_the_item(tracker, reason):
+        with open_repository() as repository:
+            order = conversation_order(repository, tracker, order_id)
+        if _names_only_the_item(order, text_slot(tracker, "return_item"), reason):
             # "the keyboard" at "why are you returning it?": which item, no reason
             dispatcher.utter_message(response=UTTER_ASK_RETURN_REASON_AGAIN)
             return {"return_reason": None}
-        other_item = _corrected_item(tracker, reason)
+        other_item = _corrected_item(order, tracker, reason)
         if other_item:  # "actually the mouse": a new item, not the reason
             dispatcher.utter_message(text=f"Okay, the {other_item} instead.")
             return {"return_item": other_item, "return_reason": None}
@@ -325,7 +328,7 @@ class ValidateReturnForm(OrderFormValidation):
 # A message about the order number is no return reason ("i dont know the order number").
 _ABOUT_THE_ORDER_NUMBER = re.compile(
     r"(?i)\b(?:order|ord)\s*(?:number|no\b|nr\b|id\b|#)"
-    r"|\b(?:don'?t|do not|dont|can'?t|cannot) (?:know|have|remember|find) (?:the|my|its|it'?s) "
+    r"|\b(?:don'?t|do not|can'?t|cannot) (?:know|have|remember|find) (?:the|my|its|it'?s) "
     r"(?:number|order)\b"
 )
 # A short answer naming an item at the reason question is about the item ("the mouse").
@@ -383,16 +386,11 @@ def _names_an_item_of_another_order(
     return resolve_item(named, [item for order in others for item in order.items]).kind != "none"
 
 
-def _names_only_the_item(tracker: Tracker, text: str) -> bool:
+def _names_only_the_item(order: OrderView | None, item: str | None, text: str) -> bool:
     """Whether a short answer only names the item being returned ("the keyboard")."""
-    item = text_slot(tracker, "return_item")
-    order_id = normalize_order_id(tracker.get_slot("order_id"))
-    if not item or order_id is None or len(text.split()) > _ITEM_NAME_WORDS:
+    if order is None or not item or len(text.split()) > _ITEM_NAME_WORDS:
         return False
-    with open_repository() as repository:
-        order = conversation_order(repository, tracker, order_id)
-    product = next((line.product for line in (order.items if order else [])
-                    if line.product.name == item), None)
+    product = next((line.product for line in order.items if line.product.name == item), None)
     if product is None:
         return False
     vocabulary = {stem(word) for alias in (product.name, *product_aliases(product))
@@ -401,16 +399,11 @@ def _names_only_the_item(tracker: Tracker, text: str) -> bool:
     return bool(words) and all(word in vocabulary for word in words)
 
 
-def _corrected_item(tracker: Tracker, text: str) -> str | None:
+def _corrected_item(order: OrderView | None, tracker: Tracker, text: str) -> str | None:
     """Another returnable item of the order, named with a correction cue ("actually the mouse")."""
-    order_id = normalize_order_id(tracker.get_slot("order_id"))
+    if order is None or not looks_like_correction(text):
+        return None
     current = slot_before_latest_message(tracker, "return_item")
-    if order_id is None or not looks_like_correction(text):
-        return None
-    with open_repository() as repository:
-        order = conversation_order(repository, tracker, order_id)
-    if order is None:
-        return None
     resolution = resolve_item(text, order.returnable_items)
     if resolution.kind == "match" and resolution.match.value != current:
         return resolution.match.value

@@ -528,9 +528,13 @@ class GroundedAnswerer:
         vocabulary = self.verifier.vocabulary
         if vocabulary is None:
             return ""
-        return " ".join(word for word in text.split() if all(
-            0 < vocabulary.frequencies.get(term, 0) <= _RARE_PASSAGES for term in tokenize(word)
-        ) and tokenize(word))
+        rare = []
+        for word in text.split():
+            terms = tokenize(word)
+            if terms and all(0 < vocabulary.frequencies.get(term, 0) <= _RARE_PASSAGES
+                             for term in terms):
+                rare.append(word)
+        return " ".join(rare)
 
     def _naming_rare_terms(self, hits: list[Any], question: str) -> list[Any]:
         """ "whats the newsletter thing": a question of one or two words of its own, each one
