@@ -95,9 +95,10 @@ def test_answers_at_the_reason_question_that_are_no_reason_are_asked_again():
 
 def test_another_item_named_alone_at_the_reason_question_replaces_the_first():
     slots = SLOTS
+    # the first product word is the kettle; the repair layer has put the reason back to empty
     text = "actually not the kettle, the headphones"
     tracker = make_tracker(ETHAN, text, slots=slots, history=FILLED,
-                           slot_candidates={"return_item": "kettle", "return_reason": text})
+                           slot_candidates={"return_item": "kettle", "return_reason": None})
     messages, events = run_action(ValidateReturnForm(), tracker)
     assert slot_events(events)["return_item"] == "Kestrel Studio MH7 Monitor Headphones"
     assert "instead" in texts(messages)
