@@ -40,6 +40,7 @@ from rasa_llm_components.answering.comparison import (
     is_comparison,
 )
 from rasa_llm_components.answering.evidence import (
+    FACT_SEPARATOR,
     EvidenceSentence,
     SentenceCache,
     covered_by_family,
@@ -276,7 +277,36 @@ def question_parts(text: str) -> list[str]:
     return parts
 
 
-_ELLIPSIS_WORDS = frozenset(tokenize("and what about how about the one ones same for then ok so"))
+_ELLIPSIS_WORDS = frozenset(tokenize(
+    "and what about how about the one ones same for then ok so quick question please pls "
+    "thanks thank you thx ty cheers"
+))
+
+
+# "what is the cold brew maker?", "tell me about the x200": what the product is, its description.
+_DESCRIBE = re.compile(
+    r"\b(?:what(?:'s|s| is| are)|tell (?:me|us) (?:a bit |more )?about|describe|info(?:rmation)? "
+    r"(?:on|about)|details (?:on|of|about))\b",
+    re.IGNORECASE,
+)
+
+
+def _description_first(
+    ranked: list[EvidenceSentence], question: str, products: Sequence[ProductMention]
+) -> list[EvidenceSentence]:
+    """For a question that only asks what a named product is, its description first."""
+    if not products or not _DESCRIBE.search(question) or not _names_only(
+        _DESCRIBE.sub(" ", question), products
+    ):
+        return ranked
+    pinned = {mention.passage_id for mention in products}
+    described = [item for item in ranked if item.passage_id in pinned and item.text.startswith(
+        f"{item.title}{FACT_SEPARATOR}description:")]
+    if not described:
+        return ranked
+    best = ranked[0].score
+    return [*(dataclasses.replace(item, score=best) for item in described),
+            *(item for item in ranked if item not in described)]
 
 
 def _names_only(question: str, products: Sequence[ProductMention]) -> bool:
@@ -728,6 +758,8 @@ class GroundedAnswerer:
             asked, chosen, self.index.encoder, len(chosen),
             query_vector=question_vector, cache=self.sentences,
         )
+        if about_products:
+            ranked = _description_first(ranked, asked, products)
         if about_products and self.config["abstain_on_unstated_features"]:
             # Nothing in the rows is about what the question asks, in words or in meaning.
             pinned = {mention.passage_id for mention in products}
@@ -1004,13 +1036,22 @@ class GroundedAnswerer:
                 return ["says nothing the evidence states"]
             if not self.verifier.addresses(answer, context.question, texts, evidence.products):
                 return ["does not answer what the question asks"]
+            if self.verifier.denies_its_yes(answer):
+                return ["says yes and denies it"]
+            item = self.verifier.leaves_out_the_item_asked(
+                answer, context.question, evidence.extractive)
+            if item:
+                return [f"does not name '{item}', which the question asks about"]
         problems = self.verifier.verify(answer, texts, context.question)
         required = self.config["require_key_numbers"]
         if required == "auto":
             required = self._small_model()
         if not problems and required and evidence.ranked:
-            best = set(figure_checks.figures(evidence.ranked[0].text))
-            missing = best - set(figure_checks.figures(answer))
+            # the figures of the answer shown otherwise: its first sentence, from the best
+            # evidence for what is asked (a product's row, not the policy that outranked it)
+            lead = (_SENTENCE_END.split(evidence.extractive)[0] if evidence.extractive
+                    else evidence.ranked[0].text)
+            missing = set(figure_checks.figures(lead)) - set(figure_checks.figures(answer))
             if missing:
                 problems = [f"leaves out the figures {sorted(missing)} of the best evidence"]
         required = self.config["require_key_terms"]

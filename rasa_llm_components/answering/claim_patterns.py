@@ -27,6 +27,9 @@ PHONE = re.compile(
     r"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{1,4}(?:[\s.-]\d{2,4}){1,4}(?![\w])"
     r"|(?<![\w+])\+\d{7,15}\b"
 )
+# A question (or one sentence of it) that asks for a yes or a no: "does it have gps?".
+YES_NO_QUESTION = re.compile(r"^\W*(do|does|did|is|are|can|could|will|would|r|have|has)\b",
+                             re.IGNORECASE)
 MONTHS = {
     "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
     "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,

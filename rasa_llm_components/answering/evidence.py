@@ -133,27 +133,28 @@ def rank_sentences(
 def prompt_context(
     ranked: Sequence[EvidenceSentence], hits: Sequence[Any], per_passage: int = 3
 ) -> list[tuple[str, str, str]]:
-    """(id, title, text) per passage with only its most relevant sentences, in passage order."""
+    """(id, title, text) per passage with only its most relevant sentences, the passage with the
+    best sentence first. A table row's facts stay in order of relevance (a small model tends
+    to state the first one it reads); prose keeps its own order, which its sentences need."""
     by_passage: dict[str, list[EvidenceSentence]] = {}
     for item in ranked:
         chosen = by_passage.setdefault(item.passage_id, [])
         if len(chosen) < per_passage:
             chosen.append(item)
+    titles = {hit.passage.id: hit.passage.title for hit in hits}
     context = []
-    for hit in hits:
-        sentences = by_passage.get(hit.passage.id)
-        if not sentences:
+    for passage_id, sentences in by_passage.items():
+        if passage_id not in titles:
             continue
-        sentences = sorted(sentences, key=lambda item: item.position)
-        prefix = f"{hit.passage.title}{FACT_SEPARATOR}"
+        prefix = f"{titles[passage_id]}{FACT_SEPARATOR}"
         if all(item.text.startswith(prefix) for item in sentences):
             text = "; ".join(item.text[len(prefix):] for item in sentences)
         else:
             text = " ".join(
                 item.text if item.text.endswith((".", "!", "?")) else f"{item.text}."
-                for item in sentences
+                for item in sorted(sentences, key=lambda item: item.position)
             )
-        context.append((hit.passage.id, hit.passage.title, text))
+        context.append((passage_id, titles[passage_id], text))
     return context
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from rasa_llm_components.answering.claim_patterns import YES_NO_QUESTION
 from rasa_llm_components.answering.evidence import FACT_SEPARATOR, EvidenceSentence
 from rasa_llm_components.answering.numbers import TENS, UNITS
 from rasa_llm_components.retrieval.text import tokenize
@@ -234,15 +235,13 @@ _NEGATED = re.compile(r"\b(?:not|no|never|cannot|can't|isn't|aren't|doesn't|don'
                       re.IGNORECASE)
 _YES_COMMA = re.compile(r"^(?:yes|sure),\s+(?=\w)", re.IGNORECASE)
 _YES_OPENER = re.compile(r"^(?:yes|sure)\b[,.!]?\s*", re.IGNORECASE)
-_YES_NO_QUESTION = re.compile(r"^\W*(do|does|did|is|are|can|could|will|would|r|have|has)\b",
-                              re.IGNORECASE)
 
 
 def _answers_the_faq(question: str, title: str) -> bool:
     """Whether a yes/no question asks what a FAQ entry asks (so its "Yes."/"Never." fits)."""
     from rasa_llm_components.retrieval.text import tokenize
 
-    if not _YES_NO_QUESTION.search(question):
+    if not YES_NO_QUESTION.search(question):
         return False
     asked, faq = set(tokenize(question)), set(tokenize(title))
     return bool(faq) and len(asked & faq) / len(faq) >= 0.5

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from rasa_llm_components.answering import figure_checks
+from rasa_llm_components.answering.claim_patterns import YES_NO_QUESTION
 from rasa_llm_components.answering.fact_guard import FactGuard
 from rasa_llm_components.answering.numbers import WORD_NUMBER
 from rasa_llm_components.retrieval.text import stem, tokenize
@@ -169,6 +170,10 @@ def encoder_words(model_path: str | Path) -> list[str]:
     if not vocab.is_file():
         return []
     return [word for word in vocab.read_text(encoding="utf-8").split() if word.isalpha()]
+
+
+# A term in fewer than this share of the passages names something specific (a codec, a part).
+RARE_ASPECT_SHARE = 0.05
 
 
 @dataclass(frozen=True)
@@ -424,13 +429,49 @@ class ClaimVerifier:
         return any(self.expand({term}) & answer_terms for term in aspects)
 
     def answers_from_evidence(self, answer: str, evidence: Sequence[str], question: str) -> bool:
-        """Whether the answer says something from the evidence beyond the question's words."""
+        """Whether the answer says something from the evidence beyond the question's words, or
+        answers a yes/no question with what the evidence states ("does the pulse 3 have sleep
+        tracking?": "Yes, the Nimbra Pulse 3 has sleep tracking.")."""
         evidence_terms = set(tokenize(" ".join(evidence)))
         asked = set(tokenize(question))
-        return any(
-            term in evidence_terms and term not in asked and term not in GENERIC_TERMS
-            for term in tokenize(answer)
+        said = [term for term in tokenize(answer) if term not in GENERIC_TERMS]
+        if any(term in evidence_terms and term not in asked for term in said):
+            return True
+        asks_yes_or_no = any(YES_NO_QUESTION.search(part)
+                             for part in re.split(r"(?<=[.!?,:])\s+", question))
+        return asks_yes_or_no and bool(said) and all(
+            self.supported_term(term, evidence_terms) for term in said
         )
+
+    @staticmethod
+    def denies_its_yes(answer: str) -> bool:
+        """"Yes, the Sprint S5 have no noise cancelling.": a yes whose first clause denies.
+        ("Yes, there is no fee" can be right, so only a small model's answers are held to it.)"""
+        clauses = _clauses(answer)
+        return bool(clauses and _YES_LEAD.match(answer) and _NEGATION.search(clauses[0]))
+
+    def leaves_out_the_item_asked(self, answer: str, question: str,
+                                  fallback: str) -> str | None:
+        """The most specific thing the question asks about ("does the x200 support ldac?"),
+        a term the knowledge rarely uses, when `fallback` (the answer shown otherwise) names it
+        and `answer` does not; other words of the question ("on my android phone") only say what
+        it is for."""
+        if self.vocabulary is None:
+            return None
+        names = set(self.name_terms)
+        asked = [term for term in tokenize(question) if len(term) > 1 and not term.isdigit()
+                 and term not in GENERIC_TERMS and term not in names
+                 and term not in _QUESTION_WORDS
+                 and 0.0 < self.vocabulary.share(term) < RARE_ASPECT_SHARE]
+        if not asked:
+            return None
+        rarest = min(sorted(asked), key=self.vocabulary.share)
+
+        def names_it(text: str) -> bool:
+            return any(term.startswith(form) for form in self.expand({rarest})
+                       for term in self.expand(set(tokenize(text))))
+
+        return rarest if names_it(fallback) and not names_it(answer) else None
 
     def expand(self, terms: set[str]) -> set[str]:
         """The terms with their synonyms ("much" brings "price", "cost", ...)."""
@@ -536,12 +577,17 @@ def _named_in(claim: str, texts: Sequence[str]) -> bool:
                     initials = "".join(token[0] for token in capitals[start:start + len(words[0])])
                     if initials == words[0]:
                         return True
-            if len(words) >= 2 and words[0] in tokens:
-                position = tokens.index(words[0])
-                rest = iter(tokens[position + 1 : position + 9])
-                if all(word in rest or word.rstrip("s") in tokens for word in words[1:]):
-                    return True
+            if len(words) >= 2 and words[0] in tokens and _in_order(words[1:], tokens[
+                    tokens.index(words[0]) + 1: tokens.index(words[0]) + 9]):
+                return True
     return False
+
+
+def _in_order(words: Sequence[str], tokens: Sequence[str]) -> bool:
+    """Whether each word (or its singular) is among `tokens`, in order, each token used once:
+    "Halcyra Classic Classic Hybrid Watch" is no short form of "Halcyra Classic Hybrid Watch"."""
+    rest = iter(tokens)
+    return all(any(token in (word, word.rstrip("s")) for token in rest) for word in words)
 
 
 _SURFACE_WORD = re.compile(r"[a-z0-9][a-z0-9'’./-]*[a-z0-9]|[a-z0-9]")

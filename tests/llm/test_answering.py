@@ -691,3 +691,96 @@ def test_the_shops_phone_number_is_the_support_contact(shop_index, shop_guard):
     # the customer's own phone number is no question about support
     result = _extractive(shop_index, shop_guard, "is my phone number stored")
     assert "800 555 0199" not in result.text
+
+
+def _small_model_answer(index, guard, reply, question, history=()):
+    backend = ScriptedBackend(reply)
+    backend.name = "llamacpp"
+    answerer = GroundedAnswerer(index, backend, guard, {})
+    result = asyncio.run(answerer.answer(ConversationContext(question, history=list(history))))
+    return result, backend
+
+
+@pytest.mark.parametrize(
+    ("question", "reply", "kept"),
+    [
+        # a yes/no question answered with what the row states, in the question's own words
+        ("does the nimbra pulse 3 smartwatch have sleep tracking?",
+         "Yes, the Nimbra Pulse 3 Smartwatch has sleep tracking.", True),
+        ("hi, is there partylink on the wave 2 portable speaker?",
+         "Yes, the Tidewell Wave 2 Portable Speaker has PartyLink pairing of up to 10 Tidewell "
+         "speakers.", True),
+        # the question's words back, on a question that is no yes/no question
+        ("tell me about sleep tracking on the nimbra pulse 3 smartwatch",
+         "The Nimbra Pulse 3 Smartwatch has sleep tracking.", False),
+        # a yes to something the row does not state
+        ("does the nimbra pulse 3 lite have nfc payments?",
+         "Yes, the Nimbra Pulse 3 Lite Smartwatch has NFC payments.", False),
+        # the specific thing asked about, or another true fact beside it
+        ("do the x200 support ldac? im picky about audio quality on my android phone",
+         "Yes, the Auralis X200 Headphones' codecs are SBC/AAC/LDAC.", True),
+        ("do the x200 support ldac? im picky about audio quality on my android phone",
+         "The Auralis X200 Headphones work with iPhone and Android.", False),
+    ],
+)
+def test_a_small_model_may_confirm_a_stated_fact_in_the_question_s_words(
+    shop_index, shop_guard, question, reply, kept
+):
+    result, backend = _small_model_answer(shop_index, shop_guard, reply, question)
+    assert backend.calls
+    assert (result.kind == GENERATED) is kept, (result.text, result.unsupported)
+
+
+def test_a_question_about_what_a_product_is_gets_its_description_first(shop_index, shop_guard):
+    for question in ["what is the cold brew maker?", "hi there! tell me about the oxenford cold "
+                     "brew maker pls"]:
+        result, backend = _small_model_answer(shop_index, shop_guard, "", question)
+        assert result.text.startswith(
+            "The Oxenford Cold Brew Maker 1 L is a glass cold brew coffee maker"), result.text
+        passages = backend.calls[0][0]["content"].partition("PASSAGES:")[2]
+        assert re.search(r"Cold Brew Maker 1 L: description: Glass cold brew", passages)
+
+
+def test_prompt_shows_a_row_s_facts_most_relevant_first(shop_index, shop_guard):
+    _, backend = _small_model_answer(shop_index, shop_guard, "", "how heavy is the wave mini?")
+    passages = backend.calls[0][0]["content"].partition("PASSAGES:")[2]
+    assert re.search(r"Tidewell Wave Mini Speaker: weight: 230 g;", passages), passages
+
+
+def test_a_follow_up_naming_another_product_between_pleasantries_asks_the_earlier_question(
+    shop_index, shop_guard
+):
+    answerer = GroundedAnswerer(shop_index, None, shop_guard, {"mode": "extractive"})
+    history = [("user", "what does the drivemount car charger mount cost?"),
+               ("bot", "The Halcyra DriveMount Car Charger Mount costs $45.00.")]
+    for question in ["quick question: and the wave 2 portable speaker?",
+                     "what about the wave 2 speaker? thanks"]:
+        result = asyncio.run(answerer.answer(ConversationContext(question, history=history)))
+        assert result.text.startswith("The Tidewell Wave 2 Portable Speaker costs $89.00."), (
+            question, result.text)
+
+
+@pytest.mark.parametrize(
+    ("answer", "supported"),
+    [
+        ("The Halcyra Classic can be returned within 30 days.", True),
+        ("The Halcyra Classic Hybrid Watch has a 30-day battery.", True),
+        # a garbled name: a word of it twice is no short form of the real one
+        ("The Halcyra Classic Classic Hybrid Watch has a 30-day battery.", False),
+    ],
+)
+def test_a_short_form_of_a_name_keeps_its_words_in_order(shop_index, shop_guard, answer,
+                                                         supported):
+    verifier = GroundedAnswerer(shop_index, None, shop_guard, {}).verifier
+    evidence = ["Halcyra Classic Hybrid Watch. description: Analog-looking hybrid watch with an "
+                "e-ink display and a 30-day battery.", "Returns are accepted within 30 days."]
+    problems = verifier.verify(answer, evidence, "can i return the watch?")
+    assert (not problems) is supported, problems
+
+
+def test_a_small_model_yes_that_its_own_claim_denies_is_replaced(shop_index, shop_guard):
+    result, _ = _small_model_answer(
+        shop_index, shop_guard, "Yes, the Veltro Sprint S5 Sport Earbuds have no noise "
+        "cancelling.", "do the sprint s5 block out noise? like anc")
+    assert result.kind == EXTRACTIVE and result.unsupported == ["says yes and denies it"]
+    assert "no noise cancelling" in result.text

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +69,47 @@ def test_a_grounded_draft_answer_is_kept_whatever_the_extractive_answer_says_fir
     # The extractive answer starts with another fact of the row ("in our headphones range").
     draft = Draft("who makes the x200 headphones pls",
                   "The Auralis X200 Headphones is made by Auralis.", "catalog", "catalog:AUR-X200")
+    example = asyncio.run(builder.example(draft))
+    assert example is not None and example.answer == draft.answer
+
+
+def test_an_answer_from_a_fact_the_prompt_does_not_show_is_not_learned():
+    """The checks read whole passages; the prompt shows each passage's best sentences only."""
+    from rasa_llm_components.llm.finetune.dataset import DatasetBuilder, build_index
+
+    builder = DatasetBuilder(build_index([str(KNOWLEDGE)]))
+
+    def prompt(facts: str) -> list[dict[str, str]]:
+        return [{"role": "system", "content": f"{SYSTEM_PROMPT}\n\nPASSAGES:\n"
+                 f"[catalog:NIM-PULSE3L] Nimbra Pulse 3 Lite Smartwatch: {facts}"},
+                {"role": "user", "content": "QUESTION: how heavy is the pulse 3 lite?"}]
+
+    answer = "The Nimbra Pulse 3 Lite Smartwatch weighs 29 g."
+    assert builder.unseen_facts(answer, prompt("weight: 29 g; brand: Nimbra")) == []
+    assert builder.unseen_facts(answer, prompt("brand: Nimbra; sku: NIM-PULSE3L")) == ["29.0"]
+    described = "The Nimbra Pulse 3 Lite Smartwatch is a lighter and cheaper Pulse 3."
+    assert builder.unseen_facts(described, prompt("brand: Nimbra"))
+
+
+def test_yes_no_questions_name_the_item_and_are_answered_yes_or_no():
+    from rasa_llm_components.llm.finetune.dataset import DatasetBuilder, build_index
+    from rasa_llm_components.llm.finetune.questions import Draft
+
+    drafts = draft_questions(load_passages([KNOWLEDGE]), seed=3,
+                             abstain_text=DEFAULT_TEXTS["abstain"])
+    compatibility = [draft for draft in drafts if draft.kind == "catalog" and re.search(
+        r"compatible with| works? with ", draft.answer)]
+    assert compatibility
+    for draft in compatibility:
+        assert draft.answer.startswith(("Yes, the ", "No, the ")), draft.answer
+        # the question names what the answer is about, never "my phone" alone
+        assert "with my phone" not in draft.question and "my devices" not in draft.question
+    assert any(draft.answer.startswith("No, ") and "not compatible" in draft.answer
+               for draft in compatibility)
+    builder = DatasetBuilder(build_index([str(KNOWLEDGE)]))
+    draft = Draft("does the nimbra pulse 3 have sleep tracking?",
+                  "Yes, the Nimbra Pulse 3 Smartwatch has sleep tracking.", "catalog",
+                  "catalog:NIM-PULSE3")
     example = asyncio.run(builder.example(draft))
     assert example is not None and example.answer == draft.answer
 

@@ -25,8 +25,10 @@ from rasa_llm_components.answering import (
     GroundedAnswerer,
     answer_config,
 )
+from rasa_llm_components.answering.figure_checks import figures
 from rasa_llm_components.llm.base import ChatMessages, LLMBackend
 from rasa_llm_components.llm.finetune.questions import UNANSWERABLE, Draft, draft_questions
+from rasa_llm_components.retrieval.text import tokenize
 
 
 @dataclass(frozen=True)
@@ -118,8 +120,25 @@ class DatasetBuilder:
         if not kept:
             self.rejected[f"{draft.kind}: checks rejected the answer"] += 1
             return None
+        if draft.kind != UNANSWERABLE and self.unseen_facts(reply, self.teacher.prompts[0]):
+            # The checks read whole passages, the prompt shows their best sentences only: an
+            # answer from a sentence the prompt left out would teach the model to invent.
+            self.rejected[f"{draft.kind}: facts the prompt does not show"] += 1
+            return None
         return TrainingExample(self.teacher.prompts[0], reply, draft.kind, draft.source,
                                draft.question, draft.history)
+
+    def unseen_facts(self, answer: str, messages: ChatMessages) -> list[str]:
+        """The fact terms and figures of `answer` that the prompt `messages` do not contain."""
+        # what the prompt shows after its instructions: passages, conversation, question
+        shown = "\n".join(message["content"] for message in messages).partition("PASSAGES:")[2]
+        shown_terms = set(tokenize(shown))
+        verifier = self.answerer.verifier
+        missing = [term for term in tokenize(answer) if verifier.is_fact_term(term)
+                   and not verifier.supported_term(term, shown_terms)]
+        shown_figures = set(figures(shown))
+        missing += [str(value) for value in figures(answer) if value not in shown_figures]
+        return missing
 
     def build(self, seed: int, limit: int = 0) -> list[TrainingExample]:
         drafts = self.drafts(seed)

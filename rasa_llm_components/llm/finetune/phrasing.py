@@ -8,6 +8,10 @@ import re
 OPENERS = ("", "", "", "hi, ", "hey ", "hello, ", "quick question: ", "hi there! ", "um ",
            "sorry to bother you, ", "hey, ")
 CLOSERS = ("", "", "", " thanks", " thx", " pls", " please", "?? thanks!", " cheers")
+# What customers say before the question; the answer must not depend on it.
+SITUATIONS = ("thinking about ordering. ", "it's a gift for my dad. ", "before i buy: ",
+              "comparing a few options. ", "my old one broke. ", "for my daughter, ",
+              "been looking at your site. ", "ok so ")
 SHORT_FORMS = (
     (r"\byou\b", "u"), (r"\byour\b", "ur"), (r"\bplease\b", "pls"), (r"\bI am\b", "im"),
     (r"\bdo not\b", "dont"), (r"\bdoes not\b", "doesnt"), (r"\bwhat is\b", "whats"),
@@ -41,6 +45,8 @@ class CustomerPhrasing:
             text = text.rstrip("?").rstrip()
         closer = rng.choice(CLOSERS)
         opener = rng.choice(OPENERS)
+        if rng.random() < 0.2:
+            opener = f"{opener}{rng.choice(SITUATIONS)}"
         return f"{opener}{text}{closer}".strip()
 
     def _typo(self, word: str, keep: set[str]) -> str:

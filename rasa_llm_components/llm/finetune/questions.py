@@ -54,8 +54,6 @@ FIELD_QUESTIONS: dict[str, tuple[str, ...]] = {
     "water_resistance": ("is the {p} waterproof?", "can the {p} get wet?",
                          "how water resistant is the {p}?"),
     "colours": ("what colours does the {p} come in?", "which colors can i get the {p} in?"),
-    "compatibility": ("does the {p} work with my phone?", "what is the {p} compatible with?",
-                      "will the {p} work with my devices?"),
     "description": ("what is the {p}?", "tell me about the {p}", "can you describe the {p}?"),
     "brand": ("who makes the {p}?",),
     "connectivity": ("how does the {p} connect?", "does the {p} use bluetooth or wifi?"),
@@ -77,6 +75,10 @@ FOLLOW_UP_QUESTIONS: dict[str, tuple[str, ...]] = {
     "colours": ("which colours does it come in?",),
     "water_resistance": ("is it waterproof?",),
 }
+# Yes/no questions that name one item of the row ("does the g9 work with xbox?"): the answer
+# says yes or no, then the fact.
+COMPATIBILITY_QUESTIONS = ("does the {p} work with {t}?", "will the {p} work with my {t}?",
+                           "is the {p} compatible with {t}?", "can i use the {p} with {t}?")
 OTHER_PRODUCT_QUESTIONS = ("and the {p}?", "what about the {p}?", "same for the {p}?")
 POLICY_QUESTIONS = ("what about {k}?", "how does {k} work?", "question about {k}",
                     "can you explain {k}?", "tell me about {k}", "what are the rules for {k}?",
@@ -161,13 +163,37 @@ def _field_question(field: str, value: str, rng: random.Random) -> str:
     return rng.choice(GENERIC_FIELD_QUESTIONS).replace("{label}", field.replace("_", " "))
 
 
+def _yes_or_no(field: str, value: str, sentence: str,
+               rng: random.Random) -> tuple[str, str] | None:
+    """A yes/no question naming the row's item, with its answer; None for other fields."""
+    if field == "compatibility":
+        thing = re.sub(r"^(?:works with|not compatible with|not)\s+", "", value,
+                       flags=re.IGNORECASE)
+        if not thing or re.match(r"(?:no|only|for)\b", thing, re.IGNORECASE):
+            return None
+        question = rng.choice(COMPATIBILITY_QUESTIONS).replace("{t}", thing)
+    elif field == "features" and rng.random() < 0.5:
+        question = _field_question(field, value, rng)
+    else:
+        return None
+    answer = "No" if re.match(r"not\b", value, re.IGNORECASE) else "Yes"
+    return question, f"{answer}, {sentence[:1].lower()}{sentence[1:]}"
+
+
 def catalog_drafts(passage: Passage, phrasing: CustomerPhrasing, rng: random.Random,
                    per_row: int) -> Iterator[Draft]:
     facts = [item for item in catalog_facts(passage) if item[0] not in ("sku", "category")]
     names = product_names(passage)
     for field, value, sentence in rng.sample(facts, min(per_row, len(facts))):
         name = rng.choice(names)
-        question = _field_question(field, value, rng).replace("{p}", name)
+        yes_or_no = _yes_or_no(field, value, sentence, rng)
+        if yes_or_no is not None:
+            question, sentence = yes_or_no
+        elif field == "compatibility":
+            continue  # "does it work with my phone?" is not answered by any one item
+        else:
+            question = _field_question(field, value, rng)
+        question = question.replace("{p}", name)
         yield Draft(phrasing.casual(question, protected=name), sentence, CATALOG, passage.id)
 
 
