@@ -335,6 +335,11 @@ class _Evidence:
     abstain_reason: str = ""
     abstain_text: str = "abstain"
 
+    @property
+    def lead(self) -> str:
+        """The first sentence of the extractive answer: what the answer leads with."""
+        return _SENTENCE_END.split(self.extractive)[0] if self.extractive else ""
+
 
 def _topic_of(passage: Any) -> str:
     """A passage's topic: its `topic` field, else its section or title ("Payments")."""
@@ -1049,8 +1054,7 @@ class GroundedAnswerer:
         if not problems and required and evidence.ranked:
             # the figures of the answer shown otherwise: its first sentence, from the best
             # evidence for what is asked (a product's row, not the policy that outranked it)
-            lead = (_SENTENCE_END.split(evidence.extractive)[0] if evidence.extractive
-                    else evidence.ranked[0].text)
+            lead = evidence.lead or evidence.ranked[0].text
             missing = set(figure_checks.figures(lead)) - set(figure_checks.figures(answer))
             if missing:
                 problems = [f"leaves out the figures {sorted(missing)} of the best evidence"]
@@ -1067,7 +1071,7 @@ class GroundedAnswerer:
         """The fact terms of the extractive answer's first sentence that the answer leaves out,
         when it keeps less than `key_term_share` of them (the question's and the products'
         own words do not count)."""
-        first = _SENTENCE_END.split(evidence.extractive)[0] if evidence.extractive else ""
+        first = evidence.lead
         known = set(tokenize(question)) | {
             term for mention in evidence.products for term in tokenize(mention.name)
         }

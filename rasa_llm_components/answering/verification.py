@@ -466,10 +466,11 @@ class ClaimVerifier:
         if not asked:
             return None
         rarest = min(sorted(asked), key=self.vocabulary.share)
+        forms = self.expand({rarest})
 
         def names_it(text: str) -> bool:
-            return any(term.startswith(form) for form in self.expand({rarest})
-                       for term in self.expand(set(tokenize(text))))
+            terms = self.expand(set(tokenize(text)))
+            return any(term.startswith(form) for form in forms for term in terms)
 
         return rarest if names_it(fallback) and not names_it(answer) else None
 
@@ -577,9 +578,10 @@ def _named_in(claim: str, texts: Sequence[str]) -> bool:
                     initials = "".join(token[0] for token in capitals[start:start + len(words[0])])
                     if initials == words[0]:
                         return True
-            if len(words) >= 2 and words[0] in tokens and _in_order(words[1:], tokens[
-                    tokens.index(words[0]) + 1: tokens.index(words[0]) + 9]):
-                return True
+            if len(words) >= 2 and words[0] in tokens:
+                start = tokens.index(words[0]) + 1
+                if _in_order(words[1:], tokens[start:start + 8]):
+                    return True
     return False
 
 
