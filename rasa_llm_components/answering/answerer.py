@@ -74,6 +74,7 @@ from rasa_llm_components.answering.suggestions import (
     asks_for_the_most,
     suggested_rows,
 )
+from rasa_llm_components.answering.value_fields import ValueFields
 from rasa_llm_components.answering.verification import (
     FACT_WORDS,
     GENERIC_TERMS,
@@ -164,6 +165,10 @@ _CUSTOMER_WORDS = (
         r"(?:(?:it|them|this|that|these|those|(?:the|my|your) \w+)\s+)?back\b",
         re.IGNORECASE), "return"),
     (re.compile(r"\b(?:postage|p&p)\b", re.IGNORECASE), "shipping"),
+    # "if i dont like it": a return for any reason
+    (re.compile(r"\b(?:(?:do ?n'?t|do not|didn'?t|did not) (?:like|love|want|need) (?:it|them)|"
+                r"chang(?:e|ed|ing) (?:my|of) mind|(?:not|isn'?t) (?:happy|satisfied) with)\b",
+                re.IGNORECASE), "return any item"),
     (re.compile(r"\bamex\b", re.IGNORECASE), "American Express card payment"),
     (re.compile(r"\b(?:less money|get less|less back|deduct\w*|keep (?:some|part) of (?:it|the "
                 r"money))\b", re.IGNORECASE), "a restocking fee"),
@@ -381,6 +386,7 @@ class GroundedAnswerer:
         # The encoder's whole words: ordinary English, which never names a product alone.
         english = encoder_words(getattr(index.encoder, "model_path", "")) if index else []
         self.catalog = ProductCatalog.from_passages(passages, english)
+        self.value_fields = ValueFields.from_passages(passages, english)
         self.places = PlaceNames.load() if self.config["resolve_places"] else None
         self.verifier = ClaimVerifier(
             guard,
@@ -734,8 +740,17 @@ class GroundedAnswerer:
                 key = "not_sold" if _RANGE_QUESTION.search(context.question) else "abstain"
                 return _Evidence(chosen, [], "", [], query, products,
                                  f"unknown product {unknown}", key)
+        earlier = [text for role, text in context.history if role == "user"]
+        # "and the b30 buds?" after "does the x200 have ldac": the earlier question says which
+        # fact
+        names_only = bool(products and earlier and _names_only(
+            _DISCOURSE_LEAD.sub("", context.question) or context.question, products))
+        about = f"{context.question} {earlier[-1]}" if names_only else context.question
         if about_products and self.config["abstain_on_unstated_features"]:
-            unstated = self.unstated_terms(context.question, texts)
+            rows = [hit.passage for hit in chosen if hit.passage.metadata.get("kind") == "row"]
+            # "does the kettle have bluetooth": its connectivity answers it
+            unstated = [term for term in self.unstated_terms(about, texts)
+                        if not self.value_fields.answered_by(term, rows)]
             policy = self._policy_stating(unstated, context.question) if unstated else None
             if policy is not None:
                 # "if the trail pro doesn't fit, do you charge a restocking fee?": the rows do
@@ -754,10 +769,7 @@ class GroundedAnswerer:
             # (places stay: "alaska" is named in the knowledge itself)
             asked, question_vector = in_words, None
         asked = self._with_countries(asked, countries)
-        earlier = [text for role, text in context.history if role == "user"]
-        if products and earlier and _names_only(asked, products):
-            # "and the b30 buds?" after "how long is the warranty on the x200": the earlier
-            # question says which fact
+        if names_only:
             asked, question_vector = f"{asked} {earlier[-1]}", None
         ranked = rank_sentences(
             asked, chosen, self.index.encoder, len(chosen),
@@ -772,7 +784,20 @@ class GroundedAnswerer:
                           default=0.0)
             aspects = [item for items in aspect_facts(ranked, list(pinned), context.question)
                        .values() for item in items]
-            if aspects:
+            valued: list[EvidenceSentence] = []
+            for pid in pinned:
+                # "does the x100 have ldac": its codecs; the B30 lists no codecs at all
+                facts, missing = self.value_fields.facts_for(about, ranked, pid)
+                if missing:
+                    return _Evidence(chosen, [], "", [], query, products,
+                                     f"product details do not state {missing}", "not_stated")
+                valued += facts
+            if valued:
+                # the fact answers on its own: lifted above the margin of the others
+                lift = ranked[0].score + 1.0
+                ranked = [*(dataclasses.replace(item, score=lift) for item in valued),
+                          *(item for item in ranked if item not in valued)]
+            elif aspects:
                 # "and the cheapest one?": too short to resemble the price, but it asks for it
                 ranked = [*aspects, *(item for item in ranked if item not in aspects)]
             elif closest < float(self.config["min_fact_similarity"]) and not (
@@ -799,7 +824,9 @@ class GroundedAnswerer:
         else:
             text, ids = self._extractive(ranked, products, asked)
         if len(products) < 2:
-            text, ids = self._answer_each_part(asked, chosen, ranked, products, text, ids)
+            # the earlier question a names-only follow-up borrowed is no part of its own
+            parts_of = context.question if names_only else asked
+            text, ids = self._answer_each_part(parts_of, chosen, ranked, products, text, ids)
         return _Evidence(chosen, ranked, text, ids, query, products)
 
     def _with_own_fact(

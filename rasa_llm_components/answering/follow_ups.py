@@ -63,15 +63,12 @@ def is_follow_up(question: str) -> bool:
 def _variant(
     question: str, products: list[ProductMention], catalog: ProductCatalog
 ) -> list[ProductMention]:
-    """ "and the lite one?" after the Pulse 3: the product named by the earlier one's short name
-    and a word of the question ("pulse 3 lite")."""
-    words = [word for word in re.findall(r"[a-z0-9]+", question.lower()) if len(word) > 1]
+    """ "and the lite one?" after the Pulse 3: the product of its kind that a word of the
+    question tells apart from the earlier one (the Pulse 3 Lite)."""
     for mention in products:
-        for word in words:
-            for candidate in (f"{mention.alias} {word}", f"{word} {mention.alias}"):
-                found = catalog.mentions(candidate)
-                if len(found) == 1 and found[0].passage_id != mention.passage_id:
-                    return found
+        found = catalog.sibling(mention, question)
+        if found:
+            return found
     return []
 
 

@@ -231,10 +231,26 @@ _LEAD_IN = re.compile(r"^(yes|no|never|not|only|sure|none)\b[^.!?]{0,40}[.!?]?$"
 _OPENER = re.compile(r"^(?:yes|no|never|sure)[.!]\s+(?=\S)", re.IGNORECASE)
 _LEANS_BACK = re.compile(r"^(it|this|that|they|these|those|then|also|however|but|otherwise)\b"
                          r"|\bthen\b", re.IGNORECASE)
+# "From Canada, the UK and the EU the customer pays ...": a rule for some places only; the
+# sentence before it says what holds everywhere else.
+_PLACE_SCOPE = re.compile(
+    r"^(?i:from|in|for|outside(?: of)?)\s+(?P<places>(?:the\s+)?[A-Z][\w.]*"
+    r"(?:(?:,\s*|\s+and\s+|\s+or\s+)(?:the\s+)?[A-Z][\w.]*)*)"
+)
 _NEGATED = re.compile(r"\b(?:not|no|never|cannot|can't|isn't|aren't|doesn't|don't|won't)\b",
                       re.IGNORECASE)
 _YES_COMMA = re.compile(r"^(?:yes|sure),\s+(?=\w)", re.IGNORECASE)
 _YES_OPENER = re.compile(r"^(?:yes|sure)\b[,.!]?\s*", re.IGNORECASE)
+
+
+def _for_places_not_asked(sentence: str, question: str) -> bool:
+    """Whether the sentence states a rule for places the question does not name (a customer
+    who names no country is told the general rule before the exception)."""
+    match = _PLACE_SCOPE.match(sentence.strip())
+    if match is None or not question:
+        return False
+    places = set(re.findall(r"[a-z]+", match.group("places").lower())) - {"the", "and", "or"}
+    return not places & set(re.findall(r"[a-z]+", question.lower()))
 
 
 def _answers_the_faq(question: str, title: str) -> bool:
@@ -329,7 +345,7 @@ def extractive_answer(
         following = [item for item in same_passage if item.position == best.position + 1]
         if following and following[0] not in chosen:
             chosen.append(following[0])
-    if prose and _LEANS_BACK.search(best.text):
+    if prose and (_LEANS_BACK.search(best.text) or _for_places_not_asked(best.text, question)):
         previous = [item for item in same_passage if item.position == best.position - 1]
         if previous and previous[0] not in chosen:
             chosen.append(previous[0])

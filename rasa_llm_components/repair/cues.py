@@ -228,14 +228,64 @@ _WHAT_IF = re.compile(
     r"|\b(?:do|would|will) i (?:have|need) to pay\b|\bwho pays\b",
     re.IGNORECASE,
 )
+# "can i send it back if i dont like it", "if i get it engraved, can it be returned later": what
+# the rules allow in a case, not a request to act now ("can you cancel it if it hasn't shipped"
+# asks the bot to act, and "if possible" or "if so" set no case).
+_CONDITIONAL = re.compile(
+    r"\b(?:can|could|do|would|will)\s+(?:i|we)\s+[^.?!]{2,40}?\bif\s+(?:i|it|they|we|my|the)\b"
+    r"|\bif\b[^.?!]{3,80}?\b(?:can|could|will|would)\s+(?:it|they|that|those|i|we)\s+"
+    r"(?:still\s+)?(?:be|get|send|return|exchange|swap)\b",
+    re.IGNORECASE,
+)
+# "i'd like to return the cable, can i do it if i lost the box?" asks for the task as well.
+_ASKS_FOR_TASK = re.compile(
+    r"\b(?:i (?:want|wanna|need)|i'?d like|i would like|please|pls|plz)\b", re.IGNORECASE
+)
+_NO_CASE = re.compile(
+    r"\bif (?:(?:it|that)(?:'?s| is) (?:still )?(?:possible|ok|okay|alright|fine)|possible|"
+    r"you can|so|not)\b",
+    re.IGNORECASE,
+)
+# "no no im not returning it, just asking": a customer who wants to know, not to do the task.
+_ONLY_ASKING = re.compile(
+    r"\b(?:just|only|simply) (?:asking|wondering|curious|checking)\b|\bhypothetical(?:ly)?\b"
+    r"|\b(?:ha(?:ve)?n'?t|have not|not) (?:yet )?(?:bought|ordered|purchased)\b"
+    r"|\bnot (?:returning|cancel+ing|sending (?:it|them) back)\b"
+    r"|\b(?:i'?m|i am) not (?:going to|gonna) (?:return|cancel|send)\b",
+    re.IGNORECASE,
+)
+# "thinking about buying the air fryer. can i send it back?": a question before a purchase (in
+# a return, "thinking of getting those instead" is about the next purchase, not this task).
+_BEFORE_BUYING = re.compile(
+    r"\bbefore (?:i|we) (?:buy|order|purchase)\b"
+    r"|\b(?:thinking|thought) (?:about|of) (?:buying|getting|ordering)\b",
+    re.IGNORECASE,
+)
 # An order number in the message: a request about that order, however it is worded.
 _ORDER_NUMBER = re.compile(r"\b(?:ord\W?)?\d{4,}\b", re.IGNORECASE)
 
 
 def asks_what_if(text: str) -> bool:
     """A question about what would happen ("if it arrives broken, what happens?", "do i have
-    to pay the return shipping?") that names no order: the rules answer it."""
-    return bool(_WHAT_IF.search(text or "")) and not _ORDER_NUMBER.search(text or "")
+    to pay the return shipping?", "can i send it back if i dont like it?") that names no
+    order: the rules answer it."""
+    text = text or ""
+    return bool(
+        _WHAT_IF.search(text) or (
+            _CONDITIONAL.search(_NO_CASE.sub(" ", text)) and not _ASKS_FOR_TASK.search(text))
+    ) and not _ORDER_NUMBER.search(text)
+
+
+def only_asking(text: str) -> bool:
+    """ "just asking, how long do i have?", "i havent bought it yet": the customer wants an
+    answer, not the task the words could start or the task under way."""
+    return bool(_ONLY_ASKING.search(text or ""))
+
+
+def asks_before_buying(text: str) -> bool:
+    """ "thinking about buying the air fryer. can i send it back?": a question about the rules
+    before a purchase, not the start of a task about an order."""
+    return bool(_BEFORE_BUYING.search(text or ""))
 
 
 def asks_for_information(text: str) -> bool:

@@ -32,6 +32,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from rasa_llm_components.answering.faults import reports_a_fault
 from rasa_llm_components.repair.cues import (
+    asks_before_buying,
     asks_for_a_person,
     asks_for_information,
     asks_what_if,
@@ -42,6 +43,7 @@ from rasa_llm_components.repair.cues import (
     looks_like_gibberish,
     looks_like_question,
     looks_upset,
+    only_asking,
     opens_with_leaving,
     says_it_corrects,
     says_no,
@@ -396,6 +398,11 @@ def _plan_in_form(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> P
         and (short or not free_text)
     ):
         return _leave_form(turn, settings, facts, "cancel")
+    if only_asking(turn.text) and not other_task:
+        # "no no im not returning it, just asking. how long do i have?": no task, an answer
+        answer = [settings.answer_action] if settings.answer_action and looks_like_question(
+            turn.text) else []
+        return _leave_form(turn, settings, facts, "cancel", answer)
     if free_text and requested and requested not in turn.slots_filled and (
         _change_of_mind_as_reason(turn.text)
     ):
@@ -619,7 +626,11 @@ def _plan_outside_form(turn: Turn, settings: RepairSettings, facts: DomainFacts)
     starts_form = bool(learned) and facts.is_form(learned[0])
     if settings.answer_action and (
         (starts_form and asks_for_information(turn.text) and not _names_a_value(turn))
-        or ((starts_form or intent == settings.fallback_intent) and asks_what_if(turn.text))
+        or ((starts_form or intent == settings.fallback_intent) and (
+            asks_what_if(turn.text) or (
+                (only_asking(turn.text) or asks_before_buying(turn.text))
+                and looks_like_question(turn.text))
+        ))
     ):
         # "whats ur return window" or "if my scale arrives broken, what happens?" read as a
         # return request: a question about the task, not the start of one

@@ -31,6 +31,11 @@ _KIND_WORDS = frozenset(
     soundbar""".split()
 )
 
+# Words after "the" that tell no product apart: "the cheaper one", "the other version".
+_SIBLING_FILLERS = frozenset(
+    """the a an and of for with in on to by one ones version model kind type same other
+    cheaper cheap cheapest bigger smaller newer older""".split()
+)
 # "the b2 or the soundbar": two products weighed, a kind word among them names a product.
 _WEIGHS = re.compile(r"\b(?:or|vs|versus|compared|than)\b", re.IGNORECASE)
 # Definite and possessive only: "a hub" is any hub, "the hub" is the one the shop sells.
@@ -69,6 +74,7 @@ class ProductCatalog:
         self._kind_words = frozenset().union(*self.kinds.values()) if self.kinds else frozenset()
         # row id -> its price, for "the cheaper one"
         self.prices = dict(prices or {})
+        self.names = {row: name for row, name in aliases.values()}
 
     @classmethod
     def from_passages(
@@ -128,6 +134,29 @@ class ProductCatalog:
         """The mentions of products of any of these kinds."""
         return [mention for mention in mentions
                 if self.kinds.get(mention.passage_id, frozenset()) & kinds]
+
+    def sibling(self, mention: ProductMention, text: str) -> list[ProductMention]:
+        """ "and the mini?" after the Wave 2: the one other product of its kind whose name has
+        a word that the text says after "the" and the Wave 2's name lacks ("Wave Mini"), the
+        one sharing most name words with it; none when that is not one product."""
+        words = _words(text)
+        said = {word for position, word in enumerate(words) if word not in _SIBLING_FILLERS
+                and "the" in words[max(0, position - 3):position]}
+        own = set(_words(mention.name))
+        kinds = self.kinds.get(mention.passage_id, frozenset())
+        ranked: list[tuple[int, str]] = []
+        for row, name in self.names.items():
+            name_words = set(_words(name))
+            if row != mention.passage_id and (name_words - own) & said and (
+                self.kinds.get(row, frozenset()) & kinds
+            ):
+                ranked.append((len(name_words & own), row))
+        ranked.sort(reverse=True)
+        if not ranked or (len(ranked) > 1 and ranked[0][0] == ranked[1][0]):
+            return []
+        row = ranked[0][1]
+        alias = " ".join(word for word in _words(self.names[row]) if word in said)
+        return [ProductMention(row, self.names[row], alias)]
 
     def mentions(self, text: str) -> list[ProductMention]:
         """The products named in ``text``, in order of appearance, longest alias first."""

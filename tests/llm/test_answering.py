@@ -784,3 +784,54 @@ def test_a_small_model_yes_that_its_own_claim_denies_is_replaced(shop_index, sho
         "cancelling.", "do the sprint s5 block out noise? like anc")
     assert result.kind == EXTRACTIVE and result.unsupported == ["says yes and denies it"]
     assert "no noise cancelling" in result.text
+
+
+def test_a_word_after_the_names_the_earlier_products_sibling(shop_index, shop_guard):
+    """ "and the mini?" after the Wave 2 is the Wave Mini, asked the same thing; "the kids
+    one" a product of the same kind; a word no sibling has leaves the earlier product."""
+    answerer = GroundedAnswerer(shop_index, None, shop_guard, {"mode": "extractive"})
+    cases = [
+        ("how long does the wave 2 speaker last on one charge", "and the mini?",
+         "Tidewell Wave Mini Speaker", "10 hours"),
+        ("does the pulse 3 smartwatch have sleep tracking", "and the lite one?",
+         "Nimbra Pulse 3 Lite Smartwatch", "sleep tracking"),
+        ("does the pulse 3 have a flashlight", "what about the pro?",
+         "Nimbra Trail Pro Outdoor Watch", "flashlight"),
+        ("how heavy are the x200", "and the black one?", "Auralis X200 Headphones", "black"),
+    ]
+    for earlier, question, name, fact in cases:
+        history = [("user", earlier), ("bot", "...")]
+        result = asyncio.run(answerer.answer(ConversationContext(question, history=history)))
+        assert result.products == [name], question
+        assert fact in result.text, question
+
+
+def test_a_specialist_word_is_answered_by_the_field_it_belongs_to(shop_index, shop_guard):
+    """ "ldac" is a codec (the X200's row says so): the X100's codecs answer it, and a row
+    without codecs does not state it, also when a follow-up only names the product."""
+    answerer = GroundedAnswerer(shop_index, None, shop_guard, {"mode": "extractive"})
+
+    def ask(question, history=()):
+        return asyncio.run(answerer.answer(ConversationContext(question, history=list(history))))
+
+    assert ask("does the x100 have ldac").text == "The Auralis X100 Headphones' codecs are SBC/AAC."
+    assert ask("does the b30 have ldac").kind == "abstained"
+    history = [("user", "does the x200 have ldac"),
+               ("bot", "Yes, the Auralis X200 Headphones' codecs are SBC/AAC/LDAC.")]
+    assert ask("and what about the b30 buds?", history).kind == "abstained"
+    assert ask("and the x100?", history).text == "The Auralis X100 Headphones' codecs are SBC/AAC."
+    kettle = ask("does the kettle have bluetooth")
+    assert kettle.kind == "extractive" and "Wi-Fi 2.4 GHz" in kettle.text
+
+
+def test_an_exception_for_some_places_comes_after_the_general_rule(shop_index, shop_guard):
+    """Who pays a return, asked from nowhere in particular: free in the US, then who pays
+    from Canada, the UK and the EU; asked from Canada, the exception alone."""
+    answerer = GroundedAnswerer(shop_index, None, shop_guard, {"mode": "extractive"})
+    result = asyncio.run(answerer.answer(ConversationContext(
+        "wait first, do i have to pay for the return shipping?")))
+    assert result.text.startswith("Returns are free within the United States")
+    assert "From Canada, the UK and the EU" in result.text
+    result = asyncio.run(answerer.answer(ConversationContext(
+        "do i pay the return shipping from canada?")))
+    assert result.text.startswith("From Canada")

@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 
 from rasa_llm_components.repair.cues import (
+    asks_before_buying,
     asks_what_if,
     corrected_part,
     looks_fed_up,
     looks_like_gibberish,
     looks_like_question,
     looks_upset,
+    only_asking,
     says_no,
 )
 
@@ -113,6 +115,36 @@ def test_asks_what_if():
     # a request about an order, or a request alone, is no question about the rules
     assert not asks_what_if("i want to return order 10030, do i have to pay the shipping?")
     assert not asks_what_if("return my kettle pls")
+    # a case the rules decide, not a request
+    assert asks_what_if("can i return it if i dont like it")
+    assert asks_what_if("if i get something engraved as a present, can it be returned later")
+    # ... unless the message asks the bot to act, or the "if" sets no case
+    assert not asks_what_if("can you cancel my order if it hasnt shipped")
+    assert not asks_what_if("i'd like to return the cable, can i do it if i lost the box?")
+    assert not asks_what_if("can i return the kettle if thats ok")
+    assert not asks_what_if("if it's still possible can i cancel my order")
+
+
+@pytest.mark.parametrize(
+    ("text", "asking"),
+    [
+        ("no no im not returning it, just asking. how long do i have left?", True),
+        ("i havent bought it yet, whats the return window", True),
+        ("i want to return it, the strap broke", False),
+        ("just return it please", False),
+        # a purchase in mind is no stop of the task under way ...
+        ("oh also is the b30 in stock? thinking of getting those instead", False),
+    ],
+)
+def test_only_asking(text, asking):
+    assert only_asking(text) is asking
+
+
+def test_asks_before_buying():
+    # ... but before any purchase, a question about the rules is only a question
+    assert asks_before_buying("thinking about buying the air fryer. can i send it back?")
+    assert asks_before_buying("before i order, do you ship to ireland")
+    assert not asks_before_buying("i bought the air fryer, can i send it back?")
 
 
 def test_looks_like_question():

@@ -560,6 +560,24 @@ def test_a_what_if_question_is_answered_not_turned_into_the_task() -> None:
     assert plan is None or plan.actions != ["utter_llm_answer"]
 
 
+def test_a_customer_only_asking_is_answered_without_the_task() -> None:
+    settings = repair_settings({"digressions": {"return_request": ["return_form"]},
+                                "request_intents": ["return_request"]})
+    events = [ActionExecuted("action_listen"),
+              _user("thinking about buying the air fryer. can i send it back?",
+                    "return_request")]
+    plan = _plan(DialogueStateTracker.from_events("C1001", events), settings)
+    assert plan is not None and plan.actions == ["utter_llm_answer"]
+    # inside the form: the form stops, then the question is answered
+    text = "no no im not returning it, just asking. how long do i have left?"
+    plan = _plan_at_reason(text, "return_request", [("return_request", 0.7)])
+    assert plan is not None and plan.case == "cancel"
+    assert plan.actions == ["action_deactivate_loop", "utter_repair_cancelled", "utter_llm_answer"]
+    plan = _plan_at_reason("not returning it, just checking", "deny", [("deny", 0.7)])
+    assert plan is not None and plan.actions == ["action_deactivate_loop",
+                                                 "utter_repair_cancelled"]
+
+
 def test_never_mind_at_the_start_of_a_free_text_answer_leaves_the_form() -> None:
     text = "actually never mind, the reason doesn't matter"
     plan = _plan_at_reason(text, "inform", [("inform", 0.99), ("thanks", 0.01)])
