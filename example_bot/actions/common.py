@@ -381,12 +381,13 @@ def guess_order(
 
 
 def describes_another_order(
-    repository: ShopRepository, customer_id: str, tracker: Tracker
+    repository: ShopRepository, customer_id: str, tracker: Tracker, text: str | None = None
 ) -> bool:
-    """Whether the latest message, which gives no order id, describes one or more of the
-    customer's orders by their items ("where are my headphones") other than the order of the
-    slot, which an earlier message filled."""
-    text = latest_text(tracker)
+    """Whether the latest message (or `text`, the part of it that can describe an order),
+    which gives no order id, describes one or more of the customer's orders by their items
+    ("where are my headphones") other than the order of the slot, which an earlier message
+    filled."""
+    text = latest_text(tracker) if text is None else text
     if entity_values(tracker, "order_id") or order_ids_outside_address(text):
         return False
     guess = guess_order(repository, customer_id, text, statuses=False)

@@ -639,6 +639,20 @@ def _order_with_refund(
     return None, False
 
 
+# "swap them for the x100", "exchange the X100 for the X200": what the customer wants instead,
+# which describes no order of theirs.
+_WANTED_INSTEAD = re.compile(
+    r"\b(?:for|into)\s+(?:a|an|the|another|other|some)?\s*[^,.;!?]*?(?=\s+instead\b|[,.;!?]|$)",
+    re.IGNORECASE,
+)
+
+
+def without_wanted_item(text: str) -> str:
+    """An exchange request without the item wanted instead ("swap them for the x100" ->
+    "swap them")."""
+    return _WANTED_INSTEAD.sub(" ", text)
+
+
 class ActionExchangeInfo(ShopAction):
     """Explains exchanges, tailored to the customer's order when one is given."""
 
@@ -649,13 +663,14 @@ class ActionExchangeInfo(ShopAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         order_id = normalize_order_id(requested_order_id(tracker))
+        described = without_wanted_item(latest_text(tracker))
         with open_repository() as repository:
             customer = customer_for(repository, tracker)
             if customer is not None and (order_id is None or describes_another_order(
-                repository, customer.id, tracker
+                repository, customer.id, tracker, described
             )):
                 # "the x200 i got last week crackles", also after a task about another order
-                guess = guess_order(repository, customer.id, latest_text(tracker), statuses=False)
+                guess = guess_order(repository, customer.id, described, statuses=False)
                 order_id = guess.order.id if guess.kind == "match" else None
             if customer is None or order_id is None:
                 dispatcher.utter_message(response=UTTER_EXCHANGE_POLICY)

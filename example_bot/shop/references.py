@@ -68,6 +68,8 @@ ORDER_REQUEST_WORDS = (
     "product",
     "bought",
     "ordered",
+    # "send it back", "my money back" (not the MH7's "closed-back")
+    "back",
 )
 ITEM_REQUEST_WORDS = ("return", "returning", "send", "back", "refund", "bought", "ordered", "item")
 

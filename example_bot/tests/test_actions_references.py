@@ -126,3 +126,14 @@ def test_an_exchange_question_naming_an_item_is_about_its_order_not_the_last_tas
                            history=[{"event": "slot", "name": "order_id", "value": "ORD-10006"}])
     messages, events = run_action(ActionExchangeInfo(), tracker)
     assert "ORD-10001" in texts(messages) and "ORD-10006" not in texts(messages)
+
+
+def test_the_item_wanted_instead_in_an_exchange_says_nothing_about_the_order():
+    """ "swap them for the x100" right after returning the X200 of ORD-10001: the X100 is what
+    the customer wants, not the order of theirs it is in (ORD-10006, not yet shipped)."""
+    text = "oh wait can i just swap them for the x100 instead of getting money back"
+    tracker = make_tracker(EMMA, text, "exchange", slots={"order_id": "ORD-10001"},
+                           history=[{"event": "slot", "name": "order_id", "value": "ORD-10001"}])
+    messages, _ = run_action(ActionExchangeInfo(), tracker)
+    assert "ORD-10006" not in texts(messages)
+    assert "place a new order" in texts(messages)

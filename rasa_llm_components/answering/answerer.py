@@ -1046,10 +1046,16 @@ class GroundedAnswerer:
             text = text[: end + 1] if end > 0 else ""
         return text
 
-    @staticmethod
-    def _guard_evidence(evidence: _Evidence, context: ConversationContext) -> list[str]:
+    def _guard_evidence(self, evidence: _Evidence, context: ConversationContext) -> list[str]:
+        """What a generated answer may state: the passages, the slots, and what the bot and
+        the customer said before ("it's on ios 14"), except sentences about other products
+        ("The Wave Mini is IP67" does not support "The Boom XL is IP67" in the answer to "and
+        the boom xl?")."""
         texts = [f"{hit.passage.title}. {hit.passage.text}" for hit in evidence.hits]
-        texts += [text for speaker, text in context.history if speaker == "bot" and text]
+        about = {mention.passage_id for mention in evidence.products}
+        for _, text in context.history:
+            texts += [sentence for sentence in _SENTENCE_END.split(text or "") if not {
+                mention.passage_id for mention in self.catalog.mentions(sentence)} - about]
         texts += [f"{name}: {value}" for name, value in context.slots.items() if value]
         return texts
 

@@ -40,6 +40,17 @@ _WANTS_A_PERSON = re.compile(
     r"|actual |live )?(?:person|human)|an? (?:agent|colleague))\b",
     re.IGNORECASE,
 )
+# "I can connect you with a colleague for a warranty claim": a reply that offers a person.
+_OFFERS_A_PERSON = re.compile(
+    r"\b(?:connect|put|pass|hand|transfer)\s+you\b[^.?!]{0,30}\b(?:colleague|person|human|"
+    r"agent|team|someone|somebody)\b",
+    re.IGNORECASE,
+)
+# "ok yeah connect me then", "put me through": taking a person who was offered.
+_TAKES_A_PERSON = re.compile(
+    r"\b(?:connect|transfer|hand) me\b|\bput me (?:through|on)\b|\bpass me (?:on|over)\b",
+    re.IGNORECASE,
+)
 _ASKS_ABOUT_THE_BOT = re.compile(r"\b(?:are|r) (?:you|u)\b|\bis (?:this|it)\b|\bam i\b",
                                  re.IGNORECASE)
 _WRONG_ONE = re.compile(r"\bwrong (?:order|item|one|number|product)\b", re.IGNORECASE)
@@ -311,6 +322,19 @@ def declines_a_human(text: str) -> bool:
     """ "no i dont want a human, just tell me the status": a request that mentions a person to
     say no to one (the classifier reads it as asking for one)."""
     return bool(_DECLINES_HUMAN.search(text or ""))
+
+
+def offers_a_person(text: str) -> bool:
+    """Whether a bot message offers to connect the customer with a person."""
+    return bool(_OFFERS_A_PERSON.search(text or ""))
+
+
+def takes_a_person(text: str) -> bool:
+    """ "ok yeah connect me then": a yes to a person offered before, in words of its own."""
+    text = text or ""
+    return bool(_TAKES_A_PERSON.search(text)) and not (
+        declines_a_human(text) or re.search(r"\b(?:no|not|don'?t|do not|never)\b", text,
+                                            re.IGNORECASE))
 
 
 def asks_for_a_person(text: str) -> bool:

@@ -43,10 +43,12 @@ from rasa_llm_components.repair.cues import (
     looks_like_gibberish,
     looks_like_question,
     looks_upset,
+    offers_a_person,
     only_asking,
     opens_with_leaving,
     says_it_corrects,
     says_no,
+    takes_a_person,
 )
 from rasa_llm_components.repair.settings import CANCEL_RANKING_DEPTH, TASK_SLOT, RepairSettings
 from rasa_llm_components.repair.turn import BotTurn, Turn
@@ -155,6 +157,20 @@ def _offered_handoff(turn: Turn, settings: RepairSettings) -> bool:
     return previous.actions[-1] in offers or previous.last_response in offers or (
         previous.actions[-1] == settings.answer_action and _is_miss(previous, settings)
     )
+
+
+# How many of the bot's replies back an offer of a person can still be taken up ("I can connect
+# you with a colleague" - "how long does a repair take?" - "ok yeah connect me then").
+_OFFER_TURNS = 2
+
+
+def _offered_a_person_lately(turn: Turn, settings: RepairSettings) -> bool:
+    """Whether one of the bot's latest replies offered a person, in a response or in words."""
+    if _offered_handoff(turn, settings):
+        return True
+    return any(offers_a_person(message.get("text") or "")
+               for previous in turn.previous_turns[-_OFFER_TURNS:]
+               for message in previous.messages)
 
 
 def _asked_confirmation(turn: Turn, settings: RepairSettings) -> bool:
@@ -585,7 +601,7 @@ def _plan_outside_form(turn: Turn, settings: RepairSettings, facts: DomainFacts)
     if intent in settings.handoff_intents or (
         asks_for_a_person(turn.text)
         and (_offered_handoff(turn, settings) or _runner_up(turn, settings.handoff_intents))
-    ):
+    ) or (takes_a_person(turn.text) and _offered_a_person_lately(turn, settings)):
         return _handoff(turn, settings, facts)
     if intent in settings.frustration_intents and settings.handoff_action and (
         asks_for_a_person(turn.text)

@@ -835,3 +835,26 @@ def test_an_exception_for_some_places_comes_after_the_general_rule(shop_index, s
     result = asyncio.run(answerer.answer(ConversationContext(
         "do i pay the return shipping from canada?")))
     assert result.text.startswith("From Canada")
+
+
+def test_what_the_bot_said_about_another_product_supports_no_claim_about_this_one(
+    shop_index, shop_guard
+):
+    """ "and the boom xl?" after the Wave Mini's IP67: "The Boom XL is IP67 waterproof" is
+    invented (it is IPX4), although the conversation's earlier reply says "IP67"."""
+    history = [("user", "hey, is the wave mini waterproof? gonna take it to the beach"),
+               ("bot", "The Tidewell Wave Mini Speaker is water resistant to IP67. Anything else?")]
+    backend = ScriptedBackend("The Tidewell Boom XL Party Speaker is water resistant to IP67.")
+    answerer = GroundedAnswerer(shop_index, backend, shop_guard, {})
+    result = asyncio.run(answerer.answer(ConversationContext("and the boom xl?", history=history)))
+    assert result.products == ["Tidewell Boom XL Party Speaker"]
+    assert result.kind == "extractive" and "IP67" not in result.text
+    assert "IPX4" in result.text
+    # what it said about this product still counts
+    history = [("user", "did my boom xl arrive"),
+               ("bot", "Your Tidewell Boom XL Party Speaker from order ORD-10053 was delivered.")]
+    backend.reply = ("The Tidewell Boom XL Party Speaker from order ORD-10053 is water resistant "
+                     "to IPX4.")
+    result = asyncio.run(answerer.answer(ConversationContext("is it waterproof?",
+                                                             history=history)))
+    assert result.kind == "generated", result.unsupported

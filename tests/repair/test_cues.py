@@ -12,8 +12,10 @@ from rasa_llm_components.repair.cues import (
     looks_like_gibberish,
     looks_like_question,
     looks_upset,
+    offers_a_person,
     only_asking,
     says_no,
+    takes_a_person,
 )
 
 
@@ -190,3 +192,12 @@ def test_looks_like_question():
 )
 def test_says_no(text, no):
     assert says_no(text) is no
+
+
+def test_offers_and_takes_a_person():
+    assert offers_a_person("If it is faulty, I can connect you with a colleague for a claim.")
+    assert not offers_a_person("Your speaker connects to Alexa.")
+    assert takes_a_person("ok yeah connect me then")
+    assert takes_a_person("pls put me through")
+    assert not takes_a_person("how do i connect my speaker")
+    assert not takes_a_person("no dont connect me to a human")

@@ -143,6 +143,32 @@ def test_yes_after_an_offer_sent_by_an_action_hands_over() -> None:
     assert plan is not None and plan.actions == ["action_handoff"]
 
 
+def test_connect_me_takes_a_person_offered_in_words_a_reply_or_two_ago() -> None:
+    def plan_for(text: str, offer: str) -> Plan | None:
+        events = [
+            ActionExecuted("action_listen"),
+            _user("my kettle from the old order leaks, whats my options", "return_request"),
+            ActionExecuted("action_check_stock"),
+            BotUttered(offer),
+            ActionExecuted("action_listen"),
+            _user("how long does a warranty repair take", "faq"),
+            ActionExecuted("utter_llm_answer"),
+            BotUttered("We answer within 2 business days."),
+            ActionExecuted("action_listen"),
+            _user(text, "affirm", [("affirm", 0.8)]),
+        ]
+        return _plan(DialogueStateTracker.from_events("C1001", events))
+
+    offer = "The window closed. I can connect you with a colleague for a warranty claim."
+    plan = plan_for("ok yeah connect me then", offer)
+    assert plan is not None and plan.actions == ["action_handoff"]
+    # no offer, or no request for the person: no handoff
+    plan = plan_for("ok yeah connect me then", "The window closed on November 17.")
+    assert plan is None or "action_handoff" not in plan.actions
+    plan = plan_for("ok thanks", offer)
+    assert plan is None or "action_handoff" not in plan.actions
+
+
 def test_an_upset_request_gets_empathy_the_answer_and_the_offer_of_a_human() -> None:
     message = _user("where is my order, this is ridiculous", "check_stock")
     events = [ActionExecuted("action_listen"), message]
