@@ -514,7 +514,29 @@ def sibling_in_text(
         and own < _name_words(product.name)
         and _name_words(product.name) - own <= said
     ]
-    return siblings[0] if len(siblings) == 1 else None
+    if len(siblings) == 1:
+        return siblings[0]
+    # "the wave 2 ... louder than the mini": a word after "the" that only one product of the
+    # same kind has, sharing most of the name
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    after_the = {word for position, word in enumerate(words)
+                 if "the" in words[max(0, position - 3):position] and word not in _FILLERS}
+    ranked = sorted(
+        ((len(_name_words(product.name) & own), product.sku, product) for product in products
+         if product.sku != first.sku and product.category == first.category
+         and (_name_words(product.name) - own) & after_the),
+        key=lambda entry: (-entry[0], entry[1]),
+    )
+    if not ranked or (len(ranked) > 1 and ranked[0][0] == ranked[1][0]):
+        return None
+    return ranked[0][2]
+
+
+# Words after "the" that tell no product apart ("the other one", "the cheaper version").
+_FILLERS = frozenset(
+    "the a an and of one ones version model kind type same other cheaper cheap bigger smaller "
+    "newer older".split()
+)
 
 
 def _features(product: ProductView) -> list[str]:

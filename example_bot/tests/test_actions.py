@@ -648,6 +648,11 @@ def test_compare_finds_the_other_product_by_the_word_that_sets_it_apart():
     unclear = product_tracker("compare_products", "pulse 3", text="pulse 3 vs the other one?")
     messages, _ = run_action(ActionCompareProducts(), unclear)
     assert responses(messages) == ["utter_ask_compare_products"]
+    # a sibling whose name is not the first one's plus a word: the Wave Mini of the Wave 2
+    tracker = product_tracker("compare_products", "wave 2",
+                              text="what about the wave 2, is it louder than the mini")
+    messages, _ = run_action(ActionCompareProducts(), tracker)
+    assert "20 W" in texts(messages) and "8 W" in texts(messages)
 
 
 def test_compare_uses_product_b_slot():
