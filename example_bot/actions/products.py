@@ -35,6 +35,7 @@ from actions.formatting import (
 from rasa_llm_components.answering.comparison import asked_aspects, field_is_about
 from rasa_llm_components.answering.evidence import unknown_model_names
 from rasa_llm_components.answering.suggestions import amount_of, most_wanted
+from rasa_llm_components.retrieval.products import sibling_named
 
 UTTER_ASK_PRODUCT = "utter_ask_product"
 UTTER_PRODUCT_NOT_FOUND = "utter_product_not_found"
@@ -516,27 +517,11 @@ def sibling_in_text(
     ]
     if len(siblings) == 1:
         return siblings[0]
-    # "the wave 2 ... louder than the mini": a word after "the" that only one product of the
-    # same kind has, sharing most of the name
-    words = re.findall(r"[a-z0-9]+", text.lower())
-    after_the = {word for position, word in enumerate(words)
-                 if "the" in words[max(0, position - 3):position] and word not in _FILLERS}
-    ranked = sorted(
-        ((len(_name_words(product.name) & own), product.sku, product) for product in products
-         if product.sku != first.sku and product.category == first.category
-         and (_name_words(product.name) - own) & after_the),
-        key=lambda entry: (-entry[0], entry[1]),
-    )
-    if not ranked or (len(ranked) > 1 and ranked[0][0] == ranked[1][0]):
-        return None
-    return ranked[0][2]
-
-
-# Words after "the" that tell no product apart ("the other one", "the cheaper version").
-_FILLERS = frozenset(
-    "the a an and of one ones version model kind type same other cheaper cheap bigger smaller "
-    "newer older".split()
-)
+    # "the wave 2 ... louder than the mini": a word after "the" names one of the same kind
+    same_kind = {product.sku: product for product in products
+                 if product.sku != first.sku and product.category == first.category}
+    sku = sibling_named(first.name, {sku: p.name for sku, p in same_kind.items()}, text)
+    return same_kind[sku] if sku is not None else None
 
 
 def _features(product: ProductView) -> list[str]:

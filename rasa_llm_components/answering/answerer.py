@@ -747,7 +747,7 @@ class GroundedAnswerer:
             _DISCOURSE_LEAD.sub("", context.question) or context.question, products))
         about = f"{context.question} {earlier[-1]}" if names_only else context.question
         if about_products and self.config["abstain_on_unstated_features"]:
-            rows = [hit.passage for hit in chosen if hit.passage.metadata.get("kind") == "row"]
+            rows = [hit.passage.id for hit in chosen if hit.passage.metadata.get("kind") == "row"]
             # "does the kettle have bluetooth": its connectivity answers it
             unstated = [term for term in self.unstated_terms(about, texts)
                         if not self.value_fields.answered_by(term, rows)]

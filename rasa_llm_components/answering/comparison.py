@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rasa_llm_components.answering.evidence import FACT_SEPARATOR, EvidenceSentence
+from rasa_llm_components.answering.evidence import FACT_SEPARATOR, EvidenceSentence, fact_field
 from rasa_llm_components.intent.sentences import asks_something
 from rasa_llm_components.retrieval.text import tokenize
 
@@ -95,7 +95,7 @@ def aspect_facts(
 def _fact(item: EvidenceSentence) -> tuple[str, str]:
     """("field", "field: value" in lower case) of a catalog fact sentence."""
     fact = item.text.split(FACT_SEPARATOR, 1)[1].strip()
-    return fact.partition(":")[0].strip().lower(), " ".join(fact.lower().split())
+    return fact_field(item.text), " ".join(fact.lower().split())
 
 
 def _set_aside(question: str) -> set[str]:

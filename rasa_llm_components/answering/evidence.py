@@ -65,6 +65,14 @@ def candidate_sentences(hit: Any) -> list[str]:
     return split_sentences(passage.text)
 
 
+def fact_field(sentence: str) -> str:
+    """The field of a catalog fact sentence ("codecs" of "X200 - codecs: SBC/AAC/LDAC");
+    empty for any other sentence."""
+    if FACT_SEPARATOR not in sentence:
+        return ""
+    return sentence.split(FACT_SEPARATOR, 1)[1].partition(":")[0].strip().lower()
+
+
 @dataclass(frozen=True)
 class EvidenceSentence:
     """A sentence of a retrieved passage with its relevance to the question."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from rasa_llm_components.answering.evidence import FACT_SEPARATOR, EvidenceSentence, row_facts
+from rasa_llm_components.answering.evidence import EvidenceSentence, fact_field, row_facts
 from rasa_llm_components.retrieval.passage import Passage
 from rasa_llm_components.retrieval.text import STOP_WORDS
 
@@ -21,25 +21,14 @@ _IDENTITY_FIELDS = frozenset({"name", "sku", "brand", "category", "description",
 _MAX_FIELDS = 2
 
 
-def fact_field(item: EvidenceSentence) -> str:
-    """The field of a catalog fact sentence ("codecs" of "X200 - codecs: SBC/AAC/LDAC");
-    empty for any other sentence."""
-    if FACT_SEPARATOR not in item.text:
-        return ""
-    return item.text.split(FACT_SEPARATOR, 1)[1].partition(":")[0].strip().lower()
-
-
-def row_fields(row: Passage) -> set[str]:
-    """The names of a table row's facts ("codecs", "features")."""
-    return {fact.partition(":")[0].strip().lower()
-            for fact in row_facts(row.metadata.get("fields") or {})}
-
-
 class ValueFields:
     """The fields each specialist word of the catalog's values appears in."""
 
-    def __init__(self, fields_of: dict[str, frozenset[str]]) -> None:
+    def __init__(self, fields_of: dict[str, frozenset[str]],
+                 row_fields: dict[str, frozenset[str]]) -> None:
         self._fields_of = fields_of
+        # row id -> the names of its facts ("codecs", "features")
+        self._row_fields = row_fields
 
     @classmethod
     def from_passages(cls, passages: Iterable[Passage], common_words: Iterable[str] = ()
@@ -52,6 +41,7 @@ class ValueFields:
         fields_of: dict[str, set[str]] = {}
         # A list ("features: a; b; c") has no one fact that answers for a missing item.
         lists: set[str] = set()
+        row_fields: dict[str, frozenset[str]] = {}
         for row in rows:
             seen: set[str] = set()
             for fact in row_facts(row.metadata.get("fields") or {}):
@@ -65,21 +55,23 @@ class ValueFields:
                 for term in _TERM.findall(value.lower()):
                     if term not in ordinary:
                         fields_of.setdefault(term, set()).add(field)
+            row_fields[row.id] = frozenset(seen)
         kept = {term: frozenset(fields - lists) for term, fields in fields_of.items()}
         # a word of many fields ("with", "hours" without a word list) says no field
         return cls({term: fields for term, fields in kept.items()
-                    if 0 < len(fields) <= _MAX_FIELDS})
+                    if 0 < len(fields) <= _MAX_FIELDS}, row_fields)
 
     def asked(self, question: str) -> dict[str, frozenset[str]]:
         """The question's specialist words, each with the fields it is a value of."""
         return {term: self._fields_of[term] for term in _TERM.findall(question.lower())
                 if term in self._fields_of}
 
-    def answered_by(self, term: str, rows: Iterable[Passage]) -> bool:
+    def answered_by(self, term: str, row_ids: Iterable[str]) -> bool:
         """Whether every row has a fact in a field `term` is a value of: "bluetooth" of the
         kettle is answered by its connectivity."""
         fields = self._fields_of.get(term.lower(), frozenset())
-        return bool(fields) and all(fields & row_fields(row) for row in rows)
+        return bool(fields) and all(
+            fields & self._row_fields.get(row, frozenset()) for row in row_ids)
 
     def facts_for(
         self, question: str, ranked: Sequence[EvidenceSentence], product_id: str
@@ -93,7 +85,7 @@ class ValueFields:
         for term, fields in self.asked(question).items():
             if term in stated:
                 continue
-            found = [item for item in own if fact_field(item) in fields]
+            found = [item for item in own if fact_field(item.text) in fields]
             if not found:
                 missing.append(term)
             facts += [item for item in found if item not in facts]

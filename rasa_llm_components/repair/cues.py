@@ -51,6 +51,7 @@ _TAKES_A_PERSON = re.compile(
     r"\b(?:connect|transfer|hand) me\b|\bput me (?:through|on)\b|\bpass me (?:on|over)\b",
     re.IGNORECASE,
 )
+_NEGATED = re.compile(r"\b(?:no|not|don'?t|do not|never)\b", re.IGNORECASE)
 _ASKS_ABOUT_THE_BOT = re.compile(r"\b(?:are|r) (?:you|u)\b|\bis (?:this|it)\b|\bam i\b",
                                  re.IGNORECASE)
 _WRONG_ONE = re.compile(r"\bwrong (?:order|item|one|number|product)\b", re.IGNORECASE)
@@ -333,8 +334,7 @@ def takes_a_person(text: str) -> bool:
     """ "ok yeah connect me then": a yes to a person offered before, in words of its own."""
     text = text or ""
     return bool(_TAKES_A_PERSON.search(text)) and not (
-        declines_a_human(text) or re.search(r"\b(?:no|not|don'?t|do not|never)\b", text,
-                                            re.IGNORECASE))
+        declines_a_human(text) or _NEGATED.search(text))
 
 
 def asks_for_a_person(text: str) -> bool:

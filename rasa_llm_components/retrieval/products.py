@@ -9,8 +9,9 @@ words, the SKU and its model part, and model codes such as "x200" or "mh7".
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from rasa_llm_components.retrieval.names import NAME_FIELDS
 from rasa_llm_components.retrieval.passage import Passage
@@ -31,6 +32,7 @@ _KIND_WORDS = frozenset(
     soundbar""".split()
 )
 
+K = TypeVar("K")
 # Words after "the" that tell no product apart: "the cheaper one", "the other version".
 _SIBLING_FILLERS = frozenset(
     """the a an and of for with in on to by one ones version model kind type same other
@@ -136,25 +138,15 @@ class ProductCatalog:
                 if self.kinds.get(mention.passage_id, frozenset()) & kinds]
 
     def sibling(self, mention: ProductMention, text: str) -> list[ProductMention]:
-        """ "and the mini?" after the Wave 2: the one other product of its kind whose name has
-        a word that the text says after "the" and the Wave 2's name lacks ("Wave Mini"), the
-        one sharing most name words with it; none when that is not one product."""
-        words = _words(text)
-        said = {word for position, word in enumerate(words) if word not in _SIBLING_FILLERS
-                and "the" in words[max(0, position - 3):position]}
-        own = set(_words(mention.name))
+        """ "and the mini?" after the Wave 2: the product of its kind that `sibling_named`
+        finds ("Wave Mini"); none when that is not one product."""
         kinds = self.kinds.get(mention.passage_id, frozenset())
-        ranked: list[tuple[int, str]] = []
-        for row, name in self.names.items():
-            name_words = set(_words(name))
-            if row != mention.passage_id and (name_words - own) & said and (
-                self.kinds.get(row, frozenset()) & kinds
-            ):
-                ranked.append((len(name_words & own), row))
-        ranked.sort(reverse=True)
-        if not ranked or (len(ranked) > 1 and ranked[0][0] == ranked[1][0]):
+        same_kind = {row: name for row, name in self.names.items()
+                     if row != mention.passage_id and self.kinds.get(row, frozenset()) & kinds}
+        row = sibling_named(mention.name, same_kind, text)
+        if row is None:
             return []
-        row = ranked[0][1]
+        said = set(_words(text))
         alias = " ".join(word for word in _words(self.names[row]) if word in said)
         return [ProductMention(row, self.names[row], alias)]
 
@@ -188,6 +180,22 @@ class ProductCatalog:
         # a part of that product, not the shop's one product of that kind; "the b2 or the
         # soundbar" weighs two products.
         return found if _WEIGHS.search(text) else named or found
+
+
+def sibling_named(name: str, others: Mapping[K, str], text: str) -> K | None:
+    """The key of the one name in `others` (products of the same kind as `name`) that has a
+    word the text says after "the" and `name` lacks, sharing most words with `name`: "the mini"
+    next to the Wave 2 is the Wave Mini; None when no one name is that."""
+    words = _words(text)
+    said = {word for position, word in enumerate(words) if word not in _SIBLING_FILLERS
+            and "the" in words[max(0, position - 3):position]}
+    own = set(_words(name))
+    shared = [(len(set(_words(other)) & own), key) for key, other in others.items()
+              if (set(_words(other)) - own) & said]
+    shared.sort(key=lambda entry: -entry[0])
+    if not shared or (len(shared) > 1 and shared[0][0] == shared[1][0]):
+        return None
+    return shared[0][1]
 
 
 def _price(row: Passage) -> float | None:
