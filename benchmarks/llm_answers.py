@@ -60,6 +60,7 @@ from rasa_llm_components.answering import (
     GroundedAnswerer,
 )
 from rasa_llm_components.answering.figure_checks import derived_figures
+from rasa_llm_components.answering.verification import unsupported_claims
 
 BACKENDS = ("llamacpp", "llamacpp-thread", "openai-local", "openai", "strong-sim", "extractive")
 QUESTION_SETS = {
@@ -216,11 +217,11 @@ async def run_backend(
             unsupported: list[str] = []
             if result.kind == GENERATED:
                 # The passages and the conversation (what the customer said is no invented fact).
-                # Sums, differences and percentages of the passages' figures ("$449 + $129 =
-                # $578") are facts the passages support.
+                # Sums, differences and percentages of figures the answer states ("$449 + $129
+                # = $578") are facts the passages support.
                 evidence = [*result.evidence, *(t for _, t in history), question.question]
-                evidence += derived_figures(result.evidence)
-                unsupported = [str(item) for item in guard.check(text, evidence).unsupported]
+                evidence += derived_figures(result.evidence, text, question.question)
+                unsupported = unsupported_claims(guard, text, evidence)
             missing = [list(facts) for facts in question.must_contain
                        if not contains_fact(text, facts)]
             passed_checks = result.kind in (GENERATED, EXTRACTIVE)

@@ -77,8 +77,10 @@ DURATION = re.compile(
     re.IGNORECASE,
 )
 # A key such as "warranty_months: 24" or "battery (hours): 38" in evidence tables.
+# "battery_hours: 8 (32 with case)": the field's unit holds for every figure of its value.
 KEYED_DURATION = re.compile(
-    r"\b[\w ]*?(minutes|hours|days|weeks|months|years)\)?\s*[:=]\s*(\d+(?:\.\d+)?)", re.IGNORECASE
+    r"\b[\w ]*?(minutes|hours|days|weeks|months|years)\)?\s*[:=]\s*(\d+(?:\.\d+)?)([^;\n|]*)",
+    re.IGNORECASE,
 )
 CODE = re.compile(r"(?<![\w-])[A-Za-z]+(?:-?[A-Za-z]+)*-?\d[\w]*(?:-[A-Za-z0-9]+)*(?![\w-])")
 PLAIN_NUMBER = re.compile(rf"(?<![\w.,]){DIGIT_NUMBER}(?![\d])")

@@ -283,8 +283,12 @@ class EvidenceFacts:
             self.values.setdefault(claim.kind, []).append(claim.value)
         for match in p.KEYED_DURATION.finditer(text):
             unit_class, scale = p.unit_scale(match.group(1))
-            value = float(match.group(2)) * scale
-            self.values.setdefault("duration", []).append((unit_class, value, value))
+            # a figure with a unit of its own ("21 (40 hours in GPS mode)") is not the field's
+            others = re.findall(r"(?<![\w.])(\d+(?:\.\d+)?)(?![\w.])(?!\s*(?:[a-z]{1,3}\b|"
+                                r"(?:minute|hour|day|week|month|year)s?\b))", match.group(3))
+            for figure in [match.group(2), *others]:
+                value = float(figure) * scale
+                self.values.setdefault("duration", []).append((unit_class, value, value))
         self.bare_numbers = set(self.values.get("number", []))
         self.all_numbers = set(self.bare_numbers)
         for match in _ANY_NUMBER.finditer(text):
@@ -325,8 +329,8 @@ def supports(
     A bare number in the evidence ("price: 249.00") backs an amount in ``default_currency``
     ("$249"), or in any currency when ``default_currency`` is None.
     """
-    if kind == "name":
-        return value in evidence.windows
+    if kind == "name":  # "Lumora Smart Bulbs" is the plural of "Lumora Smart Bulb E27"
+        return value in evidence.windows or (value.endswith("s") and value[:-1] in evidence.windows)
     if kind == "email":
         return value in evidence.emails
     if kind == "url":

@@ -201,23 +201,82 @@ def ranges(answer: str, texts: Sequence[str]) -> list[str]:
     return problems
 
 
-def derived_figures(texts: Sequence[str]) -> list[str]:
-    """Differences, totals and percentages of evidence figures, for answers that compute."""
-    values = sorted({value for text in texts for value in figures(text) if value >= 1})[:40]
-    percents = {float(m.group(1)) for text in texts for m in _PERCENT.finditer(text)}
-    derived = set()
-    for index, a in enumerate(values):
-        for b in values[index + 1:]:
-            derived.add(round(b - a, 2))
-            derived.add(round(a + b, 2))
-            derived.add(round(b / a, 2))
+_MONEY_FIGURE = re.compile(r"\$\s?(\d[\d,]*(?:\.\d+)?)")
+_DURATION_FIGURE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)[\s-]?(hour|day|week|month|year)s?\b",
+                              re.IGNORECASE)
+
+
+def amounts(text: str) -> list[float]:
+    """The money amounts of a text ("$12.99", "$ 1,299")."""
+    return [value for match in _MONEY_FIGURE.finditer(text)
+            if (value := parse_number(match.group(1))) is not None]
+
+
+_KEYED_DURATION = re.compile(r"\b[a-z]+_(hour|day|week|month|year)s:\s*(\d+(?:\.\d+)?)",
+                             re.IGNORECASE)
+
+
+def _typed_figures(text: str) -> set[tuple[str, float]]:
+    """The figures of a text with their kind: ("$", 449.0), ("month", 24.0) also of
+    "warranty_months: 24", ("", 4.0)."""
+    typed: set[tuple[str, float]] = set()
+    spans = []
+    for match in _KEYED_DURATION.finditer(text):
+        typed.add((match.group(1).lower(), float(match.group(2))))
+        spans.append(match.span(2))
+    for pattern, kind in ((_MONEY_FIGURE, "$"), (_DURATION_FIGURE, None)):
+        for match in pattern.finditer(text):
+            value = parse_number(match.group(1))
+            if value is not None:
+                typed.add((kind or match.group(2).lower(), value))
+                spans.append(match.span(1))
+    for match in FIGURE.finditer(text):
+        value = parse_number(match.group(0))
+        if value is not None and not any(a <= match.start() < b for a, b in spans):
+            typed.add(("", value))
+    return typed
+
+
+def derived_figures(texts: Sequence[str], answer: str, question: str = "") -> list[str]:
+    """Sums, differences and percentages that the answer may compute from figures it states.
+
+    Only figures that the answer (or the customer) names and the evidence (or the customer)
+    backs are operands, and kinds stay apart: "$449 and $129, so together $578" adds two
+    prices, while "$2" is no difference of "4 instalments" and "2 weeks". A duration the answer
+    states may also meet one of the evidence's own ("Care+ adds 24 months, so 36 months in
+    total" on a "warranty_months: 12" row).
+    """
+    backed = set().union(*(_typed_figures(text) for text in [*texts, question]))
+    bare = {value for kind, value in backed if kind == ""}
+    operands = sorted(
+        (kind, value) for kind, value in _typed_figures(f"{answer} {question}")
+        if value >= 1 and ((kind, value) in backed or (kind == "$" and value in bare))
+    )
+    durations = {(kind, value) for kind, value in backed if kind in _LARGER_UNITS or kind
+                 in ("week", "year")}
+    percents = {float(m.group(1)) for text in [*texts, question] for m in _PERCENT.finditer(text)}
+    derived: set[tuple[str, float]] = set()
+    for index, (kind, a) in enumerate(operands):
+        partners = [*operands[index:], *(pair for pair in durations if pair[0] == kind)]
+        for other_kind, b in partners:  # "24 months and Care+ adds 24 months": a + a
+            if other_kind == kind:
+                derived |= {(kind, round(a + b, 2)), (kind, round(abs(b - a), 2))}
+            elif kind == "" and other_kind == "$" and a >= 2 and a.is_integer():
+                derived.add(("$", round(b / a, 2)))  # "$49 for 4, so $12.25 per bulb"
         for percent in percents:
-            derived.add(round(a * percent / 100, 2))
-    units = ("", "$", " days", " months", " hours", " years", " weeks")
+            share = a * percent / 100
+            derived |= {(kind, round(share, 2)), (kind, round(a - share, 2))}
+    for kind, value in list(derived):
+        larger = _LARGER_UNITS.get(kind)
+        if larger and value and (value / larger[1]).is_integer():
+            derived.add((larger[0], value / larger[1]))  # 48 months is "four years"
     return [
-        ", ".join(f"{unit}{value:g}" if unit == "$" else f"{value:g}{unit}" for unit in units)
-        for value in sorted(derived)
+        f"${value:g}" if kind == "$" else f"{value:g} {kind}s" if kind else f"{value:g}"
+        for kind, value in sorted(derived) if value
     ]
+
+
+_LARGER_UNITS = {"month": ("year", 12), "day": ("week", 7), "hour": ("day", 24)}
 
 
 _MEASURE = re.compile(

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from rasa_llm_components.answering import figure_checks
+from rasa_llm_components.answering.attribution import CatalogRow, catalog_rows, rows_of_clauses
 from rasa_llm_components.answering.claim_patterns import YES_NO_QUESTION
 from rasa_llm_components.answering.fact_guard import FactGuard
 from rasa_llm_components.answering.numbers import WORD_NUMBER
@@ -60,7 +61,7 @@ FACT_WORDS = frozenset("""
     colour colours color colors weight heavy dimensions height width depth numpad keypad jug
     carafe frequency impedance latency codec codecs resolution wattage lumens brightness decibel
     decibels megapixel megapixels refresh sensitivity runtime voltage db loud louder loudest
-    quiet quieter driver drivers cord
+    quiet quieter driver drivers cord black white grey gray navy beige brown cream
 """.split())
 FACT_TERMS = frozenset(stem(word) for word in FACT_WORDS)
 
@@ -119,6 +120,7 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("tall", "height", "high"),
     ("noise", "anc", "noise_cancelling", "cancelling", "canceling"),
     ("battery", "battery_hours", "charge", "runtime", "last", "lasts"),
+    ("charge", "charging", "charges", "recharge", "recharges", "recharging", "rechargeable"),
     ("compatible", "compatibility", "works", "work", "support", "supports"),
     ("weight", "weigh", "weighs", "heavy", "light", "lighter", "heavier"),
     ("colour", "color", "colours", "colors", "black", "white"),
@@ -174,6 +176,8 @@ def encoder_words(model_path: str | Path) -> list[str]:
 
 # A term in fewer than this share of the passages names something specific (a codec, a part).
 RARE_ASPECT_SHARE = 0.05
+_VALUE_LIST = re.compile(r":\s*([^:;|/\n]+(?:/[^:;|/\n]+)+)")
+_VALUE_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -182,15 +186,23 @@ class KnowledgeVocabulary:
 
     frequencies: dict[str, int]
     passages: int
+    # The words of the catalog's value lists ("colours: black/sand/navy", "codecs: SBC/AAC"):
+    # each names one option, so no other word of its kind backs it ("white" is not "black").
+    values: frozenset[str] = frozenset()
 
     @classmethod
     def build(cls, texts: Iterable[str]) -> KnowledgeVocabulary:
         counts: Counter[str] = Counter()
+        values: set[str] = set()
         total = 0
         for text in texts:
             total += 1
             counts.update(set(tokenize(text)))
-        return cls(dict(counts), total)
+            for listing in _VALUE_LIST.finditer(text):
+                values.update(term for item in listing.group(1).split("/")
+                              if _VALUE_WORD.fullmatch(item.strip())
+                              for term in tokenize(item))
+        return cls(dict(counts), total, frozenset(values))
 
     def share(self, term: str) -> float:
         return self.frequencies.get(term, 0) / max(1, self.passages)
@@ -225,6 +237,7 @@ class ClaimVerifier:
         self.min_sentence_coverage = min_sentence_coverage
         self.english = frozenset(stem(word) for word in english_words if word.isalpha())
         self.vocabulary = vocabulary
+        self._values = vocabulary.values if vocabulary is not None else frozenset()
         self.common_share = common_share
         self._synonyms: dict[str, set[str]] = {}
         for group in synonym_groups:
@@ -255,7 +268,7 @@ class ClaimVerifier:
             return True
         if term in GENERIC_TERMS or term.isdigit() or len(term) < 3:
             return False
-        if self.vocabulary is None:
+        if self.vocabulary is None or term in self._values:
             return True
         # A term the knowledge base never uses is the customer's or the model's own wording;
         # inventions that matter are listed in FACT_TERMS.
@@ -273,6 +286,8 @@ class ClaimVerifier:
             for other in evidence_terms
         ):
             return True  # "replacement" / "replace", "listed" / "listing"
+        if term in self._values:
+            return False
         return bool(self._synonyms.get(term, set()) & evidence_terms)
 
     # -- entry point -------------------------------------------------------------------------
@@ -285,19 +300,19 @@ class ClaimVerifier:
         texts = [text for text in evidence if text]
         units = _units(texts)
         arithmetic = figure_checks.ARITHMETIC.search(answer)
-        derived = figure_checks.derived_figures(texts) if arithmetic else []
-        problems = [
-            f"unsupported {claim}"
-            for claim in self.guard.check(answer, texts + derived + [question]).unsupported
-            if not _RATE.fullmatch(claim) and not _named_in(claim, texts)
-        ]
+        derived = figure_checks.derived_figures(texts, answer, question) if arithmetic else []
+        problems = [f"unsupported {claim}"
+                    for claim in unsupported_claims(self.guard, answer, texts + derived, question)]
         evidence_terms = set(tokenize(" ".join(texts)))
         affirmed_terms = _affirmed_terms(units)
         parts = _polarity_parts(units)
         part_terms = [self.expand(set(tokenize(part))) for part in parts]
         clauses = _clauses(answer)
         problems += figure_checks.check_figures(answer, clauses, texts, question)
-        for clause in clauses:
+        rows = catalog_rows(texts)
+        attributed = rows_of_clauses(clauses, rows) if len(rows) >= 2 else [None] * len(clauses)
+        prose = [text for text in texts if not any(row.text == text for row in rows)]
+        for clause, row in zip(clauses, attributed, strict=True):
             body = _LEAD.sub("", clause)
             negated = bool(_NEGATION.search(body))
             words = [(surface, term) for surface, term in words_of(body)
@@ -317,8 +332,12 @@ class ClaimVerifier:
             problems += self._polarity(body, negated, terms, parts, part_terms)
             if not negated:
                 problems += self._included_but_not(body, terms, parts)
+                problems += self._swapped_antonym(body, terms, units, evidence_terms)
+                if row is not None:
+                    problems += self._other_products_fact(
+                        body, words, row, prose, [question, *derived])
         if self.min_sentence_coverage:
-            problems += self._coverage(answer, _coverage_units(texts), question)
+            problems += self._coverage(answer, _coverage_units(texts), question, derived)
         if question and _YES_LEAD.match(answer):
             problems += [
                 f"says yes to '{term}', which the evidence does not state"
@@ -327,26 +346,43 @@ class ClaimVerifier:
             ]
         return list(dict.fromkeys(problems))
 
-    def _coverage(self, answer: str, units: list[str], question: str) -> list[str]:
+    def _coverage(self, answer: str, units: list[str], question: str,
+                  derived: Sequence[str] = ()) -> list[str]:
         """Each answer sentence must draw `min_sentence_coverage` of its own terms (those not
         from the question) from one evidence sentence: a paraphrase keeps much of the wording
-        of what it restates, an invented condition rarely does."""
+        of what it restates, an invented condition rarely does.
+
+        A sentence that joins several facts ("X is $449 and Y is $129, so together $578") may
+        instead restate one evidence sentence per clause, leaving out the product names (each
+        row has its own) and the figures it computes.
+        """
         asked = set(tokenize(_uncontracted(question)))
         unit_terms = [self.expand(set(tokenize(_uncontracted(unit)))) for unit in units]
-        problems = []
-        for sentence in re.split(r"(?<=[.!?])\s+", answer.strip()):
+        computed = set(tokenize(" ".join(derived))) | _ARITHMETIC_TERMS
+
+        def restates(text: str, left_out: set[str] = frozenset()) -> bool:
             # hedges and courtesy ("unfortunately", "currently") restate nothing
-            terms = set(tokenize(_uncontracted(_LEAD.sub("", sentence)))) - asked - _HEDGE_TERMS
+            terms = {term for term in tokenize(_uncontracted(_LEAD.sub("", text)))
+                     if not (left_out and (term in left_out or len(term) == 1
+                                           or _NUMBER_WORD.fullmatch(term)))
+                     } - asked - _HEDGE_TERMS
             if not terms:
-                continue
-            if _ANSWER_LEAD.match(sentence) and len(terms) <= _SHORT_LEAD_TERMS and not any(
+                return True
+            if _ANSWER_LEAD.match(text) and len(terms) <= _SHORT_LEAD_TERMS and not any(
                 self.is_fact_term(term) or any(ch.isdigit() for ch in term) for term in terms
             ):
-                continue  # "Not necessarily.": no fact to restate
+                return True  # "Not necessarily.": no fact to restate
             best = max((len(terms & candidate) / len(terms) for candidate in unit_terms),
                        default=0.0)
-            if best < self.min_sentence_coverage:
-                problems.append(f"restates no evidence sentence: '{sentence}'")
+            return best >= self.min_sentence_coverage
+
+        problems = []
+        for sentence in re.split(r"(?<=[.!?])\s+", answer.strip()):
+            clauses = _clauses(sentence)
+            if restates(sentence) or (len(clauses) > 1 and all(
+                    restates(clause, self.name_terms | computed) for clause in clauses)):
+                continue
+            problems.append(f"restates no evidence sentence: '{sentence}'")
         return problems
 
     def _denied_but_stated(self, clause: str, units: list[str]) -> list[str]:
@@ -368,6 +404,49 @@ class ClaimVerifier:
         if affirming and not denying:
             return [f"contradicts the evidence: '{clause.strip()}'"]
         return []
+
+    def _swapped_antonym(self, clause: str, terms: list[str], units: list[str],
+                         evidence_terms: set[str]) -> list[str]:
+        """A word swapped for its opposite: "sent to your old address" where the evidence says
+        "a link sent to the new address" and never "old". The evidence sentence must share two
+        more terms with the clause, so that it states the same thing."""
+        names = self.name_terms
+        content = {term for term in terms if term not in GENERIC_TERMS and term not in names}
+        for term in terms:
+            opposite = _ANTONYMS.get(term)
+            if opposite is None or term in evidence_terms:
+                continue
+            for unit in units:
+                unit_terms = set(tokenize(unit))
+                if opposite in unit_terms and len((content - {term}) & unit_terms) >= 2:
+                    return [f"says '{term}' where the evidence says '{opposite}': "
+                            f"'{clause.strip()}'"]
+        return []
+
+    def _other_products_fact(self, clause: str, words: list[tuple[str, str]], row: CatalogRow,
+                             prose: list[str], stated: list[str]) -> list[str]:
+        """A clause about one product of several must hold to that product's row: "the Pulse 3
+        Lite also has NFC payments" is no fact when only the Pulse 3's row lists NFC."""
+        if _RELATES_PRODUCTS.search(clause):
+            return []
+        own = _units([row.text, *prose])
+        own_terms = _affirmed_terms(own)
+        name = " ".join(row.title)
+        # Only features and options: other rare words ("close behind") are the model's wording.
+        problems = [
+            f"says the {name} has '{surface}', which its listing does not state"
+            for surface, term in dict.fromkeys(words)
+            if (surface in FACT_WORDS or term in FACT_TERMS or term in self._values)
+            and term not in self.name_terms and not self.supported_term(term, own_terms)
+        ]
+        # Prices are what a comparison most often swaps; other figures ("the 1.5 m cable") may
+        # belong to a part the clause names in passing.
+        backed = {value for text in [*own, *stated] for value in figure_checks.figures(text)}
+        problems += [
+            f"gives the {name} the price ${value:g}, which its listing does not state"
+            for value in dict.fromkeys(figure_checks.amounts(clause)) if value not in backed
+        ]
+        return problems
 
     def _rare_terms(self, text: str, names: frozenset[str]) -> set[str]:
         return {term for term in tokenize(text) if term not in names
@@ -544,6 +623,20 @@ def _affirmed_terms(units: Sequence[str]) -> set[str]:
     return terms
 
 
+# Opposites a fluent model swaps (as index terms): "old address" for "new address".
+_ANTONYM_PAIRS = (
+    ("includ", "exclud"), ("new", "old"), ("newer", "older"), ("befor", "after"),
+    ("earlier", "later"), ("minimum", "maximum"), ("insid", "outsid"), ("requir", "optional"),
+    ("allow", "prohibit"), ("domestic", "international"), ("higher", "lower"),
+    ("increas", "decreas"), ("lowest", "highest"), ("unopen", "open"),
+)
+_ANTONYMS = {a: b for pair in _ANTONYM_PAIRS for a, b in (pair, pair[::-1])}
+# "the Lite lacks NFC" denies without a negation word; "16 hours versus 10 for the Mini" and
+# "longer than the Pulse 3" state figures of two products in one clause.
+_RELATES_PRODUCTS = re.compile(r"\b(?:lacks?|lacking|missing|unlike|versus|vs|than|compared)\b",
+                               re.IGNORECASE)
+
+
 # "you cannot split the payment", "we don't accept PayPal": denials of what can be done.
 _REFUSAL = re.compile(
     r"\b(?:can'?t|cannot|can not|unable to|not possible|(?:don'?t|do not|doesn'?t|does not) "
@@ -558,9 +651,20 @@ _HEDGE_TERMS = frozenset(tokenize(
     "unfortunately sadly currently afraid sorry happy glad great good news really actually "
     "definitely certainly absolutely course"
 ))
+_ARITHMETIC_TERMS = frozenset(tokenize("together total combined overall altogether sum save "
+                                       "saving difference covered come comes"))
 # The sentence coverage of `claim_check: strict`, chosen on the DEV pairs.
 STRICT_COVERAGE = 0.4
 _RATE = re.compile(r"(?:a|an|per|one) (?:day|week|month|year)", re.IGNORECASE)
+
+
+def unsupported_claims(guard: FactGuard, answer: str, evidence: Sequence[str],
+                       question: str = "") -> list[str]:
+    """The typed facts of ``answer`` (figures, names ...) that neither the evidence nor the
+    customer states; a rate ("once a month") and a short form of a name the evidence spells out
+    ("ET" for "Eastern Time") are no new facts."""
+    return [claim for claim in guard.check(answer, [*evidence, question]).unsupported
+            if not _RATE.fullmatch(claim) and not _named_in(claim, evidence)]
 
 
 def _named_in(claim: str, texts: Sequence[str]) -> bool:

@@ -1,0 +1,161 @@
+"""Claims that the evidence as a whole seems to back, but that say something else: a feature moved
+to another product, a word swapped for its opposite, an option the list does not offer, a figure
+computed from numbers that mean something else."""
+
+from __future__ import annotations
+
+import pytest
+
+from rasa_llm_components.answering.attribution import catalog_rows, named_row
+from rasa_llm_components.answering.fact_guard import FactGuard
+from rasa_llm_components.answering.figure_checks import derived_figures
+from rasa_llm_components.answering.verification import (
+    ClaimVerifier,
+    KnowledgeVocabulary,
+    unsupported_claims,
+)
+
+WATCH = ("Nimbra Pulse 3 Smartwatch. sku: NIM-PULSE3\nprice: 199.00\nbattery_days: 7\n"
+         "features: built-in GPS; sleep tracking; NFC payments")
+LITE = ("Nimbra Pulse 3 Lite Smartwatch. sku: NIM-PULSE3L\nprice: 129.00\nbattery_days: 10\n"
+        "features: connected GPS via phone; sleep tracking; no NFC payments")
+HEADPHONES = ("Auralis X200 Headphones. sku: AUR-X200\nprice: 249.00\n"
+              "specs: codecs: SBC/AAC/LDAC; colours: black/sand/navy\nwarranty_months: 24")
+EARBUDS = ("Auralis Sprint S5 Earbuds. sku: AUR-S5\nprice: 79.00\n"
+           "specs: codecs: SBC/AAC; colours: black/white\nwarranty_months: 12")
+ACCOUNTS = ("Accounts. Changing your email address requires confirming a link sent to the new "
+            "address. Flash sales and clearance prices are excluded from price drop protection.")
+SPLITPAY = "SplitPay. Pay in 4 interest-free instalments, one every 2 weeks. There is no fee."
+KNOWLEDGE = [WATCH, LITE, HEADPHONES, EARBUDS, ACCOUNTS, SPLITPAY]
+NAMES = ["Nimbra Pulse 3 Smartwatch", "Nimbra Pulse 3 Lite Smartwatch", "Auralis X200 Headphones",
+         "Auralis Sprint S5 Earbuds", "SplitPay"]
+
+
+@pytest.fixture(scope="module")
+def verifier() -> ClaimVerifier:
+    return ClaimVerifier(FactGuard(NAMES), KnowledgeVocabulary.build(KNOWLEDGE))
+
+
+@pytest.mark.parametrize(
+    "answer, ok",
+    [
+        ("The Pulse 3 has NFC payments and built-in GPS; the Pulse 3 Lite uses your phone's GPS "
+         "and lasts 10 days.", True),
+        ("The Pulse 3 has NFC payments; the Pulse 3 Lite also has NFC payments.", False),
+        ("The Pulse 3 Lite has NFC payments and sleep tracking.", False),
+        ("The Pulse 3 Lite costs $129 and lasts 10 days.", True),
+        ("The Pulse 3 Lite costs $199.", False),  # the other product's price
+        ("The Pulse 3 lasts 7 days versus 10 days for the Pulse 3 Lite.", True),
+        ("Both have sleep tracking.", True),
+        ("The Pulse 3 costs $199; it has NFC payments.", True),
+        ("The Pulse 3 Lite costs $129; it has NFC payments.", False),  # "it" is still the Lite
+    ],
+)
+def test_a_clause_about_one_of_several_products_holds_to_its_row(verifier, answer, ok):
+    problems = verifier.verify(answer, [WATCH, LITE], "pulse 3 vs pulse 3 lite?")
+    assert (problems == []) is ok, problems
+
+
+def test_the_longest_name_wins_and_a_tie_goes_to_the_shorter_title():
+    rows = catalog_rows([WATCH, LITE, ACCOUNTS])
+    assert len(rows) == 2  # the prose passage is no row
+    assert named_row("the Pulse 3 Lite is lighter", rows).text == LITE
+    assert named_row("the Pulse 3 is heavier", rows).text == WATCH
+    assert named_row("the Lite is cheaper", rows).text == LITE  # a word no other title has
+    assert named_row("the Pulse 3 and the Pulse 3 Lite", rows) is None  # two products
+    assert named_row("both watches", rows) is None
+
+
+@pytest.mark.parametrize(
+    "answer, ok",
+    [
+        ("You'll need to confirm a link sent to your new address.", True),
+        ("You'll need to confirm a link sent to your old address.", False),
+        ("Flash sale prices are excluded from price drop protection.", True),
+        ("Flash sale prices are included in price drop protection.", False),
+    ],
+)
+def test_a_word_swapped_for_its_opposite_is_caught(verifier, answer, ok):
+    problems = verifier.verify(answer, [ACCOUNTS], "question")
+    assert (problems == []) is ok, problems
+
+
+@pytest.mark.parametrize(
+    "answer, ok",
+    [
+        ("The Auralis X200 comes in black, sand and navy.", True),
+        ("The Auralis X200 comes in black, sand and white.", False),  # the S5's colour
+        ("The X200 supports SBC, AAC and LDAC.", True),
+        ("The Sprint S5 supports SBC, AAC and LDAC.", False),
+    ],
+)
+def test_an_option_is_backed_only_by_itself(verifier, answer, ok):
+    problems = verifier.verify(answer, [HEADPHONES, EARBUDS], "colours and codecs?")
+    assert (problems == []) is ok, problems
+
+
+def test_a_list_of_options_is_known_to_the_vocabulary():
+    values = KnowledgeVocabulary.build(KNOWLEDGE).values
+    assert {"navy", "sand", "ldac"} <= values
+    assert "gps" not in values
+
+
+@pytest.mark.parametrize(
+    "answer, ok",
+    [
+        ("The Pulse 3 is $199 and the X200 is $249, so together they come to $448.", True),
+        ("The Pulse 3 is $199 and the X200 is $249, so together they come to $458.", False),
+        ("The X200 is $50 more than the Pulse 3: $249 versus $199.", True),
+    ],
+)
+def test_computed_figures_come_from_what_the_answer_states(verifier, answer, ok):
+    problems = verifier.verify(answer, [WATCH, HEADPHONES, SPLITPAY], "total?")
+    assert (problems == []) is ok, problems
+
+
+def test_derived_figures_keep_kinds_apart():
+    texts = ["Warranty 24 months. Care+ adds 24 months. Pay in 4 instalments every 2 weeks."]
+    derived = derived_figures(texts, "24 months and 24 more months: 48 months in total")
+    assert "48 months" in derived and "4 years" in derived
+    assert not any(value in derived for value in ("$2", "2", "$8"))
+    assert "$12.25" in derived_figures(["4 bulbs for $49"], "4 bulbs for $49: $12.25 each")
+
+
+@pytest.mark.parametrize(
+    "answer, unsupported",
+    [
+        ("The Lumora Smart Bulbs work over Wi-Fi.", []),  # a plural of the product's name
+        ("The Lumora Smart Lamps work over Wi-Fi.", ["Lumora Smart Lamps"]),
+        ("Orders paid before 2 pm ET ship the same day.", []),  # initials of "Eastern Time"
+        ("You'll charge it about once a month.", []),  # a rate, no duration
+        ("Orders paid before 3 pm ET ship the same day.", ["3 pm"]),
+    ],
+)
+def test_short_forms_and_rates_are_no_new_facts(answer, unsupported):
+    evidence = ["Lumora Smart Bulb E27 (4-pack). price: 49.00\nconnectivity: Wi-Fi",
+                "Orders paid before 2 pm Eastern Time ship the same business day."]
+    guard = FactGuard(["Lumora Smart Bulb E27 (4-pack)", "Lumora Smart Plug (2-pack)"])
+    assert unsupported_claims(guard, answer, evidence) == unsupported
+
+
+@pytest.mark.parametrize(
+    "answer, unsupported",
+    [
+        ("With the case the B30 goes 32 hours, 8 hours on its own.", []),
+        ("With the case the B30 goes 36 hours.", ["36 hours"]),
+        ("The Trail Pro lasts 21 days, or 40 hours in GPS mode.", []),
+        ("The Trail Pro lasts 21 days, or 40 days in GPS mode.", ["40 days"]),  # its own unit
+    ],
+)
+def test_every_figure_of_a_field_value_has_the_fields_unit(answer, unsupported):
+    evidence = ["Buds B30. specs: battery_hours: 8 (32 with case); weight: 5 g",
+                "Trail Pro. specs: battery_days: 21 (40 hours in GPS mode); gps: multi-band"]
+    assert unsupported_claims(FactGuard([]), answer, evidence) == unsupported
+
+
+def test_a_stated_duration_may_be_added_to_the_rows_own():
+    row = "Corvane Fit 2. warranty_months: 12\nprice: 59.00"
+    care = "Care+ adds 24 months of warranty."
+    derived = derived_figures([row, care], "Care+ adds 24 months, so 36 months in total")
+    assert "36 months" in derived and "3 years" in derived
+    assert "36 months" not in derived_figures([row, care], "Care+ adds 36 months in total")
