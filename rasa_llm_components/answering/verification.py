@@ -143,6 +143,8 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("password", "pass"),
     ("usa", "us", "states", "united", "america", "american"),
     ("uk", "united kingdom", "britain", "england"),
+    ("before", "earlier", "prior"),
+    ("after", "later"),
 )
 
 _NEGATION = re.compile(
@@ -154,13 +156,15 @@ _INCLUSION = re.compile(r"\b(?:included|includes?|including|comes? with|in the b
                         re.IGNORECASE)
 _NOT_INCLUDED = re.compile(r"\b(?:not included|sold separately|not in the box)\b", re.IGNORECASE)
 _INCLUDE_TERMS = frozenset(tokenize("included includes include including comes come with box"))
-_POLARITY_BREAK = re.compile(r"[()]|\s+but\s+|\s+-\s+|\s+\u2014\s+", re.IGNORECASE)
+_POLARITY_BREAK = re.compile(r"[()]|\s+but\s+|\s+-\s+|\s+\u2014\s+|,\s+and\s+", re.IGNORECASE)
+_ANSWER_WORD = re.compile(r"^\W*(?:yes|no)\b[,.!]?\s*", re.IGNORECASE)
 _NO_LEAD = re.compile(r"^\W*(no|nope|unfortunately not|sadly not|not really)\b", re.IGNORECASE)
 _YES_LEAD = re.compile(r"^\W*(yes|yep|yeah|sure|absolutely|definitely|of course|it does|they do)\b",
                        re.IGNORECASE)
 _CLAUSE_BREAK = re.compile(
     r"(?<=[.!?;])\s+|\s*[;:]\s+|,?\s+\b(?:but|while|whereas|although|though|however|so|"
-    r"instead of)\b\s*|,\s+(?=(?:just |but |and )?not\b|except\b)",
+    r"instead of|even when|even if)\b\s*|,\s+(?=(?:just |but |and )?not\b|except\b)"
+    r"|,\s+and\s+(?=(?:you|we|it|they|there|i)\b)",  # ", and you'll get ...": a new clause
     re.IGNORECASE,
 )
 _LEAD = re.compile(r"^\W*(?:yes|no|yep|nope|sure|sorry|no need|not quite|unfortunately not|"
@@ -314,17 +318,20 @@ class ClaimVerifier:
         prose = [text for text in texts if not any(row.text == text for row in rows)]
         for clause, row in zip(clauses, attributed, strict=True):
             body = _LEAD.sub("", clause)
-            negated = bool(_NEGATION.search(body))
-            words = [(surface, term) for surface, term in words_of(body)
+            negated = bool(_NEGATION.search(_main_clause(body)))
+            words = [(surface, term) for surface, term in words_of(_uncontracted(body))
                      if not any(ch.isdigit() for ch in term)]
             terms = list(dict.fromkeys(term for _, term in words))
             if not negated:
                 # Denying what the evidence never mentions is an inference from what it lists;
-                # affirming it is not, and "no app" in the evidence does not back "an app".
+                # affirming it is not, and "no app" in the evidence does not back "an app". A
+                # clause with a denial only in a condition ("once tracking hasn't changed")
+                # may use the words of the evidence's conditions too.
+                stated = evidence_terms if _NEGATION.search(body) else affirmed_terms
                 problems += [
                     f"unsupported term '{surface}'" for surface, term in dict.fromkeys(words)
                     if self.is_fact_term(term, surface)
-                    and not self.supported_term(term, affirmed_terms)
+                    and not self.supported_term(term, stated)
                 ]
             else:
                 problems += self._denied_but_stated(body, units)
@@ -414,8 +421,8 @@ class ClaimVerifier:
         content = {term for term in terms if term not in GENERIC_TERMS and term not in names}
         for term in terms:
             opposite = _ANTONYMS.get(term)
-            if opposite is None or term in evidence_terms:
-                continue
+            if opposite is None or self.supported_term(term, evidence_terms):
+                continue  # "orders paid after 2 pm" restates "orders paid later"
             for unit in units:
                 unit_terms = set(tokenize(unit))
                 if opposite in unit_terms and len((content - {term}) & unit_terms) >= 2:
@@ -447,6 +454,13 @@ class ClaimVerifier:
             for value in dict.fromkeys(figure_checks.amounts(clause)) if value not in backed
         ]
         return problems
+
+    def _denies_a_fact(self, clause: str) -> bool:
+        """Whether the clause's negations cover a term that is neither generic nor a name."""
+        scope = " ".join(match.group(0) for match in _NEGATED_SCOPE.finditer(
+            _uncontracted(clause)))
+        return any(term not in GENERIC_TERMS and term not in self.name_terms
+                   for _, term in words_of(scope) if not term.isdigit())
 
     def _rare_terms(self, text: str, names: frozenset[str]) -> set[str]:
         return {term for term in tokenize(text) if term not in names
@@ -596,21 +610,35 @@ class ClaimVerifier:
         # A sentence that lacks one of the clause's rare terms is about something else
         # ("standard shipping to APO addresses" against "express is not available for APO").
         rare = {term for term in facts if self.is_fact_term(term)}
+        if negated and not self._denies_a_fact(clause):
+            return []  # "an adapter, which isn't included": what it denies is no fact of its own
         close = [
-            bool(_NEGATION.search(unit))
-            for unit, candidate, overlap in zip(units, unit_terms, overlaps, strict=True)
-            if overlap >= best - 0.15 and rare <= candidate
+            unit for unit, candidate, overlap in zip(units, unit_terms, overlaps, strict=True)
+            if overlap >= best - 0.15 and rare <= candidate and not unit.endswith("?")
         ]
-        if close and negated not in close:
-            return [f"contradicts the evidence: '{clause.strip()}'"]
-        return []
+        if not close or negated in [bool(_NEGATION.search(_main_clause(u))) for u in close]:
+            return []
+        if any(re.search(r"\bonly\b", unit, re.IGNORECASE) for unit in close):
+            return []  # "can be changed only before it ships" both affirms and denies
+        if not negated and _NEGATION.search(clause) and any(map(_NEGATION.search, close)):
+            # "if the payment isn't confirmed in 48 hours, the order is cancelled" restates
+            # "orders whose payment is not confirmed in 48 hours are cancelled"
+            return []
+        return [f"contradicts the evidence: '{clause.strip()}'"]
 
 
 _NEGATED_SCOPE = re.compile(
     r"(?:\b(?:no|not|never|none|cannot|can't|won't|don't|doesn't|isn't|aren't|without|neither|"
-    r"nor|excluded|except)\b|n't\b)[^.;!?]*",
+    r"nor|excluded|except)\b|n't\b)[^.;!?()]*",
     re.IGNORECASE,
 )
+# A condition or an aside does not make its clause a denial: "cancel the whole order (free as
+# long as it hasn't shipped)", "if it doesn't fit, you can return it".
+_ASIDE = re.compile(r"\([^)]*\)|\b(?:if|as long as|provided|until|once)\b[^,;()]*", re.IGNORECASE)
+
+
+def _main_clause(clause: str) -> str:
+    return _ASIDE.sub(" ", clause)
 
 
 def _affirmed_terms(units: Sequence[str]) -> set[str]:
@@ -706,8 +734,12 @@ def words_of(text: str) -> list[tuple[str, str]]:
     for match in _SURFACE_WORD.finditer(text.lower()):
         surface = match.group(0)
         for term in tokenize(surface):
-            pairs.append((surface, term))
+            if not ("'" in surface and term in _CONTRACTED_ENDINGS):  # "it's", "we'll"
+                pairs.append((surface, term))
     return pairs
+
+
+_CONTRACTED_ENDINGS = frozenset({"s", "re", "d", "ll", "m", "ve", "t"})
 
 
 _FIELD_LINE = re.compile(r"^[A-Za-z][\w ]{0,40}:\s", re.MULTILINE)
@@ -750,13 +782,21 @@ def _units(texts: Sequence[str]) -> list[str]:
     return units
 
 
+_EXCEPTION = re.compile(r"\s+(?:unless|except when|except if)\s+", re.IGNORECASE)
+
+
 def _polarity_parts(units: Sequence[str]) -> list[str]:
     """Evidence units cut where their polarity may change: "not included (needs a 20 W USB-C
-    adapter)" denies the inclusion and affirms the need."""
+    adapter)" denies the inclusion and affirms the need; "free within the US, and there is no
+    restocking fee" affirms one and denies the other. A FAQ answer's "No," answers its question
+    and denies nothing, and what follows "unless" is an exception ("paid by the customer unless
+    we sent the wrong item": not when we sent the wrong item)."""
     parts = []
     for unit in units:
-        parts.extend(part.strip() for part in _POLARITY_BREAK.split(unit) if part.strip())
-    return parts
+        for part in _POLARITY_BREAK.split(_ANSWER_WORD.sub("", unit)):
+            rule, *exceptions = _EXCEPTION.split(part)
+            parts += [rule.strip(), *(f"not {exception.strip()}" for exception in exceptions)]
+    return [part for part in parts if part and part != "not "]
 
 
 # "I can connect you with a colleague.", "Would you like me to put you through to our support

@@ -24,7 +24,8 @@ HEADPHONES = ("Auralis X200 Headphones. sku: AUR-X200\nprice: 249.00\n"
 EARBUDS = ("Auralis Sprint S5 Earbuds. sku: AUR-S5\nprice: 79.00\n"
            "specs: codecs: SBC/AAC; colours: black/white\nwarranty_months: 12")
 ACCOUNTS = ("Accounts. Changing your email address requires confirming a link sent to the new "
-            "address. Flash sales and clearance prices are excluded from price drop protection.")
+            "address. Flash sales and clearance prices are excluded from price drop protection. "
+            "Orders paid before 2 pm ship the same day. Orders paid later ship the next day.")
 SPLITPAY = "SplitPay. Pay in 4 interest-free instalments, one every 2 weeks. There is no fee."
 KNOWLEDGE = [WATCH, LITE, HEADPHONES, EARBUDS, ACCOUNTS, SPLITPAY]
 NAMES = ["Nimbra Pulse 3 Smartwatch", "Nimbra Pulse 3 Lite Smartwatch", "Auralis X200 Headphones",
@@ -73,6 +74,7 @@ def test_the_longest_name_wins_and_a_tie_goes_to_the_shorter_title():
         ("You'll need to confirm a link sent to your old address.", False),
         ("Flash sale prices are excluded from price drop protection.", True),
         ("Flash sale prices are included in price drop protection.", False),
+        ("Orders paid after 2 pm ship the next day.", True),  # "after" is "later"
     ],
 )
 def test_a_word_swapped_for_its_opposite_is_caught(verifier, answer, ok):
@@ -159,3 +161,35 @@ def test_a_stated_duration_may_be_added_to_the_rows_own():
     derived = derived_figures([row, care], "Care+ adds 24 months, so 36 months in total")
     assert "36 months" in derived and "3 years" in derived
     assert "36 months" not in derived_figures([row, care], "Care+ adds 36 months in total")
+
+
+RETURNS = (
+    "Returns. Returns are free within the United States with our prepaid UPS label, and there is "
+    "no restocking fee. From the UK the customer pays the return shipping unless we sent the "
+    "wrong item. No, the return window is 30 days from delivery and nobody can extend it. If "
+    "tracking hasn't changed for 7 business days, we open an investigation with the carrier."
+)
+
+
+@pytest.mark.parametrize(
+    "answer, ok",
+    [
+        # "and there is no restocking fee" denies the fee, not the free label
+        ("Returns within the US are free with our prepaid UPS label.", True),
+        ("Returns within the United States are not free with our prepaid UPS label.", False),
+        # what follows "unless" is an exception to the rule
+        ("From the UK you pay the return shipping, but not when we sent the wrong item.", True),
+        ("From the UK you pay the return shipping, even when we sent the wrong item.", False),
+        # a FAQ's "No," answers its question and denies nothing
+        ("The return window is 30 days from delivery.", True),
+        ("The return window isn't 30 days from delivery.", False),
+        # a denial inside a condition leaves the clause affirmative
+        ("We open an investigation with the carrier once tracking hasn't changed for 7 business "
+         "days.", True),
+        ("We don't open an investigation with the carrier when tracking hasn't changed for 7 "
+         "business days.", False),
+    ],
+)
+def test_polarity_is_read_per_part_of_a_sentence(verifier, answer, ok):
+    problems = verifier.verify(answer, [RETURNS], "returns?")
+    assert (problems == []) is ok, problems
