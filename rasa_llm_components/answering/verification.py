@@ -343,6 +343,7 @@ class ClaimVerifier:
                 if row is not None:
                     problems += self._other_products_fact(
                         body, words, row, prose, [question, *derived])
+        problems += self._ignored_exceptions(answer, parts)
         if self.min_sentence_coverage:
             problems += self._coverage(answer, _coverage_units(texts), question, derived)
         if question and _YES_LEAD.match(answer):
@@ -453,6 +454,20 @@ class ClaimVerifier:
             f"gives the {name} the price ${value:g}, which its listing does not state"
             for value in dict.fromkeys(figure_checks.amounts(clause)) if value not in backed
         ]
+        return problems
+
+    def _ignored_exceptions(self, answer: str, parts: list[str]) -> list[str]:
+        """"You pay the return shipping, even when the item is defective" against "the customer
+        pays the return shipping, unless the item is defective": the rule is said to hold where
+        the evidence makes an exception."""
+        exceptions = [self.expand(set(tokenize(part))) for part in parts
+                      if part.startswith(_EXCEPTION_MARK)]
+        problems = []
+        for match in _EVEN_WHEN.finditer(answer):
+            facts = {term for _, term in words_of(match.group(1))
+                     if term not in GENERIC_TERMS and term not in self.name_terms}
+            if len(facts) >= 2 and any(facts <= terms for terms in exceptions):
+                problems.append(f"ignores an exception of the evidence: '{match.group(0)}'")
         return problems
 
     def _denies_a_fact(self, clause: str) -> bool:
@@ -783,6 +798,8 @@ def _units(texts: Sequence[str]) -> list[str]:
 
 
 _EXCEPTION = re.compile(r"\s+(?:unless|except when|except if)\s+", re.IGNORECASE)
+_EXCEPTION_MARK = "not "  # an exception's part reads as a denial: "not we sent the wrong item"
+_EVEN_WHEN = re.compile(r"\beven (?:when|if)\s+([^.;,!?]+)", re.IGNORECASE)
 
 
 def _polarity_parts(units: Sequence[str]) -> list[str]:
@@ -795,8 +812,9 @@ def _polarity_parts(units: Sequence[str]) -> list[str]:
     for unit in units:
         for part in _POLARITY_BREAK.split(_ANSWER_WORD.sub("", unit)):
             rule, *exceptions = _EXCEPTION.split(part)
-            parts += [rule.strip(), *(f"not {exception.strip()}" for exception in exceptions)]
-    return [part for part in parts if part and part != "not "]
+            parts += [rule.strip(),
+                      *(f"{_EXCEPTION_MARK}{exception.strip()}" for exception in exceptions)]
+    return [part for part in parts if part and part != _EXCEPTION_MARK]
 
 
 # "I can connect you with a colleague.", "Would you like me to put you through to our support

@@ -165,9 +165,10 @@ def test_a_stated_duration_may_be_added_to_the_rows_own():
 
 RETURNS = (
     "Returns. Returns are free within the United States with our prepaid UPS label, and there is "
-    "no restocking fee. From the UK the customer pays the return shipping unless we sent the "
-    "wrong item. No, the return window is 30 days from delivery and nobody can extend it. If "
-    "tracking hasn't changed for 7 business days, we open an investigation with the carrier."
+    "no restocking fee. From the UK the customer pays the return shipping unless the item is "
+    "defective or we sent the wrong item. No, the return window is 30 days from delivery and "
+    "nobody can extend it. If tracking hasn't changed for 7 business days, we open an "
+    "investigation with the carrier."
 )
 
 
@@ -180,6 +181,7 @@ RETURNS = (
         # what follows "unless" is an exception to the rule
         ("From the UK you pay the return shipping, but not when we sent the wrong item.", True),
         ("From the UK you pay the return shipping, even when we sent the wrong item.", False),
+        ("Customers in the UK pay the return shipping, even if the item is defective.", False),
         # a FAQ's "No," answers its question and denies nothing
         ("The return window is 30 days from delivery.", True),
         ("The return window isn't 30 days from delivery.", False),
