@@ -130,6 +130,7 @@ _FUTURE_PLANS = re.compile(
 )
 _GRANT_WORDS = re.compile(r"\b(refund\w*|discount\w*|credit\w*|waive\w*|exception\w*|free|"
                           r"difference|compensat\w*|voucher\w*)\b", re.IGNORECASE)
+_ANSWER_PREFACE = re.compile(r"^(?:the\s+)?(?:short\s+)?answer(?:\s+is)?\s*:\s*", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 # A question of its own within a message ("... If not, how long does standard take?").
 _QUESTION_PART = re.compile(
@@ -1037,6 +1038,9 @@ class GroundedAnswerer:
         text = re.split(r"\n\s*\n", text)[0]  # the REST channel splits text on blank lines
         text = re.sub(r"\s+", " ", text).strip()
         text = _OFFER_QUESTION.sub("", text).strip()
+        text = _ANSWER_PREFACE.sub("", text)  # "The answer is: No, ..." -> "No, ..."
+        if text[:1].islower():
+            text = text[0].upper() + text[1:]
         limit = int(self.config["max_answer_chars"])
         if len(text) > limit:
             text = text[:limit]
@@ -1076,6 +1080,8 @@ class GroundedAnswerer:
                 return ["does not answer what the question asks"]
             if self.verifier.denies_its_yes(answer):
                 return ["says yes and denies it"]
+            if self.verifier.answers_the_other_way(answer, evidence.extractive):
+                return ["answers yes or no the other way from the best evidence"]
             item = self.verifier.leaves_out_the_item_asked(
                 answer, context.question, evidence.extractive)
             if item:

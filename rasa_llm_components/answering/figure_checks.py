@@ -100,8 +100,54 @@ def check_figures(answer: str, clauses: Sequence[str], evidence: Sequence[str],
     for sentence in re.split(r"(?<=[.!?])\s+", answer):
         problems += arithmetic(sentence)
         problems += thresholds(sentence, question)
+        problems += windows(sentence, question)
     for clause in clauses:
         problems += comparison(clause)
+    return problems
+
+
+_DAYS = {"day": 1.0, "week": 7.0, "month": 30.44, "year": 365.25}
+_SPAN = r"(\d+(?:\.\d+)?)[\s-](day|week|month|year)s?\b"
+# "you're still within the 30-day return window", "at 35 days you're past the 30-day window"
+_POSITION = re.compile(
+    r"\b(?:still|you'?re|you are|it'?s|it is|that'?s|that is|is|are)\s+(?:still\s+)?(?:well\s+)?"
+    r"(within|inside|in|past|outside|beyond|over)\s+(?:the|your|its|their)\s+(?:first\s+)?"
+    + _SPAN, re.IGNORECASE)
+# "... within the first 12 months, and 18 months is still within that"
+_BACK_POSITION = re.compile(_SPAN + r"\s+(?:is|are)\s+(?:still\s+)?(?:well\s+)?"
+                            r"(within|inside|past|outside|beyond|over)\s+(?:that|it|this)\b",
+                            re.IGNORECASE)
+_WINDOW = re.compile(r"\b(?:within|in|inside|of)\s+(?:the\s+)?(?:first\s+)?" + _SPAN + "|"
+                     + r"\b" + _SPAN + r"\s+(?:return\s+|warranty\s+)?(?:window|period|limit)",
+                     re.IGNORECASE)
+_ELAPSED = re.compile(r"\b(?:at|after|been|for)\s+(?:about\s+|around\s+)?" + _SPAN, re.IGNORECASE)
+
+
+def windows(sentence: str, question: str = "") -> list[str]:
+    """Where the answer places the customer against a time window must match the time the
+    customer gives: "it's been 35 days" is not "still within the 30-day return window"."""
+    elapsed = [float(value) * _DAYS[unit.lower()] for value, unit in
+               re.findall(_SPAN, question, re.IGNORECASE)]
+    elapsed += [float(m.group(1)) * _DAYS[m.group(2).lower()] for m in _ELAPSED.finditer(sentence)]
+    claims = [(m.group(1).lower(), float(m.group(2)) * _DAYS[m.group(3).lower()], m.group(0))
+              for m in _POSITION.finditer(sentence)]
+    for match in _BACK_POSITION.finditer(sentence):
+        earlier = list(_WINDOW.finditer(sentence[: match.start()]))
+        if earlier:
+            value, unit = earlier[-1].group(1, 2) if earlier[-1].group(1) else \
+                earlier[-1].group(3, 4)
+            elapsed.append(float(match.group(1)) * _DAYS[match.group(2).lower()])
+            claims.append((match.group(3).lower(), float(value) * _DAYS[unit.lower()],
+                           match.group(0)))
+    problems = []
+    for side, window, text in claims:
+        others = [days for days in elapsed if abs(days - window) > 0.5]
+        if not others:
+            continue
+        inside = side in ("within", "inside", "in")
+        if (inside and any(days > window for days in others)) or (
+                not inside and all(days < window for days in others)):
+            problems.append(f"wrong conclusion from the window: '{text}'")
     return problems
 
 

@@ -371,8 +371,9 @@ class ClaimVerifier:
         def restates(text: str, left_out: set[str] = frozenset()) -> bool:
             # hedges and courtesy ("unfortunately", "currently") restate nothing
             terms = {term for term in tokenize(_uncontracted(_LEAD.sub("", text)))
-                     if not (left_out and (term in left_out or len(term) == 1
-                                           or _NUMBER_WORD.fullmatch(term)))
+                     if term not in _CONTRACTED_ENDINGS and not _DURATION_WORD.fullmatch(term)
+                     and not (left_out and (term in left_out or len(term) == 1
+                                            or _NUMBER_WORD.fullmatch(term)))
                      } - asked - _HEDGE_TERMS
             if not terms:
                 return True
@@ -386,7 +387,8 @@ class ClaimVerifier:
 
         problems = []
         for sentence in re.split(r"(?<=[.!?])\s+", answer.strip()):
-            clauses = _clauses(sentence)
+            clauses = [piece for clause in _clauses(sentence)
+                       for piece in _CONDITION.split(clause) if piece.strip()]
             if restates(sentence) or (len(clauses) > 1 and all(
                     restates(clause, self.name_terms | computed) for clause in clauses)):
                 continue
@@ -558,6 +560,15 @@ class ClaimVerifier:
         clauses = _clauses(answer)
         return bool(clauses and _YES_LEAD.match(answer) and _NEGATION.search(clauses[0]))
 
+    @staticmethod
+    def answers_the_other_way(answer: str, fallback: str) -> bool:
+        """"No, the return window is 30 days ..." where the answer shown otherwise begins "Yes,
+        opened items can be returned": the opposite yes or no, found in another passage. (A
+        strong model may answer "does it have to be sealed?" with a right "No", so only a small
+        model's answers are held to it.)"""
+        return bool((_NO_LEAD.match(answer) and _YES_LEAD.match(fallback))
+                    or (_YES_LEAD.match(answer) and _NO_LEAD.match(fallback)))
+
     def leaves_out_the_item_asked(self, answer: str, question: str,
                                   fallback: str) -> str | None:
         """The most specific thing the question asks about ("does the x200 support ldac?"),
@@ -694,6 +705,10 @@ _HEDGE_TERMS = frozenset(tokenize(
     "unfortunately sadly currently afraid sorry happy glad great good news really actually "
     "definitely certainly absolutely course"
 ))
+# "30-day", "24month": the figure and the unit are terms of their own
+_DURATION_WORD = re.compile(r"\d+-?(?:minute|hour|day|week|month|year)s?")
+# "..., as long as they're complete": a condition restates a sentence of its own
+_CONDITION = re.compile(r",?\s+\b(?:as long as|provided that|unless|if)\b\s+", re.IGNORECASE)
 _ARITHMETIC_TERMS = frozenset(tokenize("together total combined overall altogether sum save "
                                        "saving difference covered come comes"))
 # The sentence coverage of `claim_check: strict`, chosen on the DEV pairs.

@@ -8,7 +8,7 @@ import pytest
 
 from rasa_llm_components.answering.attribution import catalog_rows, named_row
 from rasa_llm_components.answering.fact_guard import FactGuard
-from rasa_llm_components.answering.figure_checks import derived_figures
+from rasa_llm_components.answering.figure_checks import derived_figures, windows
 from rasa_llm_components.answering.verification import (
     ClaimVerifier,
     KnowledgeVocabulary,
@@ -195,3 +195,35 @@ RETURNS = (
 def test_polarity_is_read_per_part_of_a_sentence(verifier, answer, ok):
     problems = verifier.verify(answer, [RETURNS], "returns?")
     assert (problems == []) is ok, problems
+
+
+@pytest.mark.parametrize(
+    "answer, question, wrong",
+    [
+        ("At 35 days you're still inside the 30-day return window.", "it's been 35 days", True),
+        ("No, at 35 days you're past the 30-day return window.", "it's been 35 days", False),
+        ("You're still within the 30-day window, so return it.", "bought it 6 weeks ago", True),
+        ("You're past the 30-day window.", "got it 3 days ago", True),
+        ("You're still within the 24-month warranty.", "i bought it 2 months ago", False),
+        ("Returns are accepted within 30 days of delivery.", "its been 40 days", False),  # a rule
+        ("Cover applies within the first 12 months, and 18 months is still within that.",
+         "battery died after 18 months", True),
+        ("Cover applies within the first 12 months, and 18 months is past that.",
+         "battery died after 18 months", False),
+    ],
+)
+def test_the_customers_time_against_a_window(answer, question, wrong):
+    assert bool(windows(answer, question)) is wrong
+
+
+def test_a_condition_restates_a_sentence_of_its_own():
+    evidence = ["Returns. Items must be complete (all accessories, cables and manuals) and free "
+                "of damage caused after delivery. Opened items can be returned within 30 days."]
+    verifier = ClaimVerifier(FactGuard([]), KnowledgeVocabulary.build(evidence),
+                             min_sentence_coverage=0.4)
+    answer = ("Yes, opened items can be returned within 30 days, as long as they're complete "
+              "(all accessories, cables and manuals) and free of damage.")
+    assert verifier.verify(answer, evidence, "can i return it opened?") == []
+    invented = ("Yes, opened items can be returned within 30 days, as long as you bring the "
+                "receipt to a partner store near you.")
+    assert verifier.verify(invented, evidence, "can i return it opened?") != []

@@ -858,3 +858,26 @@ def test_what_the_bot_said_about_another_product_supports_no_claim_about_this_on
     result = asyncio.run(answerer.answer(ConversationContext("is it waterproof?",
                                                              history=history)))
     assert result.kind == "generated", result.unsupported
+
+
+class _SmallModel(ScriptedBackend):
+    name = "llamacpp"  # held to the checks of the embedded model
+
+
+def test_a_preface_before_the_answer_is_dropped(index, guard):
+    result, _ = _answer(
+        index, guard, "The answer is: yes, shipping to Canada takes 5 to 8 business days.",
+        "Do you ship to Canada?",
+    )
+    assert result.kind == GENERATED
+    assert result.text.startswith("Yes, shipping to Canada")
+
+
+def test_a_small_models_no_against_the_evidences_yes_is_replaced(shop_index, shop_guard):
+    # a true sentence of another passage, led by the opposite of what the best passage answers
+    reply = "No, the return window is 30 days from delivery and nobody at VoltNest can extend it."
+    answerer = GroundedAnswerer(shop_index, _SmallModel(reply), shop_guard, {})
+    question = "can you return stuff after you opened the box or does it have to be sealed"
+    result = asyncio.run(answerer.answer(ConversationContext(question)))
+    assert result.kind == EXTRACTIVE
+    assert result.text.startswith("Yes") and "pened" in result.text
