@@ -27,12 +27,17 @@ class CatalogRow:
     text: str
 
 
+def is_row(text: str) -> bool:
+    """Whether an evidence text is a table row: three "field: value" lines or more."""
+    return len(_FIELD_LINE.findall(text)) >= 3
+
+
 def catalog_rows(texts: Sequence[str]) -> list[CatalogRow]:
-    """The evidence texts that are catalog rows ("field: value" lines), titled by the words
-    before the first ". " ("Nimbra Pulse 3 Smartwatch. sku: ...")."""
+    """The evidence texts that are catalog rows, titled by the words before the first ". "
+    ("Nimbra Pulse 3 Smartwatch. sku: ...")."""
     rows = []
     for text in texts:
-        if len(_FIELD_LINE.findall(text)) >= 3 and ". " in text:
+        if is_row(text) and ". " in text:
             title = tuple(_WORD.findall(text.split(". ", 1)[0].lower()))
             if title:
                 rows.append(CatalogRow(title, text))

@@ -11,7 +11,12 @@
 - polarity: a clause that denies what its best-matching evidence sentences affirm (or the
   reverse), a refusal the evidence contradicts ("you cannot split the payment"), and a leading
   "yes" to a question about something the evidence does not state;
-- figures (`figure_checks`): units, ranges, stock, comparisons, sums and thresholds;
+- figures (`figure_checks`): units, ranges, stock, comparisons, sums, thresholds and where the
+  customer stands against a time window;
+- attribution (`attribution`): with several products in the evidence, a clause about one of them
+  holds to that product's row ("the Lite also has NFC" is no fact when only the Pulse 3 has it);
+- opposites and exceptions: a word swapped for its opposite ("old address" for "new address"),
+  a rule said to hold "even when" the evidence makes an exception ("unless it is defective");
 - with `min_sentence_coverage` (`claim_check: strict`), each sentence must restate one evidence
   sentence: that share of its own terms must come from it.
 
@@ -33,7 +38,12 @@ from pathlib import Path
 from typing import Any
 
 from rasa_llm_components.answering import figure_checks
-from rasa_llm_components.answering.attribution import CatalogRow, catalog_rows, rows_of_clauses
+from rasa_llm_components.answering.attribution import (
+    CatalogRow,
+    catalog_rows,
+    is_row,
+    rows_of_clauses,
+)
 from rasa_llm_components.answering.claim_patterns import YES_NO_QUESTION
 from rasa_llm_components.answering.fact_guard import FactGuard
 from rasa_llm_components.answering.numbers import WORD_NUMBER
@@ -772,15 +782,12 @@ def words_of(text: str) -> list[tuple[str, str]]:
 _CONTRACTED_ENDINGS = frozenset({"s", "re", "d", "ll", "m", "ve", "t"})
 
 
-_FIELD_LINE = re.compile(r"^[A-Za-z][\w ]{0,40}:\s", re.MULTILINE)
-
-
 def _coverage_units(texts: Sequence[str]) -> list[str]:
     """Prose as sentences; a table row ("field: value" lines) whole, since a sentence about a
     product often combines several of its fields."""
     units = []
     for block in texts:
-        if len(_FIELD_LINE.findall(block)) >= 3:
+        if is_row(block):
             units.append(block)
         else:
             units.extend(_units([block]))
