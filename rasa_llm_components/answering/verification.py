@@ -135,7 +135,7 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("weight", "weigh", "weighs", "heavy", "light", "lighter", "heavier"),
     ("colour", "color", "colours", "colors", "black", "white"),
     ("size", "big", "dimension", "dimensions", "small", "large"),
-    ("fast", "speed", "quick", "mb/s"),
+    ("fast", "speed", "quick", "mb/s", "mbps", "gbps"),
     ("shower", "rain", "waterproof", "swim", "swimming", "pool", "ip67", "ip68", "atm"),
     ("subscription", "subscriptions", "subscribe", "cloud"),
     ("sd", "microsd", "storage"),

@@ -227,3 +227,13 @@ def test_a_condition_restates_a_sentence_of_its_own():
     invented = ("Yes, opened items can be returned within 30 days, as long as you bring the "
                 "receipt to a partner store near you.")
     assert verifier.verify(invented, evidence, "can i return it opened?") != []
+
+
+def test_a_rate_in_mbps_is_a_speed():
+    # "speed" is rare in this knowledge, so it states a fact that the evidence must back
+    rare = KnowledgeVocabulary.build(["The charging speed is 20 W.", *["Other text."] * 99])
+    verifier = ClaimVerifier(FactGuard([]), rare)
+    evidence = ["Veltro Braided USB-C Cable. sku: VEL-C2\nprice: 19.00\ndata: USB 2.0 (480 Mbps)"]
+    assert verifier.verify("Data runs at USB 2.0 speed, 480 Mbps.", evidence, "how fast?") == []
+    assert verifier.verify("Data runs at USB 2.0 speed.", evidence[:0] + ["data: USB 2.0"],
+                           "how fast?") != []
