@@ -273,18 +273,29 @@ _BEFORE_BUYING = re.compile(
     r"|\b(?:thinking|thought) (?:about|of) (?:buying|getting|ordering)\b",
     re.IGNORECASE,
 )
+# "can u return stuff once you've opened the box?", "do you take back items that were used?":
+# a question about things in general, not about the customer's own order.
+_GENERAL_OBJECT = re.compile(
+    r"\b(?:can|could|do|does|will|would|are)\s+(?:i|you|u|we|people|customers)\s+"
+    r"(?:still\s+)?(?:return|send back|take back|exchange|swap|refund)\s+"
+    r"(?:stuff|things|items?|an item|something|anything|products?|a product|orders?)\b",
+    re.IGNORECASE,
+)
+_OWN = re.compile(r"\b(?:my|mine|our)\b", re.IGNORECASE)
 # An order number in the message: a request about that order, however it is worded.
 _ORDER_NUMBER = re.compile(r"\b(?:ord\W?)?\d{4,}\b", re.IGNORECASE)
 
 
 def asks_what_if(text: str) -> bool:
     """A question about what would happen ("if it arrives broken, what happens?", "do i have
-    to pay the return shipping?", "can i send it back if i dont like it?") that names no
-    order: the rules answer it."""
+    to pay the return shipping?", "can i send it back if i dont like it?", "can u return stuff
+    once it's opened?") that names no order: the rules answer it."""
     text = text or ""
     return bool(
         _WHAT_IF.search(text) or (
             _CONDITIONAL.search(_NO_CASE.sub(" ", text)) and not _ASKS_FOR_TASK.search(text))
+        or (_GENERAL_OBJECT.search(text) and not _OWN.search(text)
+            and not _ASKS_FOR_TASK.search(text))
     ) and not _ORDER_NUMBER.search(text)
 
 

@@ -125,6 +125,11 @@ def test_asks_what_if():
     assert not asks_what_if("i'd like to return the cable, can i do it if i lost the box?")
     assert not asks_what_if("can i return the kettle if thats ok")
     assert not asks_what_if("if it's still possible can i cancel my order")
+    # things in general, not the customer's own
+    assert asks_what_if("hey, can u return stuff once you've opened the box?")
+    assert asks_what_if("do you take back items that were used for a day?")
+    assert not asks_what_if("can i return items from my last order?")
+    assert not asks_what_if("i want to return something please")
 
 
 @pytest.mark.parametrize(
