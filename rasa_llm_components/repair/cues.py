@@ -276,7 +276,7 @@ _BEFORE_BUYING = re.compile(
 # "can u return stuff once you've opened the box?", "do you take back items that were used?":
 # a question about things in general, not about the customer's own order.
 _GENERAL_OBJECT = re.compile(
-    r"\b(?:can|could|do|does|will|would|are)\s+(?:i|you|u|we|people|customers)\s+"
+    r"(?<!how )\b(?:can|could|do|does|will|would|are)\s+(?:i|you|u|we|people|customers)\s+"
     r"(?:still\s+)?(?:return|send back|take back|exchange|swap|refund)\s+"
     r"(?:stuff|things|items?|an item|something|anything|products?|a product|orders?)\b",
     re.IGNORECASE,

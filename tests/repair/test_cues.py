@@ -130,6 +130,7 @@ def test_asks_what_if():
     assert asks_what_if("do you take back items that were used for a day?")
     assert not asks_what_if("can i return items from my last order?")
     assert not asks_what_if("i want to return something please")
+    assert not asks_what_if("how do i return something")  # how to do the task: a request
 
 
 @pytest.mark.parametrize(
