@@ -576,6 +576,12 @@ class OrderFormValidation(ShopFormValidationAction, ABC):
         """
         text = as_text(slot_value)
         if is_address_number(tracker, text):
+            # "change the address of 10021 to 88 Lake St, Oak Park, IL 60302": the slot took
+            # the last number, the ZIP code; the order id is the other one
+            given = next((value for value in entity_values(tracker, "order_id")
+                          if not is_address_number(tracker, value)), None)
+            if given is not None:
+                return as_text(given), None
             return None, slot_before_latest_message(tracker, "order_id")
         return (text or None), None
 

@@ -43,6 +43,7 @@ from actions.common import (
 )
 from actions.formatting import CANCELLATION_REFUND_BUSINESS_DAYS, describe_order, money
 from rasa_llm_components.repair.choices import choice_message
+from rasa_llm_components.repair.cues import says_yes
 
 UTTER_CANCEL_NOT_CONFIRMED = "utter_cancel_not_confirmed"
 UTTER_INVALID_ADDRESS = "utter_invalid_address"
@@ -201,8 +202,9 @@ class ActionCancelOrder(ShopAction):
     def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        if latest_intent(tracker) != "affirm":
-            # Only ever cancel right after an explicit "yes" to the confirmation question.
+        if latest_intent(tracker) != "affirm" and not says_yes(latest_text(tracker)):
+            # Only ever cancel right after an explicit "yes" to the confirmation question (the
+            # classifier's, or a clear one in more words: "yes the whole thing, kettle too").
             dispatcher.utter_message(response=UTTER_CANCEL_NOT_CONFIRMED)
             return []
         with open_repository() as repository:

@@ -89,7 +89,8 @@ _LEADING_CHATTER = re.compile(
     r")[\s,:;.!\-\u2013\u2014]*"
 )
 _TRAILING_CHATTER = re.compile(
-    r"(?i)(?:[\s,;.!\-\u2013\u2014]+(?:please|thanks|thank you|thx|cheers|sorry))?[\s,;.!]*$"
+    r"(?i)(?:[\s,;.!\-\u2013\u2014]+(?:please|thanks|thank you|thx|cheers|sorry|instead))?"
+    r"[\s,;.!]*$"
 )
 
 
@@ -180,6 +181,10 @@ def clean_address(text: str | None) -> str:
             word.rstrip(":").replace("’", "'") in _CHATTER_WORDS for word in prefix_words
         ):
             cleaned = cleaned[start:]
+            if re.search(r"(?i)\bto\s*$", prefix):
+                # "could you send it to 5 Elm Rd, ...? we moved": the question mark ends the
+                # request, and what follows it is no part of the address
+                cleaned = cleaned.split("?")[0]
     elif start is None:  # no recognisable street: strip the usual openings only
         previous = None
         while previous != cleaned:  # "oops, sorry, it's ..."

@@ -311,6 +311,18 @@ def test_cancel_paid_order_after_confirmation():
     assert row.status == "cancelled" and row.cancelled_at is not None
 
 
+@pytest.mark.parametrize(
+    ("text", "cancelled"),
+    [("yes the whole thing, kettle too", True), ("yes but only the kettle", False)],
+)
+def test_cancel_after_a_yes_in_more_words_only_when_it_leaves_nothing_open(text, cancelled):
+    tracker = make_tracker(EMMA, text, "inform", slots={"order_id": "ORD-10003"})
+    messages, _ = run_action(ActionCancelOrder(), tracker)
+    assert (order_row("ORD-10003").status == "cancelled") is cancelled
+    if not cancelled:
+        assert responses(messages) == ["utter_cancel_not_confirmed"]
+
+
 def test_cancel_refused_for_shipped_order():
     tracker = make_tracker(EMMA, "yes", "affirm", slots={"order_id": "ORD-10002"})
     messages, _ = run_action(ActionCancelOrder(), tracker)

@@ -517,6 +517,22 @@ def test_change_address_form_takes_the_address_and_not_its_zip():
     assert messages == []  # no "order not found", no order of Liam's described
 
 
+def test_order_id_and_address_in_the_request_that_starts_the_form():
+    # the slot mapping took the last number, the ZIP code; the order is the other one
+    text = "Could you change the delivery address of 10006 to 5 Elm Rd, Springfield, IL 62704?"
+    messages, events = form_turn(
+        ValidateChangeAddressForm(),
+        EMMA,
+        text,
+        {"order_id": "62704"},
+        intent="change_address",
+        entities=zip_entity(text, "10006") + zip_entity(text, "62704"),
+    )
+    assert slot_events(events) == {"new_address": PENDING_ADDRESS, "order_id": "ORD-10006"}
+    assert address_draft(EMMA) == "5 Elm Rd, Springfield, IL 62704"
+    assert "Order ORD-10006" in texts(messages)
+
+
 def test_address_typed_during_the_return_form_keeps_the_order():
     text = "it went to my old address 5 Elm Rd, Springfield, IL 62704 and arrived broken"
     history = [

@@ -42,6 +42,15 @@ CATALOG = load_catalog()
             "5 Elm Rd, Springfield, IL 62704",
         ),
         ("oops, sorry, it's 5 Elm, Springfield 62704", "5 Elm, Springfield 62704"),
+        # the request's own question mark and "instead" are no part of it
+        (
+            "Could you change the delivery address of 10021 to 88 Lake St, Oak Park, IL 60302?",
+            "88 Lake St, Oak Park, IL 60302",
+        ),
+        ("please send it to 19 Birch Road, Evanston, IL 60201 instead.",
+         "19 Birch Road, Evanston, IL 60201"),
+        ("is it possible to redirect order #10006 to 1420 Lakeshore Blvd, Cleveland, OH 44114? "
+         "We're staying with my mom.", "1420 Lakeshore Blvd, Cleveland, OH 44114"),
         # a word of assent before it ("fine." after the bot said it is a bot)
         ("fine. 221b baker street, london NW1 6XE", "221b baker street, london NW1 6XE"),
         ("alright its 12 harbor street, portland ME 04101", "12 harbor street, portland ME 04101"),
@@ -73,6 +82,7 @@ def test_clean_address_keeps_only_the_address(typed, address):
         "I don't know it by heart",
         "what's the status of ORD-10001, please?",
         "my zip is 62704",
+        "is 5 Elm Rd, Springfield, IL 62704 ok?",
         "ORD-10006",
         "",
         None,

@@ -187,6 +187,11 @@ _CUSTOMER_WORDS = (
         re.IGNORECASE), "pay in instalments"),
     (re.compile(r"\b(?:customs(?: fees| charges| duty| duties)?|(?:fees|charges) at the door)\b",
                 re.IGNORECASE), "import duties and VAT"),
+    # "your customer service people", "a real person": the support colleagues
+    (re.compile(r"\b(?:customer (?:service|care|support)"
+                r"(?: (?:people|team|reps?|agents?|staff))?"
+                r"|(?:service|support) (?:reps?|agents?|people|staff)"
+                r"|real (?:person|people|human)s?)\b", re.IGNORECASE), "human colleagues support"),
 )
 _RETURN_WORD = re.compile(r"\breturn", re.IGNORECASE)
 # "what is your return policy", "how do returns work": the passage's summary answers it, not
@@ -824,7 +829,9 @@ class GroundedAnswerer:
             text, ids = self._with_own_fact(text, ids, ranked, rows, asked)
         else:
             text, ids = self._extractive(ranked, products, asked)
-        if len(products) < 2:
+        if len(products) < 2 and defect is None:
+            # (a fault's answer is the warranty's, whatever else its sentences ask: "are you
+            # kidding me. what happens if it dies next month")
             # the earlier question a names-only follow-up borrowed is no part of its own
             parts_of = context.question if names_only else asked
             text, ids = self._answer_each_part(parts_of, chosen, ranked, products, text, ids)

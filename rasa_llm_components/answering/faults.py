@@ -18,7 +18,8 @@ _FAULT = re.compile(
     r"|(?<!\bim )(?<!\bam )(?<!\bso )(?<!\bi'm )broke\b"
     r"(?! (?:uni|college|student|af|lol|lmao|haha|rn|atm|right now|these days|this month)\b)"
     r"|(?:does ?n[o']?t|do ?n[o']?t|is ?n[o']?t|not) (?:work|working|turn on|charge|charging)"
-    r"|won'?t (?:charge|turn on|switch on|work|connect|pair|start|heat|power on)|dead|died"
+    r"|won'?t (?:charge|turn on|switch on|work|connect|pair|start|heat|power on)|dead|died|dies"
+    r"|stops? (?:working|charging|heating)"
     r"|cracked|malfunction\w*|keeps? (?:disconnecting|dropping|crashing|turning off))\b",
     re.IGNORECASE,
 )

@@ -143,6 +143,7 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("loud", "louder", "loudest", "output", "watts", "volume", "db", "decibel", "decibels"),
     ("quiet", "quieter", "noise", "db", "decibel", "decibels"),
     ("cord", "cable", "lead"),
+    ("mic", "mics", "microphone", "microphones"),
     ("connected", "multipoint", "pairing", "pair", "devices"),
     ("stock", "available", "availability", "in-stock"),
     ("warranty", "guarantee", "coverage", "covered", "cover"),

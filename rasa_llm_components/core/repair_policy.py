@@ -68,6 +68,7 @@ logger = logging.getLogger(__name__)
 
 LEARNED_FILE = "learned_responses.json"
 DECLINES_FILE = "learned_declines.json"
+ACCEPTS_FILE = "learned_accepts.json"
 RASA_CONTROL_INTENTS = frozenset({USER_INTENT_RESTART, USER_INTENT_BACK, USER_INTENT_SESSION_START})
 DOMAIN_SNIPPET = "rasa_llm_components/repair/domain.yml"
 
@@ -134,10 +135,11 @@ class ConversationRepairPolicy(Policy):
         featurizer: Any = None,
         learned: dict[str, tuple[str, ...]] | None = None,
         declines: dict[str, tuple[str, ...]] | None = None,
+        accepts: dict[str, tuple[str, ...]] | None = None,
     ) -> None:
         super().__init__(config, model_storage, resource, execution_context, featurizer)
         self.configured = self.validate_config(config)
-        self._use_learned(learned or {}, declines or {})
+        self._use_learned(learned or {}, declines or {}, accepts or {})
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> RepairSettings:
@@ -151,18 +153,21 @@ class ConversationRepairPolicy(Policy):
         if is_cached_output(config):
             return None
         cls.validate_config(config)
-        return None
+        # what a trained model holds: a model cached before a file was added is retrained
+        return ",".join((LEARNED_FILE, DECLINES_FILE, ACCEPTS_FILE))
 
     def _use_learned(
-        self, learned: dict[str, tuple[str, ...]], declines: dict[str, tuple[str, ...]]
+        self, learned: dict[str, tuple[str, ...]], declines: dict[str, tuple[str, ...]],
+        accepts: dict[str, tuple[str, ...]],
     ) -> None:
         """Answers learned from rules and stories (the configured `digressions` override
-        them), and how each confirmation's "no" is answered."""
-        self.learned, self.declines = dict(learned), dict(declines)
+        them), and how each confirmation's "no" and "yes" are answered."""
+        self.learned, self.declines, self.accepts = dict(learned), dict(declines), dict(accepts)
         self.settings = replace(
             self.configured,
             digressions={**self.learned, **self.configured.digressions},
             declines=self.declines,
+            accepts=self.accepts,
         )
 
     @classmethod
@@ -185,10 +190,14 @@ class ConversationRepairPolicy(Policy):
             settings.confirmation_actions,
             settings.deny_intents | settings.cancel_intents,
         )
-        self._use_learned(learn_responses(training_trackers, domain), declines)
+        accepts = learn_answers_after(
+            training_trackers, settings.confirmation_actions, settings.affirm_intents
+        )
+        self._use_learned(learn_responses(training_trackers, domain), declines, accepts)
         with self._model_storage.write_to(self._resource) as directory:
             (directory / LEARNED_FILE).write_text(json.dumps(self.learned), encoding="utf-8")
             (directory / DECLINES_FILE).write_text(json.dumps(self.declines), encoding="utf-8")
+            (directory / ACCEPTS_FILE).write_text(json.dumps(self.accepts), encoding="utf-8")
         logger.info(
             "ConversationRepairPolicy learned answers for %d intents and %d confirmations",
             len(self.learned),
@@ -243,7 +252,7 @@ class ConversationRepairPolicy(Policy):
         learned: dict[str, dict[str, tuple[str, ...]]] = {}
         try:
             with model_storage.read_from(resource) as directory:
-                for name in (LEARNED_FILE, DECLINES_FILE):
+                for name in (LEARNED_FILE, DECLINES_FILE, ACCEPTS_FILE):
                     try:
                         raw = json.loads((directory / name).read_text(encoding="utf-8"))
                     except (ValueError, OSError):
@@ -261,6 +270,7 @@ class ConversationRepairPolicy(Policy):
             execution_context,
             learned=learned.get(LEARNED_FILE),
             declines=learned.get(DECLINES_FILE),
+            accepts=learned.get(ACCEPTS_FILE),
         )
 
     # -- prediction --------------------------------------------------------------------------

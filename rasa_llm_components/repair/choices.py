@@ -212,6 +212,18 @@ def _says_why(after_negation: Sequence[str]) -> bool:
     return bool(words) and words[0] in _UNWANTED_OR_BROKEN
 
 
+_FAVOUR_VERBS = frozenset({"can", "could", "would", "will", "why"})
+_YOU = frozenset({"you", "u", "ya", "we"})
+
+
+def _asks_a_favour(words: Sequence[str], position: int) -> bool:
+    """Whether the negation at `position` asks rather than excludes: "can't you just cancel the
+    car mount" ("can not you"), "why not the car mount", "couldn't we swap it"."""
+    before = words[position - 1] if position else ""
+    after = words[position + 1] if position + 1 < len(words) else ""
+    return before in _FAVOUR_VERBS and (before == "why" or after in _YOU)
+
+
 def _read(text: str, vocabulary: frozenset[str], ignore: Iterable[str]) -> _Reading:
     """Splits the answer into wanted words, unwanted words ("not the cable") and a position."""
     reading = _Reading()
@@ -221,7 +233,8 @@ def _read(text: str, vocabulary: frozenset[str], ignore: Iterable[str]) -> _Read
         if index == 0 and words and words[0] in ("no", "nope"):
             words = words[1:]  # "no, the cable" / "no the cable": a correction, not a negation
         negated_from = next(
-            (position for position, word in enumerate(words) if word in NEGATION_WORDS), None
+            (position for position, word in enumerate(words)
+             if word in NEGATION_WORDS and not _asks_a_favour(words, position)), None
         )
         if negated_from is not None and _says_why(words[negated_from + 1:]):
             negated_from = None

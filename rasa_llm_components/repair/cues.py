@@ -143,12 +143,10 @@ _NO = re.compile(
     r"change|submit))\b",
     re.IGNORECASE,
 )
+_YES_WORDS = (r"(?:yes|yeah|yep|yup|yea|ya|sure|go ahead|do it|please do|proceed|absolutely|"
+              r"definitely|of course|confirm(?:ed)?)\b")
 # A plain "yes" in the same message makes it unclear ("yes keep it" to "shall I cancel?").
-_YES = re.compile(
-    r"\b(?:yes|yeah|yep|yup|yea|ya|sure|go ahead|do it|please do|proceed|absolutely|definitely|"
-    r"of course|confirm(?:ed)?)\b",
-    re.IGNORECASE,
-)
+_YES = re.compile(r"\b" + _YES_WORDS, re.IGNORECASE)
 
 
 def says_no(text: str) -> bool:
@@ -157,6 +155,28 @@ def says_no(text: str) -> bool:
     "yes" beside it."""
     text = text or ""
     return bool(_NO.search(text)) and not _YES.search(text)
+
+
+# A yes that leaves nothing open: first in the message ("yes the whole thing, kettle too", "ok
+# go ahead"), with no "but", "only", "except", "wait" or negation after it ("yes but just the
+# kettle" asks for something else).
+_YES_FIRST = re.compile(r"^\W*(?:(?:ok(?:ay)?|fine|alright|right|then)\b[\s,.!-]*)*" + _YES_WORDS,
+                        re.IGNORECASE)
+_YES_WITH_RESERVATION = re.compile(
+    r"\b(?:but|only|just|except|apart from|besides|wait|hold on|not|no|never|don'?t|dont|"
+    r"doesn'?t|isn'?t|won'?t|can'?t|cannot|instead|rather|unless|if)\b|n't\b",
+    re.IGNORECASE,
+)
+
+
+def says_yes(text: str) -> bool:
+    """A clear "yes" to a yes/no question in more words than the classifier knows ("yes the
+    whole thing, kettle too"): a yes word first, no reservation or negation after it, and no
+    question."""
+    text = text or ""
+    match = _YES_FIRST.search(text)
+    return bool(match) and not _YES_WITH_RESERVATION.search(text[match.end():]) and (
+        "?" not in text) and not says_no(text)
 
 
 def looks_upset(text: str, sentiment: float | None = None, threshold: float = -0.4) -> bool:
@@ -236,6 +256,7 @@ def looks_like_question(text: str) -> bool:
 # what the rules say would happen, not a request to act now.
 _WHAT_IF = re.compile(
     r"\bwhat happens (?:if|when)\b|\bif\b[^.?!]{3,80}?\bwhat (?:happens|then|do i do)\b"
+    r"|\bwhat if\b"
     r"|\bwhat (?:do|would|should|can) i do (?:if|when)\b"
     r"|\b(?:do|would|will) i (?:have|need) to pay\b|\bwho pays\b",
     re.IGNORECASE,

@@ -48,6 +48,7 @@ from rasa_llm_components.repair.cues import (
     opens_with_leaving,
     says_it_corrects,
     says_no,
+    says_yes,
     takes_a_person,
 )
 from rasa_llm_components.repair.settings import CANCEL_RANKING_DEPTH, TASK_SLOT, RepairSettings
@@ -225,6 +226,18 @@ def _offer(case: str, first: str, settings: RepairSettings) -> Plan:
     return Plan(case, [first, settings.response("offer_handoff")])
 
 
+_SENTENCES = re.compile(r"(?<=[.?!])\s+")
+
+
+def _asks_for_an_answer(turn: Turn, settings: RepairSettings) -> bool:
+    """Whether an upset message also asks what the knowledge answers ("seriously? it's one
+    day over. what if it breaks later then")."""
+    return bool(settings.answer_action) and any(
+        asks_what_if(sentence) or asks_for_information(sentence)
+        for sentence in _SENTENCES.split(turn.text)
+    )
+
+
 def _frustrated(turn: Turn, settings: RepairSettings, threshold: float | None = None) -> bool:
     """Angry at the conversation, or a sentiment at or below `threshold` (default: the
     `frustration_threshold` setting)."""
@@ -364,6 +377,15 @@ def _wants_to_cancel(turn: Turn, settings: RepairSettings, free_text: bool) -> b
     return phrase and bool(set(top[:CANCEL_RANKING_DEPTH]) & settings.cancel_intents)
 
 
+def _empathy_and_offer(turn: Turn, settings: RepairSettings) -> Plan:
+    """An apology and the offer of a person, with the knowledge's answer between them when the
+    upset message also asks something."""
+    if _asks_for_an_answer(turn, settings):
+        return Plan("frustration", [settings.response("empathy"), str(settings.answer_action),
+                                    settings.response("offer_handoff")])
+    return _offer("frustration", settings.response("empathy"), settings)
+
+
 def _upset_without_an_answer(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> bool:
     """An upset message inside a form that neither answers its question nor asks to stop,
     to say yes or no, or for a person (those have their own plans)."""
@@ -397,7 +419,7 @@ def _plan_in_form(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> P
                             settings, facts, [])
     if not free_text and _upset_without_an_answer(turn, settings, facts):
         # "wtf i want it cancelled now" after a refusal: not a change of mind, whatever intent
-        return _offer("frustration", settings.response("empathy"), settings)
+        return _empathy_and_offer(turn, settings)
     learned = settings.digressions.get(intent)
     other_task = bool(learned) and facts.is_form(learned[0]) and learned[0] != form
     instead = _instead_form(turn, settings, facts)
@@ -472,7 +494,7 @@ def _plan_in_form(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> P
         _frustrated(turn, settings) and intent in {settings.fallback_intent}
         | settings.question_only_intents
     ):
-        return _offer("frustration", settings.response("empathy"), settings)
+        return _empathy_and_offer(turn, settings)
     filled = [slot for slot in form_slots if turn.slots_filled.get(slot) is not None
               and not (free_text and slot == requested)]
     if (
@@ -527,6 +549,10 @@ def _confirmation_plan(turn: Turn, settings: RepairSettings, facts: DomainFacts)
         return Plan("declined", list(declined), listen_after=not facts.is_form(declined[-1]))
     if intent in settings.affirm_intents:
         return None
+    accepted = settings.accepts.get(question)
+    if accepted and says_yes(turn.text):
+        # "yes the whole thing, kettle too": answered as the rules answer a "yes"
+        return Plan("accepted", list(accepted), listen_after=not facts.is_form(accepted[-1]))
     answer = _digression_answer(turn, settings, facts, settings.digressions.get(intent))
     if answer:  # a question: answer it, then ask for the confirmation again
         return Plan("digression", [*answer, question], {0: _restore(turn, list(changed))})
@@ -589,6 +615,15 @@ def _ended_without_a_question(turn: Turn) -> bool:
     return "?" not in (previous.messages[-1].get("text") or "")
 
 
+def _offered_nothing(turn: Turn) -> bool:
+    """Whether the bot's last reply asked nothing and offered no choice ("Refunds for order
+    ORD-10023: ... refunded to your Mastercard"): a question after it is a new one ("which card
+    did it go to"), not an answer."""
+    previous = turn.previous
+    return _ended_without_a_question(turn) and not any(
+        message.get("buttons") for message in previous.messages)
+
+
 def _runner_up(turn: Turn, intents: frozenset[str]) -> bool:
     """Whether one of `intents` is the message's second intent."""
     return len(turn.ranking) > 1 and turn.ranking[1][0] in intents
@@ -598,6 +633,12 @@ def _plan_outside_form(turn: Turn, settings: RepairSettings, facts: DomainFacts)
     intent = turn.intent or ""
     if intent in settings.handoff_intents and declines_a_human(turn.text):
         return Plan("handoff_declined", [settings.response("no_handoff")])
+    if intent in settings.handoff_intents and settings.answer_action and asks_for_information(
+        turn.text
+    ):
+        # "when are your human agents available": a question about the people, answered from
+        # the knowledge, with the offer of one
+        return Plan("question", [settings.answer_action, settings.response("offer_handoff")])
     if intent in settings.handoff_intents or (
         asks_for_a_person(turn.text)
         and (_offered_handoff(turn, settings) or _runner_up(turn, settings.handoff_intents))
@@ -617,7 +658,11 @@ def _plan_outside_form(turn: Turn, settings: RepairSettings, facts: DomainFacts)
         if intent in settings.deny_intents | settings.cancel_intents:
             return Plan("handoff_declined", [settings.response("no_handoff")])
     if intent in settings.frustration_intents:
-        return _frustration_plan(turn, settings, facts)
+        answer = _request_in_complaint(turn, settings, facts)
+        if not answer and _asks_for_an_answer(turn, settings):
+            # "seriously? it's one day over. what if it breaks later then": the question too
+            answer = (settings.answer_action,)
+        return _frustration_plan(turn, settings, facts, answer)
     learned = settings.digressions.get(intent)
     if (
         _frustrated(turn, settings)
@@ -639,6 +684,11 @@ def _plan_outside_form(turn: Turn, settings: RepairSettings, facts: DomainFacts)
         # "yes thats right" after "Done: order ORD-10045 will be shipped to ...": no task to
         # confirm, nothing misunderstood
         return Plan("acknowledged", [acknowledged])
+    own_order = _own_order_request(turn, settings, facts)
+    if own_order:
+        # "i ordered earbuds a day ago ... when will they arrive?": the customer's order, not
+        # the shipping times in general
+        return Plan("own_order", list(own_order))
     starts_form = bool(learned) and facts.is_form(learned[0])
     if settings.answer_action and (
         (starts_form and asks_for_information(turn.text) and not _names_a_value(turn))
@@ -659,9 +709,10 @@ def _plan_outside_form(turn: Turn, settings: RepairSettings, facts: DomainFacts)
         return Plan("fault", [settings.answer_action])
     if settings.answer_action and intent in settings.slot_intents and (
         looks_like_question(turn.text) and len(turn.text.split()) > 1
-        and (turn.previous is None or (
+        and (turn.previous is None or _offered_nothing(turn) and (
+            # "and the b30?" after the stock of the b30 asks the same task again
             turn.previous.last_action not in facts.custom_actions
-            and _ended_without_a_question(turn)))
+            or not (turn.entities or _FOLLOW_UP.match(turn.text))))
     ):
         # "x200 battery?", "where the hell is my watch": a value with a question, when nothing
         # asked for a value; the runner-up request's answer, else the knowledge's
@@ -681,6 +732,46 @@ def _plan_outside_form(turn: Turn, settings: RepairSettings, facts: DomainFacts)
     if intent in unsure and turn.text.strip() and not looks_like_question(turn.text):
         return fallback_plan(turn, settings, facts)  # not a question for the knowledge base either
     return None
+
+
+# "i ordered ...", "my parcel": the customer's own order; "when", "where": its whereabouts.
+_OWN_PURCHASE = re.compile(
+    r"\b(?:i|we)\s+(?:just\s+|recently\s+|already\s+)?(?:ordered|bought|purchased|paid for)\b"
+    r"|\b(?:my|our)\s+(?:order|package|parcel|delivery|shipment)\b",
+    re.IGNORECASE,
+)
+_PRONOUN = re.compile(r"\b(?:it|they|them)\b", re.IGNORECASE)
+# ("how long do i have to return it" is no question about the order's whereabouts)
+_WHEREABOUTS = re.compile(r"\b(?:when|where|eta|arrive|arriving|get here|ship|shipped)\b",
+                          re.IGNORECASE)
+# A runner-up request at least this likely, and the tasks of this many earlier turns, count.
+_OWN_ORDER_RUNNER_UP = 0.15
+_TASK_TURNS = 3
+
+
+def _own_order_request(turn: Turn, settings: RepairSettings, facts: DomainFacts
+                       ) -> tuple[str, ...]:
+    """How the rules answer the runner-up request (an action that looks the order up) when a
+    question the knowledge would answer asks where or when the customer's own order is: "i
+    ordered earbuds a day ago ... when will they arrive?", or "when is it gonna ship" right
+    after a task about an order."""
+    if not settings.answer_action or not _WHEREABOUTS.search(turn.text):
+        return ()
+    answered = settings.digressions.get(turn.intent or "")
+    if answered and tuple(answered) != (settings.answer_action,):
+        return ()
+    task_lately = any(action in facts.custom_actions or facts.is_form(action)
+                      for previous in turn.previous_turns[-_TASK_TURNS:]
+                      for action in previous.actions)
+    if not (_OWN_PURCHASE.search(turn.text) or (_PRONOUN.search(turn.text) and task_lately)):
+        return ()
+    for name, confidence in turn.ranking[1:3]:
+        learned = settings.digressions.get(name, ())
+        if (name in settings.request_intents and name not in settings.handoff_intents
+                and confidence >= _OWN_ORDER_RUNNER_UP and learned
+                and learned[0] in facts.custom_actions):
+            return tuple(learned)
+    return ()
 
 
 # An unsure message whose runner-up is a task at least this likely, and which names a value

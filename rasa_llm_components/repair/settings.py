@@ -136,6 +136,8 @@ class RepairSettings:
     responses: dict[str, str]
     # learned at training: how the rules answer a "no" to each confirmation action
     declines: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # ... and a "yes"
+    accepts: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def response(self, key: str) -> str:
         return self.responses[key]

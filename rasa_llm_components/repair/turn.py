@@ -145,6 +145,7 @@ def _bot_turns(events: list[Event]) -> list[BotTurn]:
                     "text": event.text,
                     "response": metadata.get("utter_action"),
                     "answer_kind": answer.get("answer_kind"),
+                    "buttons": bool((event.data or {}).get("buttons")),
                 }
             )
     if started:

@@ -237,3 +237,13 @@ def test_a_rate_in_mbps_is_a_speed():
     assert verifier.verify("Data runs at USB 2.0 speed, 480 Mbps.", evidence, "how fast?") == []
     assert verifier.verify("Data runs at USB 2.0 speed.", evidence[:0] + ["data: USB 2.0"],
                            "how fast?") != []
+
+
+def test_mic_is_short_for_microphone():
+    verifier = ClaimVerifier(FactGuard([]))
+    evidence = ["Auralis G9 Gaming Headset. microphone: detachable boom with noise filter"]
+    assert verifier.verify("Yes, the mic on the G9 is detachable.", evidence,
+                           "can u take the mic off?") == []
+    assert verifier.verify("Yes, the mic on the G9 is detachable.",
+                           ["Auralis G9 Gaming Headset. battery_hours: 40"],
+                           "can u take the mic off?") != []

@@ -456,10 +456,35 @@ def test_a_fault_is_answered_with_the_products_warranty_and_how_to_claim(
     assert "warranty" not in asyncio.run(plain.answer(context)).text.split(".")[0]
 
 
+@pytest.mark.parametrize(
+    "question, product",
+    [("are you kidding me. what happens if the soundbar completely dies next month",
+      "Lumora Soundbar 3.1"),
+     ("and what if my wave 2 stops working after a year?", "Tidewell Wave 2 Portable Speaker")],
+)
+def test_a_fault_to_come_is_a_question_for_the_warranty_alone(
+    shop_index, shop_guard, question, product
+):
+    answerer = GroundedAnswerer(shop_index, None, shop_guard,
+                                {"mode": "extractive", "defect_topic": "warranty"})
+    result = asyncio.run(answerer.answer(ConversationContext(question)))
+    assert re.search(rf"{product}.{{0,10}} comes? with a \d+-month warranty", result.text)
+    assert re.search(r"contact support|repair or replacement", result.text, re.IGNORECASE)
+    # nothing else of the product's: the message's other sentences ask nothing
+    assert len(re.findall(re.escape(product), result.text)) == 1
+
+
 def _extractive(shop_index, shop_guard, question: str, history=()):
     answerer = GroundedAnswerer(shop_index, None, shop_guard,
                                 {"mode": "extractive", "defect_topic": "warranty"})
     return asyncio.run(answerer.answer(ConversationContext(question, history=list(history))))
+
+
+def test_customers_words_for_the_support_people_find_their_hours(shop_index, shop_guard):
+    result = _extractive(shop_index, shop_guard,
+                         "what hours are your customer service people around? is anyone there "
+                         "on sunday")
+    assert result.kind == EXTRACTIVE and "Sunday" in result.text and "8 am" in result.text
 
 
 def test_a_short_question_naming_a_policy_word_finds_its_passage(shop_index, shop_guard):

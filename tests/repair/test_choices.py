@@ -99,6 +99,10 @@ def test_negation_sets_candidates_aside():
     assert matched("not the headphones, the cable") == CABLE.value
     assert matched("no, the cable") == CABLE.value  # a correction, not a negation
     assert matched("no the cable") == CABLE.value
+    # a negation that asks a favour names what is wanted
+    assert matched("cant you just cancel the cable part then") == CABLE.value
+    assert matched("couldn't u take back the headphones") == HEADPHONES.value
+    assert matched("why not the cable") == CABLE.value
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from rasa_llm_components.repair.cues import (
     offers_a_person,
     only_asking,
     says_no,
+    says_yes,
     takes_a_person,
 )
 
@@ -207,3 +208,24 @@ def test_offers_and_takes_a_person():
     assert takes_a_person("pls put me through")
     assert not takes_a_person("how do i connect my speaker")
     assert not takes_a_person("no dont connect me to a human")
+
+
+@pytest.mark.parametrize(
+    ("text", "yes"),
+    [
+        ("yes the whole thing, kettle too", True),
+        ("ok go ahead", True),
+        ("Yep, do it.", True),
+        ("sure, cancel it", True),
+        ("yes but only the kettle", False),
+        ("yes cancel everything except the case", False),
+        ("yes, wait", False),
+        ("yes?", False),
+        ("yes dont", False),
+        ("nope", False),
+        ("i guess", False),
+        ("no problem, go ahead", False),
+    ],
+)
+def test_says_yes(text, yes):
+    assert says_yes(text) is yes

@@ -287,6 +287,7 @@ def test_fed_up_with_the_conversation_at_a_free_text_question_is_no_answer() -> 
 CONFIRMING = replace(
     repair_settings({"confirmation_actions": ["utter_confirm_cancel"]}),
     declines={"utter_confirm_cancel": ("utter_order_kept",)},
+    accepts={"utter_confirm_cancel": ("action_cancel_order",)},
 )
 
 
@@ -469,6 +470,22 @@ def test_a_no_in_other_words_at_a_confirmation_is_answered_as_the_rules_answer_a
     assert plan is not None and plan.case == "not_understood"
 
 
+def test_a_yes_in_more_words_at_a_confirmation_is_answered_as_the_rules_answer_a_yes() -> None:
+    for text, intent in [("yes the whole thing, kettle too", "inform"),
+                         ("ok go ahead, i'll order elsewhere", "nlu_fallback")]:
+        plan = plan_turn(_at_confirmation(text, intent, 0.9), CONFIRMING, FACTS)
+        assert plan is not None and plan.case == "accepted", text
+        assert plan.actions == ["action_cancel_order"], text
+    # a yes with a reservation or a question goes nowhere irreversible: asked again
+    for text in ["yes but only the kettle", "yes, except the case", "yes? what happens then"]:
+        plan = plan_turn(_at_confirmation(text, "inform", 0.9), CONFIRMING, FACTS)
+        assert plan is None or plan.case != "accepted", text
+    # without a learned answer to "yes", not guessed
+    unlearned = replace(CONFIRMING, accepts={})
+    plan = plan_turn(_at_confirmation("yes the whole thing", "inform", 0.9), unlearned, FACTS)
+    assert plan is not None and plan.case == "not_understood"
+
+
 def test_an_action_handing_over_to_the_answer_does_not_end_the_plan() -> None:
     plan = Plan("digression", ["action_product_info", "utter_repair_resume", "return_form"],
                 listen_after=False)
@@ -504,6 +521,11 @@ def test_a_bare_follow_up_after_a_knowledge_answer_is_answered_there() -> None:
     b30 = [{"entity": "product", "value": "Veltro Buds B30", "start": 4, "end": 7}]
     assert after("utter_llm_answer", "the b30", b30) is None
     assert after("action_check_stock", "and the b30?") is None
+    assert after("action_check_stock", "is the b30 in stock?", b30) is None
+    # a question naming nothing, after a task's statement that asked nothing: a new one ("which
+    # card did it go to" after the refund status)
+    plan = after("action_check_stock", "which colour is it")
+    assert plan is not None and plan.case == "question"
 
 
 def test_a_complaint_that_also_asks_for_something_gets_it_answered() -> None:
@@ -527,6 +549,16 @@ def test_a_complaint_that_also_asks_for_something_gets_it_answered() -> None:
         plan = _plan(DialogueStateTracker.from_events("C1001", events), settings)
         assert plan is not None
         assert plan.actions == ["utter_repair_empathy", "utter_repair_offer_handoff"]
+    # a question beside the complaint is answered from the knowledge
+    answering = replace(settings, answer_action="utter_llm_answer")
+    for text in ("seriously? it's one day over. what if it breaks later then",
+                 "worst service ever. how long does a refund take"):
+        events = [ActionExecuted("action_listen"),
+                  _user(text, "complaint", [("complaint", 0.9), ("refund_status", 0.05)])]
+        plan = _plan(DialogueStateTracker.from_events("C1001", events), answering)
+        assert plan is not None
+        assert plan.actions == [
+            "utter_repair_empathy", "utter_llm_answer", "utter_repair_offer_handoff"], text
 
 
 def test_asking_a_person_to_look_at_it_after_an_offer_or_as_runner_up_hands_over() -> None:
@@ -698,3 +730,57 @@ def test_a_turn_knows_whether_the_bot_has_just_asked_something() -> None:
     assert turn is not None and turn.asked
     turn = read_turn(DialogueStateTracker.from_events("C1001", events[:3]))
     assert turn is not None and not turn.asked
+
+
+def test_a_question_about_the_people_is_answered_with_the_offer_of_one() -> None:
+    answering = replace(SETTINGS, answer_action="utter_llm_answer")
+    for text, case in [("when are your human agents available", "question"),
+                       ("can i talk to a human", "handoff")]:
+        events = [ActionExecuted("action_listen"), _user(text, "human_handoff")]
+        plan = _plan(DialogueStateTracker.from_events("C1001", events), answering)
+        assert plan is not None and plan.case == case, text
+    assert plan_turn(read_turn(DialogueStateTracker.from_events("C1001", [
+        ActionExecuted("action_listen"),
+        _user("when are your human agents available", "human_handoff")])), answering,
+        FACTS).actions == ["utter_llm_answer", "utter_repair_offer_handoff"]
+
+
+def test_an_upset_question_inside_a_form_gets_the_answer_too() -> None:
+    text = "are you kidding me. what happens if it completely dies next month"
+    tracker = _in_return_form(_user(text, "complaint", [("complaint", 0.9)]), asked="order_id")
+    plan = _plan(tracker)
+    assert plan is not None and plan.case == "frustration"
+    assert plan.actions == ["utter_repair_empathy", "utter_llm_answer",
+                            "utter_repair_offer_handoff"]
+    # upset without a question: the apology and the offer only
+    tracker = _in_return_form(_user("this is a joke", "complaint", [("complaint", 0.9)]),
+                              asked="order_id")
+    assert _plan(tracker).actions == ["utter_repair_empathy", "utter_repair_offer_handoff"]
+
+
+def test_a_question_about_the_customers_own_order_gets_the_order_looked_up() -> None:
+    settings = repair_settings({
+        "digressions": {"shipping_options": ["utter_llm_answer"],
+                        "order_status": ["action_order_status"]},
+        "request_intents": ["order_status", "shipping_options"],
+    })
+    facts = replace(FACTS, custom_actions=FACTS.custom_actions | {"action_order_status"})
+
+    def plan(text: str, *earlier: Any) -> Plan | None:
+        events = [*earlier, ActionExecuted("action_listen"),
+                  _user(text, "shipping_options",
+                        [("shipping_options", 0.69), ("order_status", 0.26)])]
+        turn = read_turn(DialogueStateTracker.from_events("C1001", events))
+        return plan_turn(turn, settings, facts)
+
+    own = plan("hello. i ordered earbuds a day ago and the site said shipping is quick. when will "
+               "they arrive?")
+    assert own is not None and own.actions == ["action_order_status"]
+    after_task = [ActionExecuted("action_listen"), _user("where is 10045", "order_status"),
+                  ActionExecuted("action_order_status"), BotUttered("Order ORD-10045 is ...")]
+    assert plan("when is it gonna ship btw", *after_task).actions == ["action_order_status"]
+    # shipping in general, or "it" with no order talked about: the knowledge answers
+    for text in ("when do orders ship", "when is it gonna ship btw",
+                 "i bought a kettle, how long do i have to return it?"):
+        result = plan(text)
+        assert result is None or result.actions != ["action_order_status"], text

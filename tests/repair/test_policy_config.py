@@ -156,3 +156,6 @@ def test_learns_how_the_rules_answer_a_no_to_each_confirmation() -> None:
     learned = learn_answers_after([declined, confirmed, elsewhere], ["utter_confirm_cancel"],
                                   ["deny", "stop"])
     assert learned == {"utter_confirm_cancel": ("utter_order_kept",)}
+    accepted = learn_answers_after([declined, confirmed, elsewhere], ["utter_confirm_cancel"],
+                                   ["affirm"])
+    assert accepted == {"utter_confirm_cancel": ("action_cancel_order",)}
