@@ -679,6 +679,12 @@ def _plan_outside_form(turn: Turn, settings: RepairSettings, facts: DomainFacts)
         plan = _confirmation_plan(turn, settings, facts)
         if plan:
             return plan
+    task = _task_behind_a_stop(turn, settings, facts)
+    if task:
+        # "ugh i dont even want it anymore, cant you just cancel it" after an order's status:
+        # read as "stop", but there is nothing to stop; the task it names is meant (its form
+        # still asks before anything changes)
+        return Plan("unsure_request", list(task), listen_after=not facts.is_form(task[-1]))
     acknowledged = settings.optional_response("anything_else")
     if acknowledged and intent in settings.affirm_intents and _ended_without_a_question(turn):
         # "yes thats right" after "Done: order ORD-10045 will be shipped to ...": no task to
@@ -770,6 +776,26 @@ def _own_order_request(turn: Turn, settings: RepairSettings, facts: DomainFacts
         if (name in settings.request_intents and name not in settings.handoff_intents
                 and confidence >= _OWN_ORDER_RUNNER_UP and learned
                 and learned[0] in facts.custom_actions):
+            return tuple(learned)
+    return ()
+
+
+# A "stop" outside any task whose runner-up task is at least this likely means the task.
+_TASK_BEHIND_A_STOP = 0.15
+
+
+def _task_behind_a_stop(turn: Turn, settings: RepairSettings, facts: DomainFacts
+                        ) -> tuple[str, ...]:
+    """How the rules answer the runner-up task (a form) of a "stop" with nothing to stop: no
+    form active, no yes/no question asked, no "never mind" first."""
+    if (turn.intent or "") not in settings.cancel_intents or turn.loop or (
+        _asked_confirmation(turn, settings) or opens_with_leaving(turn.text)
+    ):
+        return ()
+    for name, confidence in turn.ranking[1:2]:
+        learned = settings.digressions.get(name, ())
+        if (name in settings.request_intents and confidence >= _TASK_BEHIND_A_STOP
+                and learned and facts.is_form(learned[0])):
             return tuple(learned)
     return ()
 

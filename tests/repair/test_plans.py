@@ -784,3 +784,26 @@ def test_a_question_about_the_customers_own_order_gets_the_order_looked_up() -> 
                  "i bought a kettle, how long do i have to return it?"):
         result = plan(text)
         assert result is None or result.actions != ["action_order_status"], text
+
+
+def test_a_stop_with_nothing_to_stop_is_the_task_it_names() -> None:
+    settings = repair_settings({
+        "digressions": {"cancel_order": ["cancel_order_form"]},
+        "request_intents": ["cancel_order"],
+    })
+    facts = replace(FACTS, form_slots={**FACTS.form_slots, "cancel_order_form": ["order_id"]})
+
+    def plan(text: str, runner_up: float) -> Plan | None:
+        events = [ActionExecuted("action_listen"), _user("where is my watch", "order_status"),
+                  ActionExecuted("action_check_stock"), BotUttered("ORD-10002 shipped ..."),
+                  ActionExecuted("action_listen"),
+                  _user(text, "stop", [("stop", 1 - runner_up), ("cancel_order", runner_up)])]
+        return plan_turn(read_turn(DialogueStateTracker.from_events("C1001", events)),
+                         settings, facts)
+
+    task = plan("ugh i dont even want it anymore, cant you just cancel it", 0.19)
+    assert task is not None and task.actions == ["cancel_order_form"]
+    # "never mind", or a runner-up too unlikely: nothing is started
+    for text, runner_up in [("never mind, cancel it", 0.3), ("stop", 0.05)]:
+        result = plan(text, runner_up)
+        assert result is None or "cancel_order_form" not in result.actions, text
