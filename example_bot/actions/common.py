@@ -246,6 +246,12 @@ def is_address_number(tracker: Tracker, raw: Any) -> bool:
     return order_id not in order_ids_outside_address(text)
 
 
+def order_id_entity(tracker: Tracker) -> Any:
+    """The latest message's first order_id entity that is no number of an address in it."""
+    return next((value for value in entity_values(tracker, "order_id")
+                 if not is_address_number(tracker, value)), None)
+
+
 def requested_order_id(tracker: Tracker) -> str | None:
     """The order id the customer gave, as typed (normalize_order_id gives its canonical form).
 
@@ -253,8 +259,7 @@ def requested_order_id(tracker: Tracker) -> str | None:
     the latest message (when the NLU missed the entity). A ZIP code or house number in an address
     is never taken for an order id; a slot it overwrote falls back to its earlier value.
     """
-    entities = entity_values(tracker, "order_id")
-    raw = next((value for value in entities if not is_address_number(tracker, value)), None)
+    raw = order_id_entity(tracker)
     if raw is not None:
         return raw
     slot = text_slot(tracker, "order_id")
@@ -578,8 +583,7 @@ class OrderFormValidation(ShopFormValidationAction, ABC):
         if is_address_number(tracker, text):
             # "change the address of 10021 to 88 Lake St, Oak Park, IL 60302": the slot took
             # the last number, the ZIP code; the order id is the other one
-            given = next((value for value in entity_values(tracker, "order_id")
-                          if not is_address_number(tracker, value)), None)
+            given = order_id_entity(tracker)
             if given is not None:
                 return as_text(given), None
             return None, slot_before_latest_message(tracker, "order_id")

@@ -320,6 +320,13 @@ def asks_what_if(text: str) -> bool:
     ) and not _ORDER_NUMBER.search(text)
 
 
+def asks_what_the_knowledge_answers(text: str) -> bool:
+    """Whether one of the message's sentences asks what the rules say or what would happen
+    ("seriously? it's one day over. what if it breaks later then")."""
+    return any(asks_what_if(sentence) or asks_for_information(sentence)
+               for sentence in _SENTENCE_BREAK.split((text or "").strip()))
+
+
 def only_asking(text: str) -> bool:
     """ "just asking, how long do i have?", "i havent bought it yet": the customer wants an
     answer, not the task the words could start or the task under way."""

@@ -36,6 +36,7 @@ from rasa_llm_components.repair.cues import (
     asks_for_a_person,
     asks_for_information,
     asks_what_if,
+    asks_what_the_knowledge_answers,
     declines_a_human,
     is_non_answer,
     looks_fed_up,
@@ -226,16 +227,9 @@ def _offer(case: str, first: str, settings: RepairSettings) -> Plan:
     return Plan(case, [first, settings.response("offer_handoff")])
 
 
-_SENTENCES = re.compile(r"(?<=[.?!])\s+")
-
-
 def _asks_for_an_answer(turn: Turn, settings: RepairSettings) -> bool:
-    """Whether an upset message also asks what the knowledge answers ("seriously? it's one
-    day over. what if it breaks later then")."""
-    return bool(settings.answer_action) and any(
-        asks_what_if(sentence) or asks_for_information(sentence)
-        for sentence in _SENTENCES.split(turn.text)
-    )
+    """Whether an upset message also asks what the knowledge answers."""
+    return bool(settings.answer_action) and asks_what_the_knowledge_answers(turn.text)
 
 
 def _frustrated(turn: Turn, settings: RepairSettings, threshold: float | None = None) -> bool:
