@@ -1,6 +1,7 @@
 """Faithfulness benchmark of the claim verifier on team-written answer pairs.
 
     python -m benchmarks.faithfulness [--pairs data/faithfulness/pairs.yml] [--split dev|test]
+    python -m benchmarks.faithfulness --pairs data/faithfulness/pairs_dev2.yml   # second DEV set
 
 Each pair holds a faithful answer (as a strong LLM would paraphrase the passages) and its twin
 with one wrong or invented fact. The verifier sees the question and the pair's passages, as the

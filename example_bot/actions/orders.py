@@ -13,9 +13,12 @@ from rasa_sdk.types import DomainDict
 from shop import dates
 from shop.address import (
     clean_address,
+    corrected_zip,
     is_plausible_address,
     looks_like_address,
+    with_zip,
 )
+from shop.ids import normalize_order_id
 from shop.references import order_candidates
 from shop.repository import CustomerView, OrderChange, OrderView, ShopRepository
 
@@ -256,6 +259,22 @@ def _new_address(repository: ShopRepository, tracker: Tracker) -> str:
     return clean_address(value)
 
 
+def _address_with_corrected_zip(
+    dispatcher: CollectingDispatcher, tracker: Tracker, text: str
+) -> str | None:
+    """The order's shipping address with the ZIP code the message corrects ("oops the zip is
+    wrong, its 78702" right after an address change, or "just the zip, 78702" when asked for
+    the new address); None when the message corrects no ZIP code or the order has none."""
+    zip_code = corrected_zip(text)
+    order_id = normalize_order_id(requested_order_id(tracker)) if zip_code else None
+    if order_id is None:
+        return None
+    with open_repository() as repository:
+        customer = verified_customer(dispatcher, repository, tracker)
+        order = repository.order(customer.id, order_id) if customer else None
+    return with_zip(order.shipping_address, zip_code) if order else None
+
+
 class _NotShippedOrderFormValidation(OrderFormValidation, ABC):
     """Validates the order_id of the cancel and change-address forms."""
 
@@ -320,7 +339,7 @@ class ValidateChangeAddressForm(_NotShippedOrderFormValidation):
         text = latest_text(tracker)
         if "new_address" in tracker.slots_to_validate() or not looks_like_address(text):
             return {}
-        address = clean_address(text)
+        address = _address_with_corrected_zip(dispatcher, tracker, text) or clean_address(text)
         return {"new_address": address} if is_plausible_address(address) else {}
 
     def validate_new_address(
@@ -332,7 +351,8 @@ class ValidateChangeAddressForm(_NotShippedOrderFormValidation):
     ) -> dict[str, Any]:
         if as_text(slot_value) == PENDING_ADDRESS:  # accepted before, waiting as a draft
             return {"new_address": PENDING_ADDRESS}
-        address = clean_address(as_text(slot_value))
+        address = _address_with_corrected_zip(
+            dispatcher, tracker, as_text(slot_value)) or clean_address(as_text(slot_value))
         if not is_plausible_address(address):
             dispatcher.utter_message(response=UTTER_INVALID_ADDRESS)
             return {"new_address": None}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from rasa_llm_components.repair.cues import corrected_part
+from rasa_llm_components.repair.cues import corrected_part, looks_like_correction
 from shop.ids import find_order_ids
 
 MIN_ADDRESS_LENGTH = 10
@@ -193,6 +193,41 @@ def clean_address(text: str | None) -> str:
                 cleaned = _LEADING_CHATTER.sub("", cleaned, count=1)
     cleaned = _TRAILING_CHATTER.sub("", cleaned)
     return cleaned.strip(" ,;:-\u2013\u2014")
+
+
+_ZIP_WORD = re.compile(r"(?i)\b(?:zip\s*code|zipcode|zip|post\s*code|postcode|postal\s+code)\b")
+_US_ZIP = re.compile(r"\b\d{5}(?:-\d{4})?\b")
+# A ZIP code named as the wrong one: "not 78701", "instead of 78701", "78701 is wrong".
+_REJECTED_ZIP = re.compile(
+    r"(?i)(?:\bnot|\binstead\s+of|\b(?:is|was)n'?t)\s+$|^\s*(?:is|was)\s+(?:wrong|incorrect|a\s+typo)\b"
+)
+
+
+def corrected_zip(text: str | None) -> str | None:
+    """The ZIP code a message corrects on its own: "oops the zip is wrong, its 78702", "sorry,
+    zip should be 78702 not 78701". None when the message has a street too (then it is a whole
+    address), names no ZIP code, or corrects nothing ("my zip 62704" is no address)."""
+    text = text or ""
+    word = _ZIP_WORD.search(text)
+    if word is None or _street_positions(text) or not (
+        looks_like_correction(text) or re.search(r"(?i)\b(?:should be|not)\b", text)
+    ):
+        return None
+    candidates = [
+        match.group() for match in _US_ZIP.finditer(text, word.end())
+        if not _REJECTED_ZIP.search(text[max(0, match.start() - 12):match.start()])
+        and not _REJECTED_ZIP.search(text[match.end():match.end() + 16])
+    ]
+    return candidates[0] if candidates else None
+
+
+def with_zip(address: str, zip_code: str) -> str | None:
+    """The address with its (last) US ZIP code replaced; None when it has none."""
+    found = list(_US_ZIP.finditer(address or ""))
+    if not found:
+        return None
+    last = found[-1]
+    return f"{address[:last.start()]}{zip_code}{address[last.end():]}"
 
 
 def _starts_with_chatter(text: str) -> bool:

@@ -20,6 +20,7 @@ from actions.orders import (
 )
 from actions.returns import ActionRefundStatus, ValidateReturnForm
 from shop import dates
+from shop.address import with_zip
 from shop.db import HandoffTicket, get_engine, session_scope
 from shop.repository import ShopRepository, match_order_item
 from sqlalchemy import select
@@ -551,6 +552,25 @@ def test_address_typed_during_the_return_form_keeps_the_order():
     )
     assert slot_events(events)["order_id"] == "ORD-10001"
     assert slot_events(events)["return_reason"] == text
+    assert "utter_order_not_found" not in responses(messages)
+
+
+def test_a_corrected_zip_code_right_after_the_change_takes_the_orders_address():
+    # "Done: order ORD-10006 will be shipped to ..., IL 62704." then the repair policy runs the
+    # form again: the slot mapping took the ZIP code for an order id
+    shipped_to = order_row("ORD-10006").shipping_address
+    text = "oops sorry the zip is wrong, its 60611"
+    messages, events = form_turn(
+        ValidateChangeAddressForm(),
+        EMMA,
+        text,
+        {"order_id": "60611"},
+        {"order_id": "60611"},
+        entities=zip_entity(text, "60611"),
+        history=[{"event": "slot", "name": "order_id", "value": "ORD-10006"}],
+    )
+    assert slot_events(events) == {"new_address": PENDING_ADDRESS, "order_id": "ORD-10006"}
+    assert address_draft(EMMA) == with_zip(shipped_to, "60611") != shipped_to
     assert "utter_order_not_found" not in responses(messages)
 
 

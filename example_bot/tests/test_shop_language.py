@@ -8,9 +8,11 @@ import pytest
 from shop.address import (
     address_start,
     clean_address,
+    corrected_zip,
     is_plausible_address,
     looks_like_address,
     order_ids_outside_address,
+    with_zip,
 )
 from shop.assortment import closest_alternatives, unsold_mention
 from shop.catalog import load_catalog, mentions
@@ -250,3 +252,25 @@ def test_a_correction_with_commas_and_a_number_is_no_address(text):
 )
 def test_the_reason_a_return_request_already_gives(request_text, reason):
     assert stated_reason(request_text, "Veltro Braided USB-C Cable 2 m") == reason
+
+
+@pytest.mark.parametrize(
+    ("text", "zip_code"),
+    [
+        ("oops sorry the zip is wrong, its 78702", "78702"),
+        ("zip should be 78702 not 78701", "78702"),
+        ("the zip code 78701 is wrong, should be 78702", "78702"),
+        ("wrong zip, i meant 78702-1234", "78702-1234"),
+        ("my zip 62704", None),  # no correction: not an address either
+        ("sorry, 5 Elm Rd, Springfield, IL 62704 zip", None),  # a whole address
+        ("my zip is wrong", None),
+    ],
+)
+def test_a_corrected_zip_code(text, zip_code):
+    assert corrected_zip(text) == zip_code
+
+
+def test_with_zip_replaces_the_last_zip_code():
+    assert with_zip("12 Main St, Austin, TX 78701", "78702") == "12 Main St, Austin, TX 78702"
+    assert with_zip("10001 Ocean Dr, Miami, FL 33139", "33140") == "10001 Ocean Dr, Miami, FL 33140"
+    assert with_zip("Bergstrasse 12, Berlin", "10115") is None

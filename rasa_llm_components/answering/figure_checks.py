@@ -49,7 +49,8 @@ _HIGHER_AT = re.compile(
     re.IGNORECASE,
 )
 ARITHMETIC = re.compile(r"\b(more|less|cheaper|difference|extra|total|together|combined|plus|"
-                        r"saves?|saving|adds?|on top|per|each|altogether)\b", re.IGNORECASE)
+                        r"saves?|saving|adds?|on top|per|each|altogether|longer|shorter|"
+                        r"instal+ments?)\b", re.IGNORECASE)
 _DIFFERENCE = re.compile(rf"({_FIGURE_TEXT})\s+(?:more|less|cheaper|extra)\b", re.IGNORECASE)
 _TOTAL = re.compile(
     rf"({_FIGURE_TEXT})\s*(?:[a-z]+\s+){{0,2}}?(?:\([^)]*\)\s*)?(?:in total|total|altogether|"

@@ -101,7 +101,7 @@ GENERIC_TERMS = frozenset(stem(word) for word in """
     connects cover covers covered manual control controls personal capped cap dollar
     dollars guest checkout extend extended track tracks listed list lists among
     become becomes became otherwise through show shows shown soon straight tonight night
-    morning evening afternoon today tomorrow yesterday
+    morning evening afternoon today tomorrow yesterday range until long
 """.split()) - FACT_TERMS
 
 # A yes/no lead of this many terms or fewer, none of them a fact, states nothing to restate.
@@ -126,7 +126,8 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("colour", "colours", "color", "colors"),
     ("water", "water_resistance", "water-resistant", "resistant", "resistance", "splash", "sweat",
      "rain", "raining", "rainy", "wet"),
-    ("waterproof", "proof", "ip67", "ip68"),
+    ("waterproof", "proof", "protection", "ip67", "ip68"),
+    ("handled", "handles", "processed", "processes"),
     ("tall", "height", "high"),
     ("noise", "anc", "noise_cancelling", "cancelling", "canceling"),
     ("battery", "battery_hours", "charge", "runtime", "last", "lasts"),
@@ -163,6 +164,14 @@ _NEGATION = re.compile(
     r"|wasn't|weren't|haven't|hasn't|without|neither|nor|unavailable|excluded|except)\b|n't\b",
     re.IGNORECASE,
 )
+# Fact words in phrases that state no fact: "in that case", "in exchange", "check your ...".
+_IDIOMS = re.compile(
+    r"\b(?:(?:just\s+)?in\s+(?:that\s+|this\s+|which\s+|any\s+|either\s+)?case|in\s+exchange"
+    r"|as\s+long\s+as|check(?=\s+(?:your|the|its|their|on|out|whether|if|back)\b))\b",
+    re.IGNORECASE,
+)
+# A condition ("unless that's a public holiday") names what the evidence may name in a denial.
+_CONDITION = re.compile(r"\b(?:unless|except (?:if|when|on))\b", re.IGNORECASE)
 _INCLUSION = re.compile(r"\b(?:included|includes?|including|comes? with|in the box)\b",
                         re.IGNORECASE)
 _NOT_INCLUDED = re.compile(r"\b(?:not included|sold separately|not in the box)\b", re.IGNORECASE)
@@ -292,13 +301,15 @@ class ClaimVerifier:
         )
 
     def supported_term(self, term: str, evidence_terms: set[str]) -> bool:
-        if term in evidence_terms or (term.endswith("e") and term[:-1] in evidence_terms):
-            return True
+        if term in evidence_terms or any(
+            term.endswith(ending) and len(term) - len(ending) >= 3
+            and term[:-len(ending)] in evidence_terms for ending in ("e", "d", "ed")
+        ):
+            return True  # "aged" / "age"
         if any(part in evidence_terms for part in re.split(r"[-./]", term) if len(part) > 2):
             return True
         if len(term) >= 5 and any(
-            len(other) >= 5 and (other.startswith(term) or term.startswith(other))
-            for other in evidence_terms
+            len(other) >= 5 and _same_word(term, other) for other in evidence_terms
         ):
             return True  # "replacement" / "replace", "listed" / "listing"
         if term in self._values:
@@ -319,6 +330,7 @@ class ClaimVerifier:
         problems = [f"unsupported {claim}"
                     for claim in unsupported_claims(self.guard, answer, texts + derived, question)]
         evidence_terms = set(tokenize(" ".join(texts)))
+        asked_terms = set(tokenize(_uncontracted(question)))
         affirmed_terms = _affirmed_terms(units)
         parts = _polarity_parts(units)
         part_terms = [self.expand(set(tokenize(part))) for part in parts]
@@ -327,10 +339,13 @@ class ClaimVerifier:
         rows = catalog_rows(texts)
         attributed = rows_of_clauses(clauses, rows) if len(rows) >= 2 else [None] * len(clauses)
         prose = [text for text in texts if not any(row.text == text for row in rows)]
+        named = list({id(row): row for row in attributed if row is not None}.values())
+        compared = named if len(named) >= 2 else rows if len(rows) == 2 else []
         for clause, row in zip(clauses, attributed, strict=True):
             body = _LEAD.sub("", clause)
             negated = bool(_NEGATION.search(_main_clause(body)))
-            words = [(surface, term) for surface, term in words_of(_uncontracted(body))
+            words = [(surface, term)
+                     for surface, term in words_of(_uncontracted(_IDIOMS.sub(" ", body)))
                      if not any(ch.isdigit() for ch in term)]
             terms = list(dict.fromkeys(term for _, term in words))
             if not negated:
@@ -338,7 +353,8 @@ class ClaimVerifier:
                 # affirming it is not, and "no app" in the evidence does not back "an app". A
                 # clause with a denial only in a condition ("once tracking hasn't changed")
                 # may use the words of the evidence's conditions too.
-                stated = evidence_terms if _NEGATION.search(body) else affirmed_terms
+                conditional = _NEGATION.search(body) or _CONDITION.search(body)
+                stated = evidence_terms if conditional else affirmed_terms
                 problems += [
                     f"unsupported term '{surface}'" for surface, term in dict.fromkeys(words)
                     if self.is_fact_term(term, surface)
@@ -347,13 +363,15 @@ class ClaimVerifier:
             else:
                 problems += self._denied_but_stated(body, units)
                 problems += self._unbacked_denial(body, terms, units, _NO_LEAD.match(answer))
-            problems += self._polarity(body, negated, terms, parts, part_terms)
+            problems += self._polarity(body, negated, terms, parts, part_terms, dict(words))
             if not negated:
                 problems += self._included_but_not(body, terms, parts)
                 problems += self._swapped_antonym(body, terms, units, evidence_terms)
                 if row is not None:
                     problems += self._other_products_fact(
                         body, words, row, prose, [question, *derived])
+                problems += self._fact_of_both(body, words, compared, prose)
+                problems += self._invented_list_items(body, evidence_terms, asked_terms)
         problems += self._ignored_exceptions(answer, parts)
         if self.min_sentence_coverage:
             problems += self._coverage(answer, _coverage_units(texts), question, derived)
@@ -468,6 +486,51 @@ class ClaimVerifier:
             for value in dict.fromkeys(figure_checks.amounts(clause)) if value not in backed
         ]
         return problems
+
+    def _fact_of_both(self, clause: str, words: list[tuple[str, str]],
+                      rows: Sequence[CatalogRow], prose: list[str]) -> list[str]:
+        """A feature said of both products ("Both are IP67 and have a speakerphone") must be
+        in the row of each."""
+        if len(rows) < 2 or not _BOTH.search(clause) or _RELATES_PRODUCTS.search(clause):
+            return []
+        problems = []
+        for row in rows:
+            own_terms = _affirmed_terms(_units([row.text, *prose]))
+            problems += [
+                f"says the {' '.join(row.title)} has '{surface}' too, which its listing does "
+                "not state"
+                for surface, term in dict.fromkeys(words)
+                if (surface in FACT_WORDS or term in FACT_TERMS or term in self._values)
+                and term not in self.name_terms and not self.supported_term(term, own_terms)
+            ]
+        return problems
+
+    def _invented_list_items(self, clause: str, evidence_terms: set[str],
+                             asked_terms: set[str]) -> list[str]:
+        """An item of a list whose other items the evidence backs, in words the evidence never
+        uses: "8 presets, a shake reminder, a viewing window, a rotisserie spit"."""
+        items = [item for item in _LIST_SEPARATOR.split(clause) if item.strip()]
+        if len(items) < 3:
+            return []
+        backed, invented = 0, []
+        for item in items:
+            terms = [term for surface, term in words_of(item)
+                     if term not in GENERIC_TERMS and term not in self.name_terms
+                     and len(term) > 2 and not any(ch.isdigit() for ch in term)
+                     and surface not in _LIST_FILLERS]
+            if not terms:
+                continue
+            if any(self.supported_term(term, evidence_terms) or term in asked_terms
+                   for term in terms):
+                backed += 1
+            elif any(self.is_fact_term(term) or self.vocabulary is None
+                     or not self.vocabulary.share(term) for term in terms):
+                # a fact, or a word the knowledge never uses ("rotisserie"), not an ordinary
+                # word of the shop's ("keeps water warm")
+                invented.append(item.strip(" .!"))
+        if backed < 2:
+            return []
+        return [f"lists '{item}', which the evidence does not state" for item in invented]
 
     def _ignored_exceptions(self, answer: str, parts: list[str]) -> list[str]:
         """"You pay the return shipping, even when the item is defective" against "the customer
@@ -631,11 +694,14 @@ class ClaimVerifier:
         terms: list[str],
         units: list[str],
         unit_terms: list[set[str]],
+        surfaces: dict[str, str] | None = None,
     ) -> list[str]:
         """A clause must keep the polarity of the evidence sentences that state the same thing.
 
         Product names are left out of the comparison: they match every sentence of a row.
+        `surfaces` maps the clause's terms to its words as written: "applies" is no "app".
         """
+        written = {term: surface for surface, term in (surfaces or {}).items()}
         names = self.name_terms
         facts = {term for term in terms if term not in GENERIC_TERMS and term not in names}
         if len(facts) < 3 or re.search(r"\bonly\b", clause, re.IGNORECASE):
@@ -646,7 +712,7 @@ class ClaimVerifier:
             return []
         # A sentence that lacks one of the clause's rare terms is about something else
         # ("standard shipping to APO addresses" against "express is not available for APO").
-        rare = {term for term in facts if self.is_fact_term(term)}
+        rare = {term for term in facts if self.is_fact_term(term, written.get(term))}
         if negated and not self._denies_a_fact(clause):
             return []  # "an adapter, which isn't included": what it denies is no fact of its own
         close = [
@@ -674,6 +740,16 @@ _NEGATED_SCOPE = re.compile(
 _ASIDE = re.compile(r"\([^)]*\)|\b(?:if|as long as|provided|until|once)\b[^,;()]*", re.IGNORECASE)
 
 
+_WORD_ENDINGS = re.compile(r"(?:e|s|es|ed|d|ing|er|ers|ment|ments|ion|ions|able|al|ly|ity)?")
+
+
+def _same_word(term: str, other: str) -> bool:
+    """Whether two index terms are forms of one word ("replac" / "replacement"), not a word
+    and a compound that starts with it ("speaker" / "speakerphone")."""
+    shorter, longer = sorted((term, other), key=len)
+    return longer.startswith(shorter) and bool(_WORD_ENDINGS.fullmatch(longer[len(shorter):]))
+
+
 def _main_clause(clause: str) -> str:
     return _ASIDE.sub(" ", clause)
 
@@ -681,9 +757,13 @@ def _main_clause(clause: str) -> str:
 def _affirmed_terms(units: Sequence[str]) -> set[str]:
     """Terms the evidence states positively: outside "no ...", "not ..." scopes and "x: none"."""
     terms: set[str] = set()
-    for unit in units:
+    for index, unit in enumerate(units):
         if re.search(r":\s*(none|no)\s*$", unit, re.IGNORECASE) or unit.endswith("?"):
-            continue  # "x: none" denies x; a FAQ's question affirms nothing
+            continue  # "x: none" denies x; a question affirms nothing
+        if unit.rstrip(" .").endswith("?") and re.match(
+            r"(?i)no\b", units[index + 1] if index + 1 < len(units) else ""
+        ):
+            continue  # a FAQ's title answered "No." ("Can you ship to Switzerland?. No. ...")
         terms.update(tokenize(_NEGATED_SCOPE.sub(" ", unit)))
     return terms
 
@@ -698,6 +778,12 @@ _ANTONYM_PAIRS = (
 _ANTONYMS = {a: b for pair in _ANTONYM_PAIRS for a, b in (pair, pair[::-1])}
 # "the Lite lacks NFC" denies without a negation word; "16 hours versus 10 for the Mini" and
 # "longer than the Pulse 3" state figures of two products in one clause.
+# Items of a list ("8 presets, a shake reminder and a viewing window").
+_LIST_SEPARATOR = re.compile(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or|plus)\s+", re.IGNORECASE)
+_LIST_FILLERS = frozenset("a an the with has have it its they their and or of for in on to at by "
+                          "is are was be from this that these those besides apart also like such "
+                          "as".split())
+_BOTH = re.compile(r"\b(?:both|each of them|they each|all of them)\b", re.IGNORECASE)
 _RELATES_PRODUCTS = re.compile(r"\b(?:lacks?|lacking|missing|unlike|versus|vs|than|compared)\b",
                                re.IGNORECASE)
 

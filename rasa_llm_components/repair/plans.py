@@ -6,7 +6,8 @@ from the turn alone (`Turn`), so that the policy can replay it step by step:
 - cancel: leave the form, clear what it collected, confirm that nothing was changed;
 - human handoff, asked for or accepted after an offer;
 - frustration (a complaint, or a miss in a clearly negative message): empathy and an offer;
-- correction: a new value for a slot the form already has; re-validated by the form;
+- correction: a new value for a slot the form already has; re-validated by the form; right
+  after a form finished ("oops the zip is wrong, its 78702"), the same form again;
 - digression: a question inside a form, answered as outside it, then the form resumes;
 - follow-up: "and the b30?" right after a knowledge answer is answered there too;
 - two requests in one message: the other one becomes the customer's next message once the
@@ -646,6 +647,11 @@ def _plan_outside_form(turn: Turn, settings: RepairSettings, facts: DomainFacts)
         return Plan("handoff", [settings.response("empathy"), settings.handoff_action])
     if _follows_up_an_answer(turn, settings):
         return Plan("follow_up", [settings.answer_action])
+    task = _task_to_correct(turn, settings, facts)
+    if task:
+        # "oops the zip is wrong, its 78702" right after "Done: ... shipped to ... 78701": the
+        # task again, with the corrected value (its form validates it as any answer)
+        return Plan("correction", [task], listen_after=False)
     if _offered_handoff(turn, settings):
         if intent in settings.affirm_intents:
             return _handoff(turn, settings, facts)
@@ -744,6 +750,24 @@ _PRONOUN = re.compile(r"\b(?:it|they|them)\b", re.IGNORECASE)
 # ("how long do i have to return it" is no question about the order's whereabouts)
 _WHEREABOUTS = re.compile(r"\b(?:when|where|eta|arrive|arriving|get here|ship|shipped)\b",
                           re.IGNORECASE)
+def _task_to_correct(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> str | None:
+    """The task (a form) that ended in the bot's last reply, when this message corrects what
+    it was given and asks nothing: "sorry wrong order, i meant 10046", "oops the zip is wrong,
+    its 78702"."""
+    previous = turn.previous
+    if previous is None or turn.loop or not _ended_without_a_question(turn):
+        return None
+    intent = turn.intent or ""
+    if intent not in settings.slot_intents | settings.deny_intents | {settings.fallback_intent}:
+        return None
+    if not looks_like_correction(turn.text) or looks_like_question(turn.text) or (
+        intent in settings.deny_intents and not turn.entities
+    ):
+        return None
+    finished = [action for action in previous.actions if facts.is_form(action)]
+    return finished[-1] if finished else None
+
+
 # A runner-up request at least this likely, and the tasks of this many earlier turns, count.
 _OWN_ORDER_RUNNER_UP = 0.15
 _TASK_TURNS = 3

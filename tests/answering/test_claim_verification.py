@@ -247,3 +247,81 @@ def test_mic_is_short_for_microphone():
     assert verifier.verify("Yes, the mic on the G9 is detachable.",
                            ["Auralis G9 Gaming Headset. battery_hours: 40"],
                            "can u take the mic off?") != []
+
+
+DISPATCH = ("Dispatch. Orders paid later ship the next business day. We do not ship on weekends or "
+            "public holidays.")
+
+
+@pytest.mark.parametrize(
+    "answer, evidence, ok",
+    [
+        # a fact word inside a phrase that states no fact
+        ("In that case, orders paid later ship the next day.", ACCOUNTS, True),
+        ("Orders paid later ship the next day, so check back tomorrow.", ACCOUNTS, True),
+        ("The Pulse 3 comes with a case.", WATCH, False),  # the same word as an item
+        ("You can pay by check in 4 instalments.", SPLITPAY, False),
+        # a condition may name what the evidence names in a denial
+        ("Paid late, it ships the next business day, unless that is a public holiday.",
+         DISPATCH, True),
+        ("Paid late, it ships the next business day, even on a public holiday.", DISPATCH, False),
+    ],
+)
+def test_phrases_and_conditions_that_state_no_fact(verifier, answer, evidence, ok):
+    problems = verifier.verify(answer, [evidence], "when does it ship")
+    assert (problems == []) is ok, problems
+
+
+def test_an_instalment_may_divide_the_price_it_states(verifier):
+    barista = "Oxenford Barista One. sku: OXE-BARISTA1\nprice: 449.00"
+    question = "can i splitpay the barista one, how much is each payment"
+    good = "The Barista One is $449, so with SplitPay that's 4 instalments of $112.25."
+    assert verifier.verify(good, [barista, SPLITPAY], question) == []
+    assert verifier.verify(good.replace("112.25", "120.25"), [barista, SPLITPAY], question)
+
+
+MINI = ("Tidewell Wave Mini Speaker. sku: TID-WAVEMINI\ncategory: speakers\nprice: 49.00\n"
+        "features: IP67 waterproof; carabiner clip; PartyLink pairing with other speakers")
+WAVE = ("Tidewell Wave 2 Portable Speaker. sku: TID-WAVE2\ncategory: speakers\nprice: 89.00\n"
+        "features: IP67 waterproof; PartyLink pairing; stereo pairing; built-in speakerphone")
+FRYER = ("Brevik AirCrisp Air Fryer. sku: BRE-AIRFRY55\ncategory: kitchen\nprice: 119.00\n"
+         "features: 8 cooking presets; dishwasher-safe basket; shake reminder; viewing window")
+NOT_SERVED = ("Can you ship to Australia or Switzerland?. No. We do not ship to Australia, "
+              "Switzerland or any other country outside our list.")
+PRICE_DROP = ("Price drop protection: we refund the difference once, on request. Flash sales and "
+              "clearance prices are excluded.")
+
+
+@pytest.fixture(scope="module")
+def shop_verifier() -> ClaimVerifier:
+    # other passages, so that a country named once is rare, as in a shop's knowledge
+    others = [f"Topic {number}. Orders ship within the United States." for number in range(8)]
+    knowledge = [*KNOWLEDGE, MINI, WAVE, FRYER, NOT_SERVED, PRICE_DROP, *others]
+    names = [*NAMES, "Tidewell Wave Mini Speaker", "Tidewell Wave 2 Portable Speaker",
+             "Brevik AirCrisp Air Fryer"]
+    return ClaimVerifier(FactGuard(names), KnowledgeVocabulary.build(knowledge))
+
+
+@pytest.mark.parametrize(
+    "answer, evidence, ok",
+    [
+        # said of both products: each row must have it ("speaker" is no "speakerphone")
+        ("The Wave 2 has a speakerphone. Both are IP67 and support PartyLink.", [MINI, WAVE],
+         True),
+        ("Both are IP67 and have a built-in speakerphone.", [MINI, WAVE], False),
+        # an item of a list in words the knowledge never uses
+        ("The AirCrisp has 8 presets, a shake reminder, a viewing window and a dishwasher-safe "
+         "basket.", [FRYER], True),
+        ("The AirCrisp has 8 presets, a shake reminder, a viewing window, a rotisserie spit and "
+         "a dishwasher-safe basket.", [FRYER], False),
+        # a FAQ's title answered "No." states nothing
+        ("Sorry, we don't ship to Switzerland.", [NOT_SERVED], True),
+        ("Yes, we ship to Switzerland.", [NOT_SERVED], False),
+        # "applies" is no "app"; what the evidence excludes is not included "too"
+        ("Flash sales and clearance prices are excluded.", [PRICE_DROP], True),
+        ("That applies to flash sale and clearance prices too.", [PRICE_DROP], False),
+    ],
+)
+def test_features_of_both_lists_and_exclusions(shop_verifier, answer, evidence, ok):
+    problems = shop_verifier.verify(answer, evidence, "tell me more")
+    assert (problems == []) is ok, problems

@@ -11,6 +11,7 @@ from benchmarks.faithfulness import DEFAULT_PAIRS, build_verifier, evaluate, loa
 from rasa_llm_components.retrieval import load_passages
 
 KNOWLEDGE = "example_bot/knowledge"
+DEV2_PAIRS = "data/faithfulness/pairs_dev2.yml"
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +29,15 @@ def test_pairs_cover_every_source_and_error_kind_in_both_splits(passages):
     sources = Counter(pair.passages[0].split(":")[0] for pair in pairs)
     assert min(sources[source] for source in ("faq", "policies", "catalog")) >= 60
     assert all(pair.faithful != pair.unfaithful for pair in pairs)
+
+
+def test_the_second_dev_set_is_apart_from_the_first(passages):
+    # written later, by someone who had not read the verifier or the test split
+    pairs = load_pairs(DEV2_PAIRS, {passage.id for passage in passages})
+    assert len(pairs) >= 80 and {pair.split for pair in pairs} == {"dev2"}
+    first = load_pairs(DEFAULT_PAIRS, {passage.id for passage in passages})
+    assert not {pair.id for pair in pairs} & {pair.id for pair in first}
+    assert not {pair.question for pair in pairs} & {pair.question for pair in first}
 
 
 def test_unknown_passage_ids_are_reported(tmp_path):

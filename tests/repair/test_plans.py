@@ -807,3 +807,31 @@ def test_a_stop_with_nothing_to_stop_is_the_task_it_names() -> None:
     for text, runner_up in [("never mind, cancel it", 0.3), ("stop", 0.05)]:
         result = plan(text, runner_up)
         assert result is None or "cancel_order_form" not in result.actions, text
+
+
+def test_a_correction_right_after_a_finished_task_runs_the_task_again() -> None:
+    facts = replace(FACTS, form_slots={**FACTS.form_slots,
+                                       "change_address_form": ["order_id", "new_address"]})
+    done = "Done: order ORD-10045 will be shipped to 77 Pine St, Austin, TX 78701."
+
+    def plan(text: str, intent: str = "inform", reply: str = done) -> Plan | None:
+        events = [ActionExecuted("action_listen"),
+                  _user("ship 10045 to 77 Pine St, Austin, TX 78701", "change_address"),
+                  ActionExecuted("change_address_form"), ActiveLoop("change_address_form"),
+                  SlotSet("order_id", "ORD-10045"), ActiveLoop(None),
+                  ActionExecuted("action_change_address"), BotUttered(reply),
+                  ActionExecuted("action_listen"), _user(text, intent)]
+        return plan_turn(read_turn(DialogueStateTracker.from_events("C1010", events)),
+                         SETTINGS, facts)
+
+    corrected = plan("oops sorry the zip is wrong, its 78702")
+    assert corrected is not None and corrected.case == "correction"
+    assert corrected.actions == ["change_address_form"] and not corrected.listen_after
+    # a question, a plain value without a correction, a new request, or a bot that asked
+    # something: no correction of the finished task
+    for text, intent, reply in [("sorry, is the zip right?", "inform", done),
+                                ("78702", "inform", done),
+                                ("actually where is my watch", "order_status", done),
+                                ("oops wrong zip, its 78702", "inform", "Anything else?")]:
+        result = plan(text, intent, reply)
+        assert result is None or result.case != "correction", text
