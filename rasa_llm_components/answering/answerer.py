@@ -53,7 +53,11 @@ from rasa_llm_components.answering.evidence import (
 from rasa_llm_components.answering.faults import FAULT_QUERY, reports_a_fault
 from rasa_llm_components.answering.follow_ups import resolve
 from rasa_llm_components.answering.prompt import PromptPassage, build_messages
-from rasa_llm_components.answering.rendering import extractive_answer, fact_sentence
+from rasa_llm_components.answering.rendering import (
+    extractive_answer,
+    fact_sentence,
+    unasked_denials_last,
+)
 from rasa_llm_components.answering.request_checks import check_request, grants_something
 from rasa_llm_components.answering.results import (
     ABSTAINED,
@@ -894,12 +898,24 @@ class GroundedAnswerer:
                                             cache=self.sentences)),
                 key=lambda item: -item.score,
             )
-            part_text, part_ids = self._extractive(part_ranked, products, part)
+            # "is the boom xl waterproof?": the product's fact in the field the word asks for
+            valued = [fact for pid in rows
+                      for fact in self.value_fields.facts_for(part, part_ranked, pid)[0]]
+            part_ranked = [*valued, *(item for item in part_ranked if item not in valued)]
+            # "... and how long does shipping to texas take" is not about the product named
+            # before it; "... and how much is it?" is
+            about = products if (self.catalog is None or self.catalog.mentions(part)
+                                 or _REFERS_BACK.search(part)) else []
+            if not about:
+                part_ranked = [item for item in part_ranked if item.passage_id not in rows]
+            part_text, part_ids = self._extractive(part_ranked, about, part)
             if set(part_ids) <= set(ids) - rows:
                 continue  # the passage already answering (its lead-in would only repeat it)
             new = [sentence for sentence in _SENTENCE_END.split(part_text)
                    if sentence and sentence not in text]
             current = _SENTENCE_END.split(text)
+            if _SENTENCE_END.split(part_text)[0] in text:
+                continue  # the whole message's answer already says what the part asks
             best = next((sentence for item in part_ranked
                          for sentence in [fact_sentence(item.text, currency)] if sentence in new),
                         None)
@@ -996,6 +1012,7 @@ class GroundedAnswerer:
         self, ranked: list[EvidenceSentence], products: list[ProductMention], question: str
     ) -> tuple[str, list[str]]:
         currency = str(self.config["currency_symbol"])
+        ranked = unasked_denials_last(question, ranked)
         if len(products) < 2:
             # About a product: its own facts, not a policy sentence that shares a word.
             pinned = {mention.passage_id for mention in products}

@@ -284,6 +284,65 @@ def _covering_sentence(
     return None
 
 
+# A denial's scope: from the negation to the end of its clause or an aside ("... (US, UK)").
+_DENIED_SCOPE = re.compile(r"\b(?:not|no|never|cannot|can't|isn't|aren't|doesn't|don't|won't)\b"
+                           r"[^.;()]*", re.IGNORECASE)
+_PROPER_WORD = re.compile(r"\b[A-Z][\w-]*")
+
+
+def denies_something_else(question: str, sentence: str) -> bool:
+    """Whether a denial names what the question asks about only where it does not deny it:
+    "We do not ship to Australia, Switzerland ... or any other country outside our list (US,
+    Canada, UK ...)" for "do you ship to the uk"."""
+    scopes = [match.group() for match in _DENIED_SCOPE.finditer(sentence)]
+    denied_names = [word for scope in scopes for word in _PROPER_WORD.findall(scope[1:])]
+    if len(denied_names) < 2:
+        return False  # a list of what is denied, and an aside of what is not
+    asked = set(tokenize(question))
+    denied = {term for word in denied_names for term in tokenize(word)} & asked
+    asides = " ".join(re.findall(r"\(([^)]*)\)", _DENIED_SCOPE.sub(" ", sentence)))
+    named = {term for word in _PROPER_WORD.findall(asides) for term in tokenize(word)} & asked
+    return bool(named) and not denied
+
+
+def unasked_denials_last(
+    question: str, ranked: Sequence[EvidenceSentence]
+) -> list[EvidenceSentence]:
+    """The ranked sentences with those that deny something else than what is asked
+    (`denies_something_else`) moved behind the others."""
+    other = [item for item in ranked if denies_something_else(question, item.text)]
+    return [item for item in ranked if item not in other] + other
+
+
+# A sentence that limits what the one before it says: who may use it, from what amount.
+_LIMITS = re.compile(
+    r"\b(?:only|not available|free for|free (?:from|over|above)|at least|unless|except)\b",
+    re.IGNORECASE,
+)
+_LIMIT_MAX_WORDS = 20
+_BACK_REFERENCE = re.compile(r"(?:it|this|they|these|that)\b", re.IGNORECASE)
+_NAME_WORD = re.compile(r"\b[A-Z][a-z]*[A-Z]\w*\b")  # "SplitPay", "VoltNest"
+
+
+def _limiting_sentence(
+    same_passage: Sequence[EvidenceSentence], chosen: list[EvidenceSentence]
+) -> EvidenceSentence | None:
+    """The passage's sentence right after the chosen ones when it limits them ("SplitPay is
+    available for US billing addresses only.", "It is free for orders of $150 or more."): an
+    answer without it misleads the customers it excludes."""
+    last = max(item.position for item in chosen)
+    following = [item for item in same_passage if item.position == last + 1]
+    if not following or following[0] in chosen:
+        return None
+    text = following[0].text
+    if not _LIMITS.search(text) or len(text.split()) > _LIMIT_MAX_WORDS:
+        return None
+    # about the same thing: "It is free ...", or the name the chosen sentences use ("SplitPay")
+    names = {word for item in chosen for word in _NAME_WORD.findall(item.text[1:])}
+    same_subject = _BACK_REFERENCE.match(text) or names & set(_NAME_WORD.findall(text))
+    return following[0] if same_subject else None
+
+
 def _amount_sentence(
     question: str, same_passage: Sequence[EvidenceSentence], chosen: list[EvidenceSentence],
     margin: float,
@@ -355,6 +414,9 @@ def extractive_answer(
     covering = _covering_sentence(question, same_passage, chosen) if question else None
     if covering is not None:
         chosen.append(covering)
+    limit = _limiting_sentence(same_passage, chosen) if prose else None
+    if limit is not None:
+        chosen.append(limit)
     # A question's own term that only a negated sentence names ("not available for ... Hawaii")
     # turns the FAQ's "Yes" into a wrong answer.
     denied = covering is not None and bool(_NEGATED.search(covering.text))

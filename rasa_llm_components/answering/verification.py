@@ -471,13 +471,8 @@ class ClaimVerifier:
         own = _units([row.text, *prose])
         own_terms = _affirmed_terms(own)
         name = " ".join(row.title)
-        # Only features and options: other rare words ("close behind") are the model's wording.
-        problems = [
-            f"says the {name} has '{surface}', which its listing does not state"
-            for surface, term in dict.fromkeys(words)
-            if (surface in FACT_WORDS or term in FACT_TERMS or term in self._values)
-            and term not in self.name_terms and not self.supported_term(term, own_terms)
-        ]
+        problems = [f"says the {name} has '{surface}', which its listing does not state"
+                    for surface in self._features_not_in(words, own_terms)]
         # Prices are what a comparison most often swaps; other figures ("the 1.5 m cable") may
         # belong to a part the clause names in passing.
         backed = {value for text in [*own, *stated] for value in figure_checks.figures(text)}
@@ -498,12 +493,16 @@ class ClaimVerifier:
             own_terms = _affirmed_terms(_units([row.text, *prose]))
             problems += [
                 f"says the {' '.join(row.title)} has '{surface}' too, which its listing does "
-                "not state"
-                for surface, term in dict.fromkeys(words)
-                if (surface in FACT_WORDS or term in FACT_TERMS or term in self._values)
-                and term not in self.name_terms and not self.supported_term(term, own_terms)
+                "not state" for surface in self._features_not_in(words, own_terms)
             ]
         return problems
+
+    def _features_not_in(self, words: list[tuple[str, str]], stated: set[str]) -> list[str]:
+        """The features and options among `words` that `stated` does not back. Only those:
+        other rare words ("close behind") are the model's wording."""
+        return [surface for surface, term in dict.fromkeys(words)
+                if (surface in FACT_WORDS or term in FACT_TERMS or term in self._values)
+                and term not in self.name_terms and not self.supported_term(term, stated)]
 
     def _invented_list_items(self, clause: str, evidence_terms: set[str],
                              asked_terms: set[str]) -> list[str]:
@@ -754,6 +753,12 @@ def _main_clause(clause: str) -> str:
     return _ASIDE.sub(" ", clause)
 
 
+# A denial of everything else: "do not ship to ... any other country outside our list".
+_ONLY_OTHERWISE = re.compile(
+    r"\w+(?:n't)?\s+(?:(?:be|get|currently)\s+)?([a-z]+)\b(?=.*\b(?:any other|anything else|"
+    r"anywhere else|outside)\b)", re.IGNORECASE)
+
+
 def _affirmed_terms(units: Sequence[str]) -> set[str]:
     """Terms the evidence states positively: outside "no ...", "not ..." scopes and "x: none"."""
     terms: set[str] = set()
@@ -765,6 +770,12 @@ def _affirmed_terms(units: Sequence[str]) -> set[str]:
         ):
             continue  # a FAQ's title answered "No." ("Can you ship to Switzerland?. No. ...")
         terms.update(tokenize(_NEGATED_SCOPE.sub(" ", unit)))
+        for scope in _NEGATED_SCOPE.finditer(unit):
+            # "we do not ship to ... any other country outside our list (US, ...)": shipping
+            # to the list is stated ("we only deliver to the US, ...")
+            verb = _ONLY_OTHERWISE.match(scope.group())
+            if verb:
+                terms.update(tokenize(verb.group(1)))
     return terms
 
 

@@ -225,7 +225,7 @@ class ConversationRepairPolicy(Policy):
                 f"(see {DOMAIN_SNIPPET})."
             )
         for option in ("handoff_action", "answer_action", "goodbye_action",
-                       "next_request_action"):
+                       "next_request_action", "own_order_action"):
             action = getattr(settings, option)
             if action and action not in domain.action_names_or_texts:
                 raise RepairConfigError(

@@ -778,7 +778,8 @@ def _own_order_request(turn: Turn, settings: RepairSettings, facts: DomainFacts
     """How the rules answer the runner-up request (an action that looks the order up) when a
     question the knowledge would answer asks where or when the customer's own order is: "i
     ordered earbuds a day ago ... when will they arrive?", or "when is it gonna ship" right
-    after a task about an order."""
+    after a task about an order. Without such a runner-up, a question about "it" right after a
+    task (a form) gets the `own_order_action`, when one is set."""
     if not settings.answer_action or not _WHEREABOUTS.search(turn.text):
         return ()
     answered = settings.digressions.get(turn.intent or "")
@@ -795,6 +796,13 @@ def _own_order_request(turn: Turn, settings: RepairSettings, facts: DomainFacts
                 and confidence >= _OWN_ORDER_RUNNER_UP and learned
                 and learned[0] in facts.custom_actions):
             return tuple(learned)
+    form_lately = any(facts.is_form(action) for previous in turn.previous_turns[-_TASK_TURNS:]
+                      for action in previous.actions)
+    if settings.own_order_action and form_lately and _PRONOUN.search(turn.text) and not (
+        turn.entities
+    ):
+        # "so when does it ship then" after "No problem, order ORD-10025 is not cancelled."
+        return (settings.own_order_action,)
     return ()
 
 

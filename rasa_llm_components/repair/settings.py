@@ -93,6 +93,9 @@ DEFAULT_CONFIG: dict[str, Any] = {
     # runner-up intent is one gets its answer as well as the empathy.
     "request_intents": [],
     "next_request_action": None,
+    # The action that reports the customer's own order ("when does it ship then" right after a
+    # task about an order, when the classifier saw a general shipping question); null: off.
+    "own_order_action": None,
     "abstain_answer_kinds": [ABSTAINED, REFUSED, FAILED],
     "confirmation_actions": [],
     "form_titles": {},
@@ -138,6 +141,7 @@ class RepairSettings:
     declines: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # ... and a "yes"
     accepts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    own_order_action: str | None = None
 
     def response(self, key: str) -> str:
         return self.responses[key]
@@ -251,6 +255,7 @@ def repair_settings(options: dict[str, Any]) -> RepairSettings:
         next_request_action=_optional_name(
             "next_request_action", config.get("next_request_action")
         ),
+        own_order_action=_optional_name("own_order_action", config.get("own_order_action")),
         abstain_answer_kinds=_intent_set(
             "abstain_answer_kinds", config.get("abstain_answer_kinds")
         ),

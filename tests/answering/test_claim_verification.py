@@ -12,6 +12,8 @@ from rasa_llm_components.answering.figure_checks import derived_figures, windows
 from rasa_llm_components.answering.verification import (
     ClaimVerifier,
     KnowledgeVocabulary,
+    _affirmed_terms,
+    _units,
     unsupported_claims,
 )
 
@@ -325,3 +327,10 @@ def shop_verifier() -> ClaimVerifier:
 def test_features_of_both_lists_and_exclusions(shop_verifier, answer, evidence, ok):
     problems = shop_verifier.verify(answer, evidence, "tell me more")
     assert (problems == []) is ok, problems
+
+
+def test_a_denial_of_anything_else_states_what_is_done():
+    # "we do not ship to ... any other country outside our list": shipping to the list is
+    # stated, so "we only deliver to the US, ..." restates it
+    assert "ship" in _affirmed_terms(_units([NOT_SERVED]))
+    assert "ship" not in _affirmed_terms(_units(["We do not ship to Australia or Norway."]))

@@ -281,6 +281,21 @@ def test_each_question_of_a_message_gets_its_evidence(shop_index, shop_guard):
     question = "I'm looking at the Lumora Soundbar 3.1. Does it have Atmos? And how much is it?"
     result = asyncio.run(answerer.answer(ConversationContext(question)))
     assert "Atmos" in result.text and "$399.00" in result.text
+    # a part that names no product is not about the product of the other part, and does not
+    # push out the product's answer
+    question = "is the boom xl waterproof? and how long does shipping to texas take"
+    result = asyncio.run(answerer.answer(ConversationContext(question)))
+    assert "IPX4" in result.text and "business days" in result.text
+    assert "warranty" not in result.text
+
+
+def test_a_limit_and_a_denial_of_other_things(shop_index, shop_guard):
+    answerer = GroundedAnswerer(shop_index, None, shop_guard, {"mode": "extractive"})
+    result = asyncio.run(answerer.answer(ConversationContext(
+        "can i pay the trail pro watch off over a few months?")))
+    assert "US billing addresses only" in result.text
+    result = asyncio.run(answerer.answer(ConversationContext("do you ship to the uk")))
+    assert "United Kingdom" in result.text and "Australia" not in result.text
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,13 @@ from rasa_llm_components.answering.evidence import (
 )
 from rasa_llm_components.answering.fact_guard import FactGuard
 from rasa_llm_components.answering.follow_ups import is_follow_up, resolve
-from rasa_llm_components.answering.rendering import extractive_answer, fact_sentence
+from rasa_llm_components.answering.rendering import (
+    denies_something_else,
+    extractive_answer,
+    fact_sentence,
+    unasked_denials_last,
+)
+from rasa_llm_components.answering.value_fields import ValueFields
 from rasa_llm_components.answering.verification import ClaimVerifier, KnowledgeVocabulary
 from rasa_llm_components.retrieval import Passage
 from rasa_llm_components.retrieval.products import ProductCatalog
@@ -108,7 +114,8 @@ def test_extractive_answer_keeps_the_yes_when_nothing_denies_the_question():
     ]
     text, _ = extractive_answer(ranked, question="do you offer express shipping?")
     assert text.startswith("Yes, within the United States.")
-    assert "Hawaii" not in text
+    # the limit of what it says comes with it, and does not take back the yes
+    assert text.endswith("It is not available for PO boxes, Alaska or Hawaii.")
 
 
 def test_an_faq_answer_that_leans_on_its_question_brings_the_next_sentence():
@@ -483,3 +490,51 @@ def test_comparison_of_one_attribute_is_left_to_each_products_best_fact():
     ranked = _row_sentences(x200, x100)
     question = "which has better battery, x200 or x100"
     assert distinguishing_facts(ranked, [x200.id, x100.id], question) == {}
+
+
+def test_a_sentence_that_limits_the_answer_comes_with_it():
+    ranked = [
+        _sentence("Yes, with SplitPay: 4 interest-free instalments every 2 weeks for orders "
+                  "between $100 and $1,500.", 0.7, 0),
+        _sentence("SplitPay is available for US billing addresses only.", 0.3, 1),
+        _sentence("Refunds go to the original payment method only.", 0.5, 0, "faq:b"),
+    ]
+    text, _ = extractive_answer(ranked, question="can i pay in instalments")
+    assert text.endswith("SplitPay is available for US billing addresses only.")
+    # a restriction of something else stays out
+    ranked = [
+        _sentence("Orders paid with a gift card are refunded as gift card credit.", 0.7, 1),
+        _sentence("Original shipping charges are refunded only if the item was defective.",
+                  0.3, 2),
+    ]
+    text, _ = extractive_answer(ranked, question="can i get cash for a gift card")
+    assert "shipping charges" not in text
+
+
+def test_a_denial_of_other_things_does_not_answer_the_question():
+    not_served = ("We do not ship to Australia, Switzerland, Norway or any other country "
+                  "outside our list (US, Canada, UK and nine EU countries).")
+    assert denies_something_else("do you ship to the uk", not_served)
+    assert not denies_something_else("do you ship to switzerland", not_served)
+    assert not denies_something_else("electric heaters 240v, nimbra climate?",
+                                     "The Nimbra Climate is not compatible with 120/240 V "
+                                     "line-voltage heaters.")
+    ranked = [_sentence(not_served, 0.8, 1, "faq:not-served"),
+              _sentence("UK and EU: 7 to 12 business days, $19.99.", 0.7, 0, "faq:uk")]
+    assert [item.passage_id for item in unasked_denials_last("ship to the uk?", ranked)] == [
+        "faq:uk", "faq:not-served"]
+
+
+def test_a_word_only_lists_use_asks_for_the_field_of_the_value_beside_it():
+    rows = [
+        _row("TID-WAVE2", "Tidewell Wave 2", specs="water_resistance: IP67; weight: 540 g",
+             features="IP67 waterproof; floats; stereo pairing"),
+        _row("TID-BOOMXL", "Tidewell Boom XL", specs="water_resistance: IPX4; weight: 4 kg",
+             features="karaoke input; party lights; stereo pairing"),
+        _row("OXE-BARISTA1", "Oxenford Barista One", specs="water_tank: 2 L; weight: 5 kg",
+             features="steam wand; cup warmer; two baskets"),
+    ]
+    fields = ValueFields.from_passages(rows)
+    # "is the boom xl waterproof": its water rating answers it; an espresso machine has none
+    assert fields.answered_by("waterproof", ["catalog:TID-BOOMXL"])
+    assert not fields.answered_by("waterproof", ["catalog:OXE-BARISTA1"])

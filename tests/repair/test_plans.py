@@ -835,3 +835,25 @@ def test_a_correction_right_after_a_finished_task_runs_the_task_again() -> None:
                                 ("oops wrong zip, its 78702", "inform", "Anything else?")]:
         result = plan(text, intent, reply)
         assert result is None or result.case != "correction", text
+
+
+def test_a_question_about_it_right_after_a_task_is_about_the_customers_order() -> None:
+    facts = replace(FACTS, form_slots={**FACTS.form_slots, "cancel_order_form": ["order_id"]},
+                    custom_actions=FACTS.custom_actions | {"action_order_status"})
+    settings = repair_settings({"own_order_action": "action_order_status"})
+
+    def plan(text: str, task: str = "cancel_order_form",
+             settings: RepairSettings = settings) -> Plan | None:
+        events = [ActionExecuted("action_listen"), _user("cancel order 10025", "cancel_order"),
+                  ActionExecuted(task), BotUttered("No problem, order ORD-10025 is not cancelled."),
+                  ActionExecuted("action_listen"),
+                  _user(text, "shipping_options", [("shipping_options", 0.75), ("faq", 0.11)])]
+        return plan_turn(read_turn(DialogueStateTracker.from_events("C1005", events)),
+                         settings, facts)
+
+    own = plan("so when does it ship then")
+    assert own is not None and own.actions == ["action_order_status"]
+    # no pronoun, no task just before, or no action set: the knowledge's general answer
+    for result in [plan("when do orders ship"), plan("when does it ship", "action_check_stock"),
+                   plan("so when does it ship then", settings=SETTINGS)]:
+        assert result is None or result.actions != ["action_order_status"]

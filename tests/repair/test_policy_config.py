@@ -93,6 +93,9 @@ def test_training_checks_the_actions_it_predicts(tmp_path: Any) -> None:
     with pytest.raises(RepairConfigError, match="'handoff_action' names 'action_handoff'"):
         _policy(tmp_path, answer_action=None).train([], _domain())
     _policy(tmp_path, handoff_action=None, answer_action=None).train([], _domain())
+    with pytest.raises(RepairConfigError, match="'own_order_action' names 'action_status'"):
+        _policy(tmp_path, handoff_action=None, answer_action=None,
+                own_order_action="action_status").train([], _domain())
 
 
 def _tracker(sender: str, *events: Any) -> DialogueStateTracker:
