@@ -338,7 +338,7 @@ def _limiting_sentence(
     if not _LIMITS.search(text) or len(text.split()) > _LIMIT_MAX_WORDS:
         return None
     # about the same thing: "It is free ...", or the name the chosen sentences use ("SplitPay")
-    names = {word for item in chosen for word in _NAME_WORD.findall(item.text[1:])}
+    names = {word for item in chosen for word in _NAME_WORD.findall(item.text)}
     same_subject = _BACK_REFERENCE.match(text) or names & set(_NAME_WORD.findall(text))
     return following[0] if same_subject else None
 
