@@ -285,8 +285,7 @@ def _covering_sentence(
 
 
 # A denial's scope: from the negation to the end of its clause or an aside ("... (US, UK)").
-_DENIED_SCOPE = re.compile(r"\b(?:not|no|never|cannot|can't|isn't|aren't|doesn't|don't|won't)\b"
-                           r"[^.;()]*", re.IGNORECASE)
+_DENIED_SCOPE = re.compile(_NEGATED.pattern + r"[^.;()]*", re.IGNORECASE)
 _PROPER_WORD = re.compile(r"\b[A-Z][\w-]*")
 
 

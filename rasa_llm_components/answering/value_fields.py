@@ -42,11 +42,13 @@ class ValueFields:
         # A list ("features: a; b; c") has no one fact that answers for a missing item.
         lists: set[str] = set()
         row_fields: dict[str, frozenset[str]] = {}
+        values: list[tuple[str, str]] = []  # (field, value) of every row's facts
         for row in rows:
             seen: set[str] = set()
             for fact in row_facts(row.metadata.get("fields") or {}):
                 field, _, value = fact.partition(":")
                 field = field.strip().lower()
+                values.append((field, value))
                 if field in seen:
                     lists.add(field)
                 seen.add(field)
@@ -59,16 +61,14 @@ class ValueFields:
         kept = {term: frozenset(fields - lists) for term, fields in fields_of.items()}
         # A word only lists use takes the field of a value beside it: "IP67 waterproof" makes
         # "waterproof" a question for the water rating (the Boom XL's "IPX4" answers it).
-        for row in rows:
-            for fact in row_facts(row.metadata.get("fields") or {}):
-                field, _, value = fact.partition(":")
-                if field.strip().lower() not in lists:
-                    continue
-                terms = [term for term in _TERM.findall(value.lower()) if term not in ordinary]
-                beside = {field for term in terms for field in kept.get(term, ())}
-                for term in terms:
-                    if not kept.get(term) and 0 < len(beside) <= _MAX_FIELDS:
-                        kept[term] = frozenset(beside)
+        for field, value in values:
+            if field not in lists:
+                continue
+            terms = [term for term in _TERM.findall(value.lower()) if term not in ordinary]
+            beside = {other for term in terms for other in kept.get(term, ())}
+            for term in terms:
+                if not kept.get(term) and 0 < len(beside) <= _MAX_FIELDS:
+                    kept[term] = frozenset(beside)
         # a word of many fields ("with", "hours" without a word list) says no field
         return cls({term: fields for term, fields in kept.items()
                     if 0 < len(fields) <= _MAX_FIELDS}, row_fields)

@@ -740,16 +740,6 @@ def _plan_outside_form(turn: Turn, settings: RepairSettings, facts: DomainFacts)
     return None
 
 
-# "i ordered ...", "my parcel": the customer's own order; "when", "where": its whereabouts.
-_OWN_PURCHASE = re.compile(
-    r"\b(?:i|we)\s+(?:just\s+|recently\s+|already\s+)?(?:ordered|bought|purchased|paid for)\b"
-    r"|\b(?:my|our)\s+(?:order|package|parcel|delivery|shipment)\b",
-    re.IGNORECASE,
-)
-_PRONOUN = re.compile(r"\b(?:it|they|them)\b", re.IGNORECASE)
-# ("how long do i have to return it" is no question about the order's whereabouts)
-_WHEREABOUTS = re.compile(r"\b(?:when|where|eta|arrive|arriving|get here|ship|shipped)\b",
-                          re.IGNORECASE)
 def _task_to_correct(turn: Turn, settings: RepairSettings, facts: DomainFacts) -> str | None:
     """The task (a form) that ended in the bot's last reply, when this message corrects what
     it was given and asks nothing: "sorry wrong order, i meant 10046", "oops the zip is wrong,
@@ -768,6 +758,17 @@ def _task_to_correct(turn: Turn, settings: RepairSettings, facts: DomainFacts) -
     return finished[-1] if finished else None
 
 
+# "i ordered ...", "my parcel": the customer's own order; "when", "where": its whereabouts.
+_OWN_PURCHASE = re.compile(
+    r"\b(?:i|we)\s+(?:just\s+|recently\s+|already\s+)?(?:ordered|bought|purchased|paid for)\b"
+    r"|\b(?:my|our)\s+(?:order|package|parcel|delivery|shipment)\b",
+    re.IGNORECASE,
+)
+_PRONOUN = re.compile(r"\b(?:it|they|them)\b", re.IGNORECASE)
+# ("how long do i have to return it" is no question about the order's whereabouts)
+_WHEREABOUTS = re.compile(r"\b(?:when|where|eta|arrive|arriving|get here|ship|shipped)\b",
+                          re.IGNORECASE)
+
 # A runner-up request at least this likely, and the tasks of this many earlier turns, count.
 _OWN_ORDER_RUNNER_UP = 0.15
 _TASK_TURNS = 3
@@ -785,9 +786,10 @@ def _own_order_request(turn: Turn, settings: RepairSettings, facts: DomainFacts
     answered = settings.digressions.get(turn.intent or "")
     if answered and tuple(answered) != (settings.answer_action,):
         return ()
-    task_lately = any(action in facts.custom_actions or facts.is_form(action)
-                      for previous in turn.previous_turns[-_TASK_TURNS:]
-                      for action in previous.actions)
+    recent = [action for previous in turn.previous_turns[-_TASK_TURNS:]
+              for action in previous.actions]
+    form_lately = any(facts.is_form(action) for action in recent)
+    task_lately = form_lately or any(action in facts.custom_actions for action in recent)
     if not (_OWN_PURCHASE.search(turn.text) or (_PRONOUN.search(turn.text) and task_lately)):
         return ()
     for name, confidence in turn.ranking[1:3]:
@@ -796,8 +798,6 @@ def _own_order_request(turn: Turn, settings: RepairSettings, facts: DomainFacts
                 and confidence >= _OWN_ORDER_RUNNER_UP and learned
                 and learned[0] in facts.custom_actions):
             return tuple(learned)
-    form_lately = any(facts.is_form(action) for previous in turn.previous_turns[-_TASK_TURNS:]
-                      for action in previous.actions)
     if settings.own_order_action and form_lately and _PRONOUN.search(turn.text) and not (
         turn.entities
     ):
