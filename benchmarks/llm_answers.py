@@ -66,6 +66,7 @@ BACKENDS = ("llamacpp", "llamacpp-thread", "openai-local", "openai", "strong-sim
 QUESTION_SETS = {
     "dev": "data/answers/dev.yml",
     "dev2": "data/answers/dev2.yml",
+    "dev3": "data/answers/dev3.yml",
     "heldout": "data/answers/heldout.yml",
 }
 DEFAULT_QUESTIONS = "data/llm_questions.yml"

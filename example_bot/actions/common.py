@@ -104,21 +104,38 @@ class ShopAction(Action, ABC):
             _log_failure(self.name(), error)
             dispatcher.utter_message(response=self.error_response)
             return []
-        if pending.messages and _first_reply_to_upset_customer(tracker):
-            dispatcher.utter_message(response=UTTER_SORRY_FOR_TROUBLE)
-        dispatcher.messages.extend(pending.messages)
+        _send_with_apology(dispatcher, pending, tracker)
         return events
+
+
+def _send_with_apology(dispatcher: CollectingDispatcher, pending: CollectingDispatcher,
+                       tracker: Tracker) -> None:
+    """Sends the `pending` replies, after an apology when they are the first answer to an
+    unhappy message."""
+    if pending.messages and _first_reply_to_upset_customer(tracker):
+        dispatcher.utter_message(response=UTTER_SORRY_FOR_TROUBLE)
+    dispatcher.messages.extend(pending.messages)
 
 
 def _first_reply_to_upset_customer(tracker: Tracker) -> bool:
     """Whether this action answers an unhappy message first (no apology sent for it yet)."""
     message = tracker.latest_message or {}
-    if tracker.latest_action_name != "action_listen":
+    if _replied_since_the_message(tracker):
         return False
     if latest_intent(tracker) in APOLOGISING_INTENTS:
         return False
     sentiment = (message.get("sentiment") or {}).get("compound")
     return looks_upset(latest_text(tracker), sentiment if isinstance(sentiment, float) else None)
+
+
+def _replied_since_the_message(tracker: Tracker) -> bool:
+    """Whether the bot has said something since the customer's latest message."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "bot":
+            return True
+    return False
 
 
 class ShopFormValidationAction(FormValidationAction, ABC):
@@ -142,7 +159,7 @@ class ShopFormValidationAction(FormValidationAction, ABC):
             _log_failure(self.name(), error)
             dispatcher.utter_message(response=UTTER_TECHNICAL_ISSUE)
             return [SlotSet(slot, None) for slot in slots_to_reset]
-        dispatcher.messages.extend(pending.messages)
+        _send_with_apology(dispatcher, pending, tracker)
         return events
 
 

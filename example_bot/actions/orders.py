@@ -19,7 +19,7 @@ from shop.address import (
     with_zip,
 )
 from shop.ids import normalize_order_id
-from shop.references import order_candidates
+from shop.references import order_candidates, resolve_item
 from shop.repository import CustomerView, OrderChange, OrderView, ShopRepository
 
 from actions.common import (
@@ -275,6 +275,10 @@ def _address_with_corrected_zip(
     return with_zip(order.shipping_address, zip_code) if order else None
 
 
+# "can i cancel only the tripod and keep the band and the pad": some items of the order
+_KEEP_THE_REST = re.compile(r"\b(?:only|just|keep|rest|others?)\b", re.IGNORECASE)
+
+
 class _NotShippedOrderFormValidation(OrderFormValidation, ABC):
     """Validates the order_id of the cancel and change-address forms."""
 
@@ -308,7 +312,12 @@ class _NotShippedOrderFormValidation(OrderFormValidation, ABC):
                 dispatcher.utter_message(text=f"{self.refused_text(order)} {ANOTHER_ORDER_HINT}")
                 return {"order_id": None}
             dispatcher.utter_message(text=describe_order(order, dates.today()))
+            self.on_accepted(dispatcher, tracker, order)
             return {"order_id": order.id}
+
+    def on_accepted(self, dispatcher: CollectingDispatcher, tracker: Tracker, order: OrderView
+                    ) -> None:
+        """Says what the customer should know about the order before the form goes on."""
 
 
 class ValidateCancelOrderForm(_NotShippedOrderFormValidation):
@@ -319,6 +328,22 @@ class ValidateCancelOrderForm(_NotShippedOrderFormValidation):
 
     def refused_text(self, order: OrderView) -> str:
         return _cancel_refused_text(order)
+
+    def on_accepted(self, dispatcher: CollectingDispatcher, tracker: Tracker, order: OrderView
+                    ) -> None:
+        names = list(dict.fromkeys(item.product.name for item in order.items))
+        text = latest_text(tracker)
+        named = resolve_item(text, order.items).kind
+        if len(names) > 1 and (named == "match" or (
+            named == "ambiguous" and _KEEP_THE_REST.search(text)
+        )):
+            # "cancel the selfie tripod from my latest order": only whole orders can be
+            # cancelled, which the confirmation alone would not say
+            dispatcher.utter_message(
+                text=f"Single items can't be cancelled, only the whole order: cancelling "
+                f"{order.id} cancels all of it ({'; '.join(names)}). You can then reorder "
+                "what you want to keep."
+            )
 
 
 class ValidateChangeAddressForm(_NotShippedOrderFormValidation):

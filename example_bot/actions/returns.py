@@ -242,6 +242,11 @@ class ValidateReturnForm(OrderFormValidation):
         item_query = as_text(slot_value)
         if not item_query:
             return {"return_item": None}
+        current = tracker.get_slot("return_item")
+        if current and current != slot_value and "order_id" in tracker.slots_to_validate():
+            # "oh sorry not that one, the other order. 10005" when asked which item: checking
+            # the new order took the item named before (validate_order_id ran first)
+            return {"return_item": current}
         order_id = normalize_order_id(tracker.get_slot("order_id"))
         if order_id is None and "order_id" in tracker.slots_to_validate() and (
             normalize_order_id(latest_text(tracker)) is not None
@@ -282,6 +287,10 @@ class ValidateReturnForm(OrderFormValidation):
                     # "its the one with the kettles and headphones": both named, no switch
                     return {"return_item": earlier}
                 dispatcher.utter_message(text=f"Okay, the {name} instead.")  # "actually the ..."
+            elif not asked and not earlier and "order_id" in tracker.slots_to_validate():
+                # "return one of the wave mini speakers from order 10043": what will be
+                # returned, and until when, before the reason is asked for
+                _utter_return_deadline(dispatcher, check.order, name)
             return _with_stated_reason(tracker, {"return_item": name})
         if check.outcome == "item_not_found" and not asked:
             # the request named no item: the form asks for it, unless the order's one item was

@@ -36,7 +36,9 @@ _NO_REASON = re.compile(
 )
 # A slip in what the customer typed before ("sorry wrong number, its 10009"), not about the item.
 _SLIP = re.compile(
-    r"\b(?:wrong (?:order )?(?:number|no|nr|id)|typo|mistyped|my bad|i meant)\b", re.IGNORECASE
+    r"\b(?:wrong (?:order )?(?:number|no|nr|id)|typo|mistyped|my bad|i meant|not (?:that|this) "
+    r"(?:one|order)|wrong (?:one|order)|the other (?:one|order)|mixed (?:them|it|those) up)\b",
+    re.IGNORECASE,
 )
 MIN_REASON_WORDS = 3
 _WORDS = re.compile(r"[a-z0-9]+")

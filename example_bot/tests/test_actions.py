@@ -200,6 +200,14 @@ def test_the_first_reply_to_an_upset_customer_apologises(text, intent, sorry):
     assert "ORD-10002" in texts(messages)
 
 
+def test_a_form_answering_an_upset_customer_apologises_first():
+    text = "ugh this is ridiculous, my kettle from 10004 broke and now i cant send it back??"
+    messages, _ = run_action(ValidateReturnForm(), make_tracker(
+        EMMA, text, "return_request", slot_candidates={"order_id": "10004"}))
+    assert responses(messages)[:1] == ["utter_sorry_for_trouble"]
+    assert "return window closed" in texts(messages)
+
+
 def test_order_status_of_the_order_a_new_message_describes_not_the_earlier_one():
     earlier = {"order_id": "ORD-10002"}  # the smartwatch order, asked about before
     messages, events = run_action(
@@ -340,6 +348,24 @@ def test_cancel_needs_confirmation():
     assert order_row("ORD-10003").status == "paid"
 
 
+def test_cancelling_one_item_of_an_order_says_only_whole_orders_are_cancelled():
+    text = "can i cancel just the tripod from ORD-10031, i want to keep the rest"
+    tracker = make_tracker("C1007", text, slot_candidates={"order_id": "ORD-10031"})
+    messages, events = run_action(ValidateCancelOrderForm(), tracker)
+    assert slot_events(events)["order_id"] == "ORD-10031"
+    assert "only the whole order" in texts(messages)
+    assert "Veltro Selfie Tripod Stick" in texts(messages).split("only the whole order")[1]
+    text = "only the tripod please, i still want the band and the charging pad"
+    tracker = make_tracker("C1007", text, slot_candidates={"order_id": "ORD-10031"})
+    messages, _ = run_action(ValidateCancelOrderForm(), tracker)
+    assert "only the whole order" in texts(messages)
+    # an order of one product is cancelled as a whole anyway
+    tracker = make_tracker(EMMA, "cancel the wave 2 from 10003", slot_candidates={
+        "order_id": "10003"})
+    messages, _ = run_action(ValidateCancelOrderForm(), tracker)
+    assert "only the whole order" not in texts(messages)
+
+
 def test_cancel_form_validation_rejects_shipped_and_accepts_paid():
     shipped = make_tracker(EMMA, "ORD-10002", slot_candidates={"order_id": "ORD-10002"})
     messages, events = run_action(ValidateCancelOrderForm(), shipped)
@@ -397,6 +423,15 @@ def test_return_form_accepts_delivered_order_in_window_and_lists_items():
     assert slot_events(events)["order_id"] == "ORD-10001"
     assert "Auralis X200 Headphones" in texts(messages)
     assert "until" in texts(messages)
+
+
+def test_a_return_request_naming_order_and_item_confirms_the_item_and_its_deadline():
+    messages, events = validate_return(
+        EMMA, {}, {"order_id": "10001", "return_item": "the headphones from order 10001"}
+    )
+    assert slot_events(events)["return_item"] == "Auralis X200 Headphones"
+    assert "Auralis X200 Headphones from order ORD-10001: you can return it until" in texts(
+        messages)
 
 
 @pytest.mark.parametrize(

@@ -248,6 +248,9 @@ def test_a_correction_with_commas_and_a_number_is_no_address(text):
         ("i want to return the dock... no actually the usb-c cable", None),
         ("i wnat to retrun the kdis headphnes", None),
         ("can i still return my pulse 3 lite? got it about a month ago", None),
+        # a slip about which order is meant
+        ("ah no not that one, wrong order. its 10002", None),
+        ("oops i mixed them up, the other order. 10003", None),
     ],
 )
 def test_the_reason_a_return_request_already_gives(request_text, reason):

@@ -86,6 +86,7 @@ from rasa_llm_components.answering.verification import (
     ClaimVerifier,
     KnowledgeVocabulary,
     encoder_words,
+    without_idioms,
     words_of,
 )
 from rasa_llm_components.intent.sentences import asks_something
@@ -105,6 +106,7 @@ _IDK = re.compile(
     r"|(?:can'?t|cannot) (?:provide|answer|help with) (?:that|this|a response)"
     r"|(?:don'?t|doesn'?t|do not|does not) (?:list|say|mention|state|specify|include details)"
     r"|(?:we )?(?:don'?t|do not) (?:sell|carry|stock) |can'?t tell you"
+    r"|i (?:don'?t|do not) have (?:the|a|an|any|that|this|those|their|its|it)"
     r"|(?:don'?t|do not) have (?:the |a |any )?(?:names?|dates?|restock date|details|"
     r"information|that information))\b",
     re.IGNORECASE,
@@ -155,6 +157,9 @@ POLICY_SHARE_OF_THRESHOLD = 0.45
 # "how long is the warranty on it": a question about the thing the conversation is about.
 _REFERS_BACK = re.compile(r"\b(?:it|its|it's|they|them|their|this|that|these|those|one)\b",
                           re.IGNORECASE)
+_AFTER_A_CONDITION = re.compile(
+    r"^\W*(?:and |but |so )?if\b[^.!?,]*?\b((?:how|what|when|where|which|who|why)\b[^.!?]*[?]*)"
+    r"\s*$", re.IGNORECASE)
 _THEY_PEOPLE = re.compile(r"\b(?:they|them|someone|somebody|anyone)\b.*\b(?:me|us)\b",
                           re.IGNORECASE)
 _DISCOURSE_LEAD = re.compile(
@@ -527,6 +532,11 @@ class GroundedAnswerer:
         plain = _DISCOURSE_LEAD.sub("", context.question)
         if plain != context.question and len(plain.split()) >= 3:
             extra.append(plain)
+        # "if she changes her mind again how long do i still have to send them back?": the
+        # condition in front dilutes the question as well
+        asked = _AFTER_A_CONDITION.search(_SENTENCE_END.split(plain.strip())[-1])
+        if asked and len(asked.group(1).split()) >= 5:
+            extra.append(asked.group(1))
         # Each in the knowledge's words: "mail it back from montreal" is a return from Canada.
         if reworded is None:
             reworded = self._in_knowledge_words(context.question)
@@ -1002,7 +1012,7 @@ class GroundedAnswerer:
         asking = [sentence for sentence in sentences if asks_something(sentence)]
         if len(sentences) > 1 and asking:
             question = " ".join(asking)
-        question = _WHEN_THE_CUSTOMER_SAYS.sub(" ", question)
+        question = without_idioms(_WHEN_THE_CUSTOMER_SAYS.sub(" ", question))
         return [
             surface for surface, term in dict.fromkeys(words_of(question))
             if surface in FACT_WORDS and not self.verifier.supported_term(term, evidence_terms)

@@ -245,15 +245,21 @@ def missing_model_names(question: str, haystack: str, named_by: frozenset[str] =
         spellings = [found]
         if word in _MODEL_ALIASES:
             spellings.append(f"{_MODEL_ALIASES[word]} {match.group(2)}")
-        if not any(_squash(spelling) in haystack for spelling in spellings):
+        if not any(_squash(spelling) in haystack for spelling in _with_singular(spellings)):
             missing.append(found)
     missing = list(dict.fromkeys(missing))
     for match in _CODE.finditer(question):
         if match.group(0).lower().startswith(("ord-", "rma-")) or _QUANTITY.match(match.group(0)):
             continue  # "ORD-10003"; "25-30m", "24-month" are amounts, not models
-        if _squash(match.group(0)) not in haystack:
+        if not any(_squash(spelling) in haystack for spelling in _with_singular([match.group(0)])):
             missing.append(match.group(0))
     return missing
+
+
+def _with_singular(spellings: list[str]) -> list[str]:
+    """The spellings, and each plural of a model number as its singular ("x200s": "x200")."""
+    return spellings + [spelling[:-1] for spelling in spellings
+                        if re.search(r"\ds$", spelling, re.IGNORECASE)]
 
 
 def covered_by_family(name: str, texts: Sequence[str]) -> bool:

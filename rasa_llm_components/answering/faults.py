@@ -24,12 +24,20 @@ _FAULT = re.compile(
     re.IGNORECASE,
 )
 # ... unless the customer asks for a return or a refund, which their own policies answer
-_RETURN_ASKED = re.compile(r"\b(?:return|refund|exchange|send (?:it|them) back|money back)",
-                           re.IGNORECASE)
+_RETURN_ASKED = re.compile(
+    r"\b(?:return|refund|exchange|(?:send|ship|mail|post)(?:ing)? (?:it|them) back|money back)",
+    re.IGNORECASE,
+)
+# "its not broken or anything": no fault
+_NO_FAULT = re.compile(
+    r"\b(?:not|isn'?t|aren'?t|wasn'?t|weren'?t|never|nothing|no)\s+(?:\w+\s+)?"
+    r"(?:broken|broke|faulty|defective|damaged|cracked|dead|wrong)\b",
+    re.IGNORECASE,
+)
 
 
 def reports_a_fault(text: str) -> bool:
     """ "my boom xl won't charge any more", "stuck with a broken soundbar": a fault, and no
     request for a return or a refund (their own policies answer those)."""
-    text = text or ""
+    text = _NO_FAULT.sub(" ", text or "")
     return bool(_FAULT.search(text)) and not _RETURN_ASKED.search(text)

@@ -515,7 +515,8 @@ _DEMAND = (
     r"(?:\bi(?: really| just| still| do| also)? (?:want|need|demand|expect|deserve|insist on|"
     r"require|am asking for|'m asking for)\b|\bi'd (?:really |still )?like\b|\bi would like\b|"
     r"\bi should (?:get|receive|be given|be getting)\b|\bi(?:'m| am) owed\b|\byou owe (?:me|us)\b|"
-    r"\bgimme\b|\b(?:give|send|get|grant|owe|offer|credit|hook) (?:me|us)\b|\bthrow in\b|"
+    r"\bgimme\b|\b(?:give|send|get|grant|owe|offer|credit|hook) (?:me|us)\b|"
+    r"(?<!\bi )(?<!\bi.ll )(?<!\bwe )\bthrow in\b|"  # not "if i throw in a cable": the cart
     r"\blet me (?:have|keep|return|get|send)\b|\bdo me a favou?r\b|\bhow about (?:you )?"
     r"(?:give|giving|a|some)\b|"
     r"\b(?:can|could|will|would|won't|wouldn't) (?:you|ya)(?: please| just| kindly| maybe)? "

@@ -64,7 +64,7 @@ FACT_WORDS = frozenset("""
     international worldwide everywhere unlimited guaranteed guarantee submersible swim
     dishwasher dishwasher-safe bpa-free organic vegan recycled leather metal glass titanium
     aluminium steel plastic wood gold silver rose pink red blue green purple yellow orange
-    refurbished second-hand bundle bundled extra spare lens tripod strap band bands
+    refurbished second-hand bundle bundled spare lens tripod strap band bands
     ultrasonic thermometer timer clock alarm snooze torch flashlight projector subwoofer
     equaliser equalizer karaoke party lights rgb backlit backlight mechanical ergonomic foldable
     portable 4k 8k hdr dolby atmos surround lossless hi-res bass treble noise-cancelling
@@ -101,7 +101,8 @@ GENERIC_TERMS = frozenset(stem(word) for word in """
     connects cover covers covered manual control controls personal capped cap dollar
     dollars guest checkout extend extended track tracks listed list lists among
     become becomes became otherwise through show shows shown soon straight tonight night
-    morning evening afternoon today tomorrow yesterday range until long
+    morning evening afternoon today tomorrow yesterday range until long shortly directly
+    slipped slip
 """.split()) - FACT_TERMS
 
 # A yes/no lead of this many terms or fewer, none of them a fact, states nothing to restate.
@@ -135,7 +136,12 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("compatible", "compatibility", "works", "work", "support", "supports"),
     ("weight", "weigh", "weighs", "heavy", "light", "lighter", "heavier"),
     ("colour", "color", "colours", "colors", "black", "white"),
-    ("size", "big", "dimension", "dimensions", "small", "large"),
+    ("size", "big", "dimension", "dimensions", "small", "large", "inch", "inches"),
+    ("g", "gram", "grams"),
+    ("kg", "kilogram", "kilograms", "kilo", "kilos"),
+    ("oz", "ounce", "ounces"),
+    ("lb", "lbs", "pound", "pounds"),
+    ("ml", "millilitre", "millilitres", "milliliter", "milliliters"),
     ("fast", "speed", "quick", "mb/s", "mbps", "gbps"),
     ("shower", "rain", "waterproof", "swim", "swimming", "pool", "ip67", "ip68", "atm"),
     ("subscription", "subscriptions", "subscribe", "cloud"),
@@ -167,9 +173,18 @@ _NEGATION = re.compile(
 # Fact words in phrases that state no fact: "in that case", "in exchange", "check your ...".
 _IDIOMS = re.compile(
     r"\b(?:(?:just\s+)?in\s+(?:that\s+|this\s+|which\s+|any\s+|either\s+)?case|in\s+exchange"
-    r"|as\s+long\s+as|check(?=\s+(?:your|the|its|their|on|out|whether|if|back)\b))\b",
+    r"|as\s+long\s+as|check(?=\s+(?:your|the|its|their|on|out|whether|if|back|that|with)\b)"
+    r"|(?:no|does|doesn'?t|do|don'?t|did|didn'?t|would|wouldn'?t|will|won'?t|should|it|that"
+    r"|this|really)\s+(?:(?:it|that|this|really)\s+)*matter)\b",
     re.IGNORECASE,
 )
+
+
+def without_idioms(text: str) -> str:
+    """`text` without the phrases that use a fact word for no fact ("does that matter")."""
+    return _IDIOMS.sub(" ", text)
+
+
 # A condition ("unless that's a public holiday") names what the evidence may name in a denial.
 _CONDITION = re.compile(r"\b(?:unless|except (?:if|when|on))\b", re.IGNORECASE)
 _INCLUSION = re.compile(r"\b(?:included|includes?|including|comes? with|in the box)\b",
@@ -345,7 +360,7 @@ class ClaimVerifier:
             body = _LEAD.sub("", clause)
             negated = bool(_NEGATION.search(_main_clause(body)))
             words = [(surface, term)
-                     for surface, term in words_of(_uncontracted(_IDIOMS.sub(" ", body)))
+                     for surface, term in words_of(_uncontracted(without_idioms(body)))
                      if not any(ch.isdigit() for ch in term)]
             terms = list(dict.fromkeys(term for _, term in words))
             if not negated:
@@ -378,7 +393,7 @@ class ClaimVerifier:
         if question and _YES_LEAD.match(answer):
             problems += [
                 f"says yes to '{term}', which the evidence does not state"
-                for surface, term in dict.fromkeys(words_of(question))
+                for surface, term in dict.fromkeys(words_of(without_idioms(question)))
                 if surface in FACT_WORDS and not self.supported_term(term, evidence_terms)
             ]
         return list(dict.fromkeys(problems))

@@ -206,10 +206,12 @@ def _price(row: Passage) -> float | None:
 
 
 def _singular_noun(word: str) -> str | None:
-    """ "bulbs" -> "bulb", "mice" -> "mouse"; None when the word is no plural."""
+    """ "bulbs" -> "bulb", "mice" -> "mouse", "2s" -> "2"; None when the word is no plural."""
     if word in IRREGULAR_PLURALS:
         return IRREGULAR_PLURALS[word]
-    return word[:-1] if word.endswith("s") and len(word) > 3 else None
+    if word.endswith("s") and (len(word) > 3 or word[:-1].isdigit()):
+        return word[:-1]  # "bulbs", "wave 2s"
+    return None
 
 
 def _after_determiner(words: list[str], position: int) -> bool:

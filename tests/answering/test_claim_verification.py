@@ -10,6 +10,7 @@ from rasa_llm_components.answering.attribution import catalog_rows, named_row
 from rasa_llm_components.answering.fact_guard import FactGuard
 from rasa_llm_components.answering.figure_checks import derived_figures, windows
 from rasa_llm_components.answering.verification import (
+    STRICT_COVERAGE,
     ClaimVerifier,
     KnowledgeVocabulary,
     _affirmed_terms,
@@ -334,3 +335,33 @@ def test_a_denial_of_anything_else_states_what_is_done():
     # stated, so "we only deliver to the US, ..." restates it
     assert "ship" in _affirmed_terms(_units([NOT_SERVED]))
     assert "ship" not in _affirmed_terms(_units(["We do not ship to Australia or Norway."]))
+
+
+SCALE = ("Brevik Precision Kitchen Scale. sku: BRE-SCALE\nprice: 29.00\n"
+         "specs: units: g/kg/oz/lb/ml; precision: 1 g")
+
+
+@pytest.mark.parametrize(
+    "answer, ok",
+    [
+        # units written out are the abbreviations of the evidence
+        ("Yes, it shows grams, kilograms, ounces, pounds and millilitres.", True),
+        ("Yes, it weighs in grams and ounces, accurate to 1 gram.", True),
+        ("Yes, it shows ounces and has Bluetooth.", False),
+    ],
+)
+def test_units_written_out_are_their_abbreviations(answer, ok):
+    verifier = ClaimVerifier(FactGuard(["Brevik Precision Kitchen Scale"]),
+                             KnowledgeVocabulary.build([*KNOWLEDGE, SCALE]),
+                             min_sentence_coverage=STRICT_COVERAGE)
+    problems = verifier.verify(answer, [SCALE], "does it do ounces?")
+    assert (problems == []) is ok, problems
+
+
+def test_a_fact_word_used_as_a_verb_states_nothing(verifier):
+    # "matter" is a smart-home standard; "does that matter?" asks whether it makes a difference
+    assert verifier.verify("Yes, the Pulse 3 has NFC payments, so that does not matter.",
+                           [WATCH], "does the pulse 3 do contactless? does that matter") == []
+    assert verifier.verify("Yes, the Pulse 3 supports Matter.", [WATCH],
+                           "does the pulse 3 support matter") != []
+

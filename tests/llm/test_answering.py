@@ -921,3 +921,21 @@ def test_a_small_models_no_against_the_evidences_yes_is_replaced(shop_index, sho
     result = asyncio.run(answerer.answer(ConversationContext(question)))
     assert result.kind == EXTRACTIVE
     assert result.text.startswith("Yes") and "pened" in result.text
+
+
+def test_a_served_models_i_dont_have_that_detail_is_its_honest_abstention(shop_index, shop_guard):
+    # the catalog lists no charging time: the model says so in its own words, and that is
+    # neither a contradiction of the evidence nor a reason for a passage about something else
+    reply = "Sorry, I don't have the charging time of the Tidewell Boom XL."
+    result, _ = _answer(shop_index, shop_guard, reply,
+                        "party is tomorrow, how long does the boom xl take to charge from empty?")
+    assert result.kind == ABSTAINED and result.reason == "model abstained"
+
+
+
+def test_a_condition_in_front_of_the_question_does_not_hide_it(shop_index, shop_guard):
+    # the "if ..." in front dilutes the question's meaning below the retrieval threshold
+    result = _extractive(shop_index, shop_guard,
+                         "ok thanks. and if my son ends up hating the gift how long do i have "
+                         "to send it back?")
+    assert result.kind == EXTRACTIVE and "30" in result.text

@@ -212,6 +212,7 @@ def test_rows_split_into_atomic_facts():
         ("will my external monitor work", []),
         ("kestrel monitor headphones, wired?", ["Kestrel Studio MH7 Monitor Headphones"]),
         ("is the soundbar wall mountable", ["Lumora Soundbar 3.1"]),
+        ("how many pulse 3s can one phone pair with", ["Nimbra Pulse 3 Smartwatch"]),
     ],
 )
 def test_product_mentions_prefer_the_longest_name(text, names):
@@ -339,6 +340,9 @@ def test_a_model_word_of_the_catalog_with_another_number_is_an_unknown_model():
         ("i dive to 25-30m, which watch can come with me", []),  # an amount, not a model code
         ("does it work with my ps5", []),  # "PlayStation 5" in the evidence
         ("does it work with my ps4", ["ps4"]),
+        # a plural of a model the evidence names is that model
+        ("my x200s keep cutting out", []),
+        ("are the x300s any good", ["x300s"]),
     ],
 )
 def test_unknown_model_names(question, missing):

@@ -27,7 +27,8 @@ from rasa_llm_components.retrieval import load_passages
 
 ROOT = Path(__file__).resolve().parents[2]
 KNOWLEDGE = ROOT / "example_bot" / "knowledge"
-HELD_OUT = [ROOT / "data" / "answers" / name for name in ("heldout.yml", "dev.yml", "dev2.yml")]
+HELD_OUT = [ROOT / "data" / "answers" / name
+            for name in ("heldout.yml", "dev.yml", "dev2.yml", "dev3.yml")]
 
 
 @pytest.fixture(scope="module")
