@@ -120,7 +120,7 @@ def _send_with_apology(dispatcher: CollectingDispatcher, pending: CollectingDisp
 def _first_reply_to_upset_customer(tracker: Tracker) -> bool:
     """Whether this action answers an unhappy message first (no apology sent for it yet)."""
     message = tracker.latest_message or {}
-    if _replied_since_the_message(tracker):
+    if said_since_the_customer(tracker):
         return False
     if latest_intent(tracker) in APOLOGISING_INTENTS:
         return False
@@ -128,14 +128,15 @@ def _first_reply_to_upset_customer(tracker: Tracker) -> bool:
     return looks_upset(latest_text(tracker), sentiment if isinstance(sentiment, float) else None)
 
 
-def _replied_since_the_message(tracker: Tracker) -> bool:
-    """Whether the bot has said something since the customer's latest message."""
+def said_since_the_customer(tracker: Tracker) -> list[dict[str, Any]]:
+    """The bot's messages (events) since the customer's latest message."""
+    said = []
     for event in reversed(tracker.events):
         if event.get("event") == "user":
-            return False
+            break
         if event.get("event") == "bot":
-            return True
-    return False
+            said.append(event)
+    return said
 
 
 class ShopFormValidationAction(FormValidationAction, ABC):

@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from shop.ids import find_order_ids
 
-from actions.common import ANOTHER_ORDER_HINT, UTTER_ASK_ORDER_ID
+from actions.common import ANOTHER_ORDER_HINT, UTTER_ASK_ORDER_ID, said_since_the_customer
 
 
 class ActionResetFormSlots(Action):
@@ -42,7 +42,7 @@ class ActionAskOrderId(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        said = _said_since_the_customer(tracker)
+        said = said_since_the_customer(tracker)
         if any(ANOTHER_ORDER_HINT in event.get("text", "") for event in said):
             return []
         offered = any((event.get("data") or {}).get("buttons") for event in said)
@@ -51,14 +51,3 @@ class ActionAskOrderId(Action):
         else:
             dispatcher.utter_message(response=UTTER_ASK_ORDER_ID)
         return []
-
-
-def _said_since_the_customer(tracker: Tracker) -> list[dict[str, Any]]:
-    """The bot's messages (events) since the customer's latest message."""
-    said = []
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            break
-        if event.get("event") == "bot":
-            said.append(event)
-    return said
